@@ -1,0 +1,273 @@
+//! Finding GitLab experiment contexts in the `contexts` JSON.
+//!
+//! Most events carry no experiment context, so a substring search for `gitlab_experiment` comes
+//! first; only lines that contain it are parsed, with simd-json into a tape whose buffers are
+//! reused from line to line. Lines without it get a cheap shape check (a JSON object or empty),
+//! so garbage in the field is still a bad row.
+
+use memchr::memmem::Finder;
+use simd_json::prelude::*;
+use simd_json::{Buffers, Tape};
+
+use crate::RowError;
+
+/// The schema of GitLab's experiment context, without its version.
+pub const EXPERIMENT_SCHEMA_PREFIX: &str = "iglu:com.gitlab/gitlab_experiment/jsonschema/";
+
+/// One experiment context entry with a key, borrowed from the parser's scratch buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct ExperimentContext<'t> {
+    /// Experiment name (may contain `/`).
+    pub experiment: &'t str,
+    /// The context key: an opaque subject identifier (never empty here).
+    pub key: &'t str,
+    /// The variant the key was assigned (`control`, `candidate`, ...).
+    pub variant: &'t str,
+    /// The schema version, e.g. `1-0-3`.
+    pub schema_version: &'t str,
+    /// Older keys of the same subject.
+    pub migration_keys: MigrationKeys<'t>,
+}
+
+/// The `migration_keys` of an experiment context: older keys of the same subject.
+#[derive(Clone, Copy, Default)]
+pub struct MigrationKeys<'t> {
+    keys: Option<simd_json::tape::Array<'t, 't>>,
+}
+
+impl<'t> MigrationKeys<'t> {
+    /// The keys that are strings, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'t str> + '_ {
+        self.keys.iter().flat_map(|a| a.iter()).filter_map(ValueIntoString::into_string)
+    }
+}
+
+impl std::fmt::Debug for MigrationKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// What [`ContextParser::experiments`] saw besides the contexts it handed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContextCounts {
+    /// Experiment context entries found (with or without a key).
+    pub experiment_contexts: u32,
+    /// Entries without a key (or with an empty one): counted, then ignored.
+    pub without_key: u32,
+    /// Entries with a key but without a string `experiment` or `variant`: counted, then ignored.
+    pub incomplete: u32,
+}
+
+/// Reusable state for parsing the JSON fields of many lines without allocating per line.
+pub struct ContextParser {
+    marker: Finder<'static>,
+    scratch: Vec<u8>,
+    buffers: Buffers,
+    tape: Option<Tape<'static>>,
+}
+
+impl Default for ContextParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ContextParser {
+    /// A parser with empty buffers.
+    #[must_use]
+    pub fn new() -> Self {
+        ContextParser {
+            marker: Finder::new(b"gitlab_experiment").into_owned(),
+            scratch: Vec::with_capacity(4096),
+            buffers: Buffers::new(4096),
+            tape: Some(Tape::null().reset()),
+        }
+    }
+
+    /// The prefilter: whether `contexts` can hold an experiment context at all.
+    #[inline]
+    #[must_use]
+    pub fn may_have_experiments(&self, contexts: &[u8]) -> bool {
+        self.marker.find(contexts).is_some()
+    }
+
+    /// Calls `visit` for each experiment context with a key, in order.
+    ///
+    /// # Errors
+    /// [`RowError::Contexts`] when the field is not a JSON object with a `data` array (when it
+    /// may hold an experiment context), or does not even look like a JSON object (otherwise).
+    pub fn experiments(
+        &mut self,
+        contexts: &[u8],
+        mut visit: impl FnMut(ExperimentContext<'_>),
+    ) -> Result<ContextCounts, RowError> {
+        let mut counts = ContextCounts::default();
+        if contexts.is_empty() {
+            return Ok(counts);
+        }
+        if !self.may_have_experiments(contexts) {
+            return if looks_like_object(contexts) {
+                Ok(counts)
+            } else {
+                Err(RowError::Contexts("not a JSON object".into()))
+            };
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(contexts);
+        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
+        let result = match simd_json::fill_tape(&mut self.scratch, &mut self.buffers, &mut tape) {
+            Err(e) => Err(RowError::Contexts(e.to_string())),
+            Ok(()) => match tape.as_value().get_array("data") {
+                None => Err(RowError::Contexts("no \"data\" array".into())),
+                Some(entries) => {
+                    for entry in entries.iter() {
+                        visit_entry(entry, &mut counts, &mut visit);
+                    }
+                    Ok(counts)
+                }
+            },
+        };
+        self.tape = Some(tape.reset());
+        result
+    }
+
+    /// The schema of the self-describing event in `unstruct_event` (`None` when the field is
+    /// empty).
+    ///
+    /// # Errors
+    /// [`RowError::UnstructEvent`] when the field is not a JSON object whose `data` has a
+    /// string `schema`.
+    pub fn unstruct_schema(&mut self, unstruct: &[u8]) -> Result<Option<&str>, RowError> {
+        if unstruct.is_empty() {
+            return Ok(None);
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(unstruct);
+        let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
+        let result = match simd_json::fill_tape(&mut self.scratch, &mut self.buffers, &mut tape) {
+            Err(e) => Err(RowError::UnstructEvent(e.to_string())),
+            Ok(()) => tape
+                .as_value()
+                .get("data")
+                .and_then(|data| string_at(data, "schema"))
+                .map(Some)
+                .ok_or_else(|| RowError::UnstructEvent("no data.schema string".into())),
+        };
+        self.tape = Some(tape.reset());
+        result
+    }
+}
+
+fn visit_entry(
+    entry: simd_json::tape::Value<'_, '_>,
+    counts: &mut ContextCounts,
+    visit: &mut impl FnMut(ExperimentContext<'_>),
+) {
+    let Some(schema_version) = string_at(entry, "schema")
+        .and_then(|schema| schema.strip_prefix(EXPERIMENT_SCHEMA_PREFIX))
+    else {
+        return;
+    };
+    counts.experiment_contexts += 1;
+    let data = entry.get("data");
+    let field = |name: &str| data.and_then(|d| string_at(d, name));
+    let Some(key) = field("key").filter(|k| !k.is_empty()) else {
+        counts.without_key += 1;
+        return;
+    };
+    let (Some(experiment), Some(variant)) = (field("experiment"), field("variant")) else {
+        counts.incomplete += 1;
+        return;
+    };
+    let migration_keys = MigrationKeys {
+        keys: data.and_then(|d| d.get_array("migration_keys")),
+    };
+    visit(ExperimentContext { experiment, key, variant, schema_version, migration_keys });
+}
+
+/// The string at `key` of an object, borrowed from the parsed input (not from the tape).
+fn string_at<'t, 'i>(value: simd_json::tape::Value<'t, 'i>, key: &str) -> Option<&'i str> {
+    value.get(key).and_then(ValueIntoString::into_string)
+}
+
+fn looks_like_object(raw: &[u8]) -> bool {
+    let trimmed = raw.trim_ascii();
+    trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(contexts: &str) -> (Vec<(String, String, String, String, Vec<String>)>, ContextCounts) {
+        let mut parser = ContextParser::new();
+        let mut found = Vec::new();
+        let counts = parser
+            .experiments(contexts.as_bytes(), |c| {
+                found.push((
+                    c.experiment.to_owned(),
+                    c.key.to_owned(),
+                    c.variant.to_owned(),
+                    c.schema_version.to_owned(),
+                    c.migration_keys.iter().map(str::to_owned).collect(),
+                ));
+            })
+            .unwrap();
+        (found, counts)
+    }
+
+    #[test]
+    fn finds_every_experiment_context_whatever_the_formatting() {
+        let contexts = r#"{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[
+            {"schema":"iglu:com.gitlab/gitlab_standard/jsonschema/1-0-9","data":{"environment":"production"}},
+            {"data":{"variant":"candidate","key":"k1","experiment":"a/b"},"schema":"iglu:com.gitlab\/gitlab_experiment\/jsonschema\/1-0-3"},
+            {"schema" : "iglu:com.gitlab/gitlab_experiment/jsonschema/0-3-0", "data" : {"experiment":"other","key":"k\u0032","variant":"control","migration_keys":["old1","old2"]}},
+            {"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0","data":{"experiment":"a/b","variant":"control"}},
+            {"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0","data":{"experiment":"a/b","key":"k3"}}
+        ]}"#;
+        let (found, counts) = collect(contexts);
+        assert_eq!(
+            found,
+            vec![
+                ("a/b".into(), "k1".into(), "candidate".into(), "1-0-3".into(), vec![]),
+                ("other".into(), "k2".into(), "control".into(), "0-3-0".into(), vec!["old1".into(), "old2".into()]),
+            ]
+        );
+        assert_eq!(counts, ContextCounts { experiment_contexts: 4, without_key: 1, incomplete: 1 });
+    }
+
+    #[test]
+    fn invalid_json_with_an_experiment_is_a_bad_row() {
+        let mut parser = ContextParser::new();
+        let truncated = r#"{"schema":"x","data":[{"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0","data":{"#;
+        assert!(matches!(parser.experiments(truncated.as_bytes(), |_| {}), Err(RowError::Contexts(_))));
+        let no_data = r#"{"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0"}"#;
+        assert!(parser.experiments(no_data.as_bytes(), |_| {}).is_err());
+        // The parser stays usable after an error.
+        let (found, _) = collect(
+            r#"{"data":[{"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0","data":{"experiment":"e","key":"k","variant":"v"}}]}"#,
+        );
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn lines_without_experiments_get_a_shape_check_only() {
+        let mut parser = ContextParser::new();
+        assert!(parser.experiments(b"", |_| {}).is_ok());
+        assert!(parser.experiments(b"{'schema': 'lenient'}", |_| {}).is_ok());
+        assert!(parser.experiments(b"&&&", |_| {}).is_err());
+    }
+
+    #[test]
+    fn reads_the_unstruct_event_schema() {
+        let mut parser = ContextParser::new();
+        let ue = r#"{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.gitlab\/signup\/jsonschema\/1-0-0","data":{}}}"#;
+        assert_eq!(
+            parser.unstruct_schema(ue.as_bytes()).unwrap(),
+            Some("iglu:com.gitlab/signup/jsonschema/1-0-0")
+        );
+        assert_eq!(parser.unstruct_schema(b"").unwrap(), None);
+        assert!(parser.unstruct_schema(b"|%|").is_err());
+    }
+}

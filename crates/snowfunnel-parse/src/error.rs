@@ -1,0 +1,120 @@
+//! Why a line is not a usable enriched event.
+
+use std::fmt;
+
+/// The class of a bad row, as counted in run summaries. The names follow the Snowplow SDKs'
+/// failure types where one exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BadReason {
+    /// The line holds no tab at all (an empty line included).
+    NotTsv,
+    /// The line holds some other number of fields than 131, or is longer than 4 GiB.
+    FieldCount,
+    /// `collector_tstamp` is empty or does not parse.
+    CollectorTstamp,
+    /// `derived_tstamp` is not empty and does not parse.
+    DerivedTstamp,
+    /// `contexts` is not valid self-describing contexts JSON.
+    Contexts,
+    /// `unstruct_event` is not valid self-describing event JSON (checked only when a funnel
+    /// step matches on the event schema).
+    UnstructEvent,
+}
+
+impl BadReason {
+    /// Every reason, in report order.
+    pub const ALL: [BadReason; 6] = [
+        BadReason::NotTsv,
+        BadReason::FieldCount,
+        BadReason::CollectorTstamp,
+        BadReason::DerivedTstamp,
+        BadReason::Contexts,
+        BadReason::UnstructEvent,
+    ];
+
+    /// A stable, machine-readable name for reports.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            BadReason::NotTsv => "not_tsv",
+            BadReason::FieldCount => "field_count",
+            BadReason::CollectorTstamp => "invalid_collector_tstamp",
+            BadReason::DerivedTstamp => "invalid_derived_tstamp",
+            BadReason::Contexts => "invalid_contexts",
+            BadReason::UnstructEvent => "invalid_unstruct_event",
+        }
+    }
+
+    /// Position of this reason in [`BadReason::ALL`], for counter arrays.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for BadReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A line that cannot be used, with what a user needs to find and fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// The line holds no tab.
+    #[error("not a TSV line (no tab)")]
+    NotTsv,
+    /// Wrong number of fields.
+    #[error("expected 131 tab-separated fields, found {found}")]
+    FieldCount {
+        /// Fields found on the line.
+        found: usize,
+    },
+    /// A line too long to index (4 GiB or more).
+    #[error("line of {0} bytes is too long")]
+    TooLong(usize),
+    /// A timestamp field that is required or non-empty and does not parse.
+    #[error("invalid {field} {value:?}: {problem}")]
+    Timestamp {
+        /// Which field (`collector_tstamp` or `derived_tstamp`).
+        field: &'static str,
+        /// The start of the raw value, lossily decoded.
+        value: String,
+        /// What is wrong with it.
+        problem: crate::TimestampError,
+    },
+    /// Invalid contexts JSON.
+    #[error("invalid contexts JSON: {0}")]
+    Contexts(String),
+    /// Invalid unstruct_event JSON.
+    #[error("invalid unstruct_event JSON: {0}")]
+    UnstructEvent(String),
+}
+
+impl RowError {
+    /// The counted class of this error.
+    #[must_use]
+    pub fn reason(&self) -> BadReason {
+        match self {
+            RowError::NotTsv => BadReason::NotTsv,
+            RowError::FieldCount { .. } | RowError::TooLong(_) => BadReason::FieldCount,
+            RowError::Timestamp { field, .. } if *field == "collector_tstamp" => {
+                BadReason::CollectorTstamp
+            }
+            RowError::Timestamp { .. } => BadReason::DerivedTstamp,
+            RowError::Contexts(_) => BadReason::Contexts,
+            RowError::UnstructEvent(_) => BadReason::UnstructEvent,
+        }
+    }
+}
+
+/// A short, printable excerpt of a raw value for error messages.
+pub(crate) fn excerpt(raw: &[u8]) -> String {
+    const MAX: usize = 64;
+    let cut = &raw[..raw.len().min(MAX)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if raw.len() > MAX {
+        s.push('…');
+    }
+    s
+}

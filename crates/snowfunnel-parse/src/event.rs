@@ -1,0 +1,196 @@
+//! One enriched event line split into fields, borrowing the line.
+
+use memchr::memchr_iter;
+
+use crate::error::excerpt;
+use crate::fields::{self, FIELD_COUNT};
+use crate::{RowError, parse_timestamp};
+
+/// A valid enriched event: exactly 131 fields and parsable timestamps. Field accessors return
+/// the raw bytes of the line (the format has no quoting or escaping), so nothing is copied.
+#[derive(Clone, Copy, Debug)]
+pub struct EnrichedEvent<'a> {
+    line: &'a [u8],
+    /// Start offset of each field; `starts[FIELD_COUNT]` is one past the end of the line.
+    starts: [u32; FIELD_COUNT + 1],
+    time_micros: i64,
+}
+
+impl<'a> EnrichedEvent<'a> {
+    /// Splits a line (without its `\n`) into its 131 fields and parses `collector_tstamp`
+    /// (required) and `derived_tstamp` (optional).
+    ///
+    /// # Errors
+    /// A [`RowError`] when the field count is wrong or a timestamp does not parse.
+    pub fn parse(line: &'a [u8]) -> Result<Self, RowError> {
+        let len = u32::try_from(line.len())
+            .ok()
+            .filter(|&len| len < u32::MAX)
+            .ok_or(RowError::TooLong(line.len()))?;
+        let mut starts = [0u32; FIELD_COUNT + 1];
+        let mut fields = 1;
+        for tab in memchr_iter(b'\t', line) {
+            if fields == FIELD_COUNT {
+                let found = fields + 1 + memchr_iter(b'\t', &line[tab + 1..]).count();
+                return Err(RowError::FieldCount { found });
+            }
+            // `tab < len < u32::MAX`, so the cast cannot truncate.
+            #[allow(clippy::cast_possible_truncation)]
+            let start = tab as u32 + 1;
+            starts[fields] = start;
+            fields += 1;
+        }
+        if fields == 1 {
+            return Err(RowError::NotTsv);
+        }
+        if fields != FIELD_COUNT {
+            return Err(RowError::FieldCount { found: fields });
+        }
+        starts[FIELD_COUNT] = len + 1;
+        let mut event = EnrichedEvent { line, starts, time_micros: 0 };
+        event.time_micros = event.parse_event_time()?;
+        Ok(event)
+    }
+
+    /// Event time: `derived_tstamp`, or `collector_tstamp` when `derived_tstamp` is empty or not
+    /// after 1970-01-01 00:00:00 (a tracker bug), as GitLab's warehouse models do.
+    fn parse_event_time(&self) -> Result<i64, RowError> {
+        let collector = self.field(fields::COLLECTOR_TSTAMP);
+        let collector = parse_timestamp(collector).map_err(|problem| RowError::Timestamp {
+            field: "collector_tstamp",
+            value: excerpt(collector),
+            problem,
+        })?;
+        let derived = self.field(fields::DERIVED_TSTAMP);
+        if derived.is_empty() {
+            return Ok(collector);
+        }
+        let derived = parse_timestamp(derived).map_err(|problem| RowError::Timestamp {
+            field: "derived_tstamp",
+            value: excerpt(derived),
+            problem,
+        })?;
+        Ok(if derived > 0 { derived } else { collector })
+    }
+
+    /// The raw bytes of field `index` (0-based).
+    ///
+    /// # Panics
+    /// When `index >= FIELD_COUNT`.
+    #[inline]
+    #[must_use]
+    pub fn field(&self, index: usize) -> &'a [u8] {
+        let start = self.starts[index] as usize;
+        let end = self.starts[index + 1] as usize - 1;
+        &self.line[start..end]
+    }
+
+    /// The whole line.
+    #[must_use]
+    pub fn line(&self) -> &'a [u8] {
+        self.line
+    }
+
+    /// Event time in microseconds since the epoch (see [`EnrichedEvent::parse`]).
+    #[must_use]
+    pub fn time_micros(&self) -> i64 {
+        self.time_micros
+    }
+
+    /// `app_id`.
+    #[must_use]
+    pub fn app_id(&self) -> &'a [u8] {
+        self.field(fields::APP_ID)
+    }
+
+    /// `event` (event type).
+    #[must_use]
+    pub fn event_type(&self) -> &'a [u8] {
+        self.field(fields::EVENT)
+    }
+
+    /// `event_id`.
+    #[must_use]
+    pub fn event_id(&self) -> &'a [u8] {
+        self.field(fields::EVENT_ID)
+    }
+
+    /// `contexts` JSON (may be empty).
+    #[must_use]
+    pub fn contexts(&self) -> &'a [u8] {
+        self.field(fields::CONTEXTS)
+    }
+
+    /// `unstruct_event` JSON (may be empty).
+    #[must_use]
+    pub fn unstruct_event(&self) -> &'a [u8] {
+        self.field(fields::UNSTRUCT_EVENT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BadReason;
+
+    fn line_with(overrides: &[(usize, &str)]) -> String {
+        let mut fields = vec![String::new(); FIELD_COUNT];
+        fields[fields::COLLECTOR_TSTAMP] = "2026-03-01 10:00:00.000".into();
+        for (i, v) in overrides {
+            fields[*i] = (*v).to_string();
+        }
+        fields.join("\t")
+    }
+
+    #[test]
+    fn splits_131_fields_keeping_trailing_empty_ones() {
+        let line = line_with(&[(0, "gitlab"), (fields::SE_ACTION, "view")]);
+        let event = EnrichedEvent::parse(line.as_bytes()).unwrap();
+        assert_eq!(event.app_id(), b"gitlab");
+        assert_eq!(event.field(fields::SE_ACTION), b"view");
+        assert_eq!(event.field(FIELD_COUNT - 1), b"");
+        assert_eq!(event.contexts(), b"");
+    }
+
+    #[test]
+    fn wrong_field_counts_are_bad_rows() {
+        let line = line_with(&[]);
+        let short = &line[..line.rfind('\t').unwrap()];
+        let long = format!("{line}\t");
+        assert_eq!(
+            EnrichedEvent::parse(short.as_bytes()).unwrap_err(),
+            RowError::FieldCount { found: 130 }
+        );
+        assert_eq!(
+            EnrichedEvent::parse(long.as_bytes()).unwrap_err(),
+            RowError::FieldCount { found: 132 }
+        );
+        assert_eq!(EnrichedEvent::parse(b"").unwrap_err(), RowError::NotTsv);
+        assert_eq!(EnrichedEvent::parse(b"just text").unwrap_err().reason(), BadReason::NotTsv);
+    }
+
+    #[test]
+    fn event_time_prefers_derived_after_1970() {
+        let collector = parse_timestamp(b"2026-03-01 10:00:00.000").unwrap();
+        let derived = parse_timestamp(b"2026-03-01 09:59:58.500").unwrap();
+        let with = line_with(&[(fields::DERIVED_TSTAMP, "2026-03-01 09:59:58.500")]);
+        assert_eq!(EnrichedEvent::parse(with.as_bytes()).unwrap().time_micros(), derived);
+        let empty = line_with(&[]);
+        assert_eq!(EnrichedEvent::parse(empty.as_bytes()).unwrap().time_micros(), collector);
+        let bug = line_with(&[(fields::DERIVED_TSTAMP, "1970-01-01 00:00:00.000")]);
+        assert_eq!(EnrichedEvent::parse(bug.as_bytes()).unwrap().time_micros(), collector);
+    }
+
+    #[test]
+    fn bad_timestamps_are_bad_rows() {
+        let empty = line_with(&[(fields::COLLECTOR_TSTAMP, "")]);
+        assert_eq!(
+            EnrichedEvent::parse(empty.as_bytes()).unwrap_err().reason(),
+            BadReason::CollectorTstamp
+        );
+        let bad = line_with(&[(fields::DERIVED_TSTAMP, "2026-13-45 99:00:00")]);
+        let err = EnrichedEvent::parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.reason(), BadReason::DerivedTstamp);
+        assert!(err.to_string().contains("derived_tstamp \"2026-13-45 99:00:00\""), "{err}");
+    }
+}

@@ -1,0 +1,25 @@
+//! Parser for Snowplow enriched events, one TSV line at a time, with no IO.
+//!
+//! The flow for one line is:
+//! 1. [`EnrichedEvent::parse`] checks the line has exactly [`FIELD_COUNT`] tab-separated fields
+//!    (trailing empty fields kept), parses the timestamps, and exposes the other fields as borrowed
+//!    byte slices of the line. Nothing is copied.
+//! 2. [`ContextParser::experiments`] finds the GitLab experiment contexts in the `contexts` field.
+//!    A substring prefilter skips the JSON work for the many events without an experiment context;
+//!    the others are parsed with simd-json into a reused tape.
+//!
+//! Errors are [`RowError`]s: one bad line is a bad row with a [`BadReason`], never a panic.
+
+mod contexts;
+mod error;
+mod event;
+pub mod fields;
+mod timestamp;
+
+pub use contexts::{
+    ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys,
+};
+pub use error::{BadReason, RowError};
+pub use event::EnrichedEvent;
+pub use fields::FIELD_COUNT;
+pub use timestamp::{TimestampError, format_micros, parse_date_or_timestamp, parse_timestamp};
