@@ -1,0 +1,367 @@
+//! Funnel definitions: the TOML contract, validated into [`Funnel`]s with errors that name the
+//! file, the line and the problem.
+
+use serde::Deserialize;
+use snowfunnel_parse::parse_date_or_timestamp;
+use toml::Spanned;
+
+/// Most steps a funnel may have.
+pub const MAX_STEPS: usize = 64;
+
+/// A validated funnel definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Funnel {
+    /// Funnel name; names the output files.
+    pub name: String,
+    /// Experiment whose context the funnel's events must carry.
+    pub experiment: String,
+    /// Only events with one of these `app_id`s count (`None`: every app_id).
+    pub app_ids: Option<Vec<String>>,
+    /// Inclusive lower bound on event time, microseconds since the epoch.
+    pub start: Option<i64>,
+    /// Exclusive upper bound on event time, microseconds since the epoch.
+    pub end: Option<i64>,
+    /// The baseline variant.
+    pub control: String,
+    /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
+    pub steps: Vec<Step>,
+    /// Where the definition came from, for messages.
+    pub source: String,
+}
+
+/// One funnel step: an event matches when every field the step names is equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Display name of the step.
+    pub name: String,
+    /// `se_category`, exact.
+    pub category: Option<String>,
+    /// `se_action`, exact.
+    pub action: Option<String>,
+    /// `se_label`, exact.
+    pub label: Option<String>,
+    /// `se_property`, exact.
+    pub property: Option<String>,
+    /// Event type (`struct`, `page_view`, `unstruct`, ...), exact.
+    pub event: Option<String>,
+    /// `page_urlpath`, exact.
+    pub page_urlpath: Option<String>,
+    /// Prefix of the self-describing event's schema in `unstruct_event`.
+    pub schema: Option<String>,
+}
+
+impl Step {
+    fn names_a_field(&self) -> bool {
+        [
+            &self.category,
+            &self.action,
+            &self.label,
+            &self.property,
+            &self.event,
+            &self.page_urlpath,
+            &self.schema,
+        ]
+        .iter()
+        .any(|f| f.is_some())
+    }
+}
+
+/// A funnel definition that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct DefinitionError {
+    /// The file (or other source) of the definition.
+    pub file: String,
+    /// 1-based line of the problem, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunnel {
+    name: Option<Spanned<String>>,
+    experiment: String,
+    app_ids: Option<Vec<String>>,
+    start: Option<Spanned<toml::Value>>,
+    end: Option<Spanned<toml::Value>>,
+    control: Option<String>,
+    #[serde(default)]
+    steps: Option<Spanned<Vec<Spanned<Step>>>>,
+}
+
+/// Parses one funnel definition. `source` names it in errors (a path); `default_name` is used
+/// when the file has no `name` (the file stem).
+///
+/// # Errors
+/// A [`DefinitionError`] naming the line and problem: TOML syntax, unknown keys, a missing
+/// experiment, no steps or more than [`MAX_STEPS`], a step naming no field, bad dates, start
+/// not before end, or a name unfit for a file name.
+pub fn parse_funnel(
+    source: &str,
+    default_name: &str,
+    text: &str,
+) -> Result<Funnel, DefinitionError> {
+    let error = |span: Option<std::ops::Range<usize>>, message: String| DefinitionError {
+        file: source.to_owned(),
+        line: span.map(|s| line_of(text, s.start)),
+        message,
+    };
+    let raw: RawFunnel =
+        toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_owned()))?;
+
+    let (name, name_span) = match raw.name {
+        Some(n) => (n.get_ref().clone(), Some(n.span())),
+        None => (default_name.to_owned(), None),
+    };
+    if let Some(problem) = file_name_problem(&name) {
+        return Err(error(name_span, format!("funnel name {name:?} {problem}")));
+    }
+    if raw.experiment.is_empty() {
+        return Err(error(None, "`experiment` is empty".into()));
+    }
+    let Some(steps) = raw.steps else {
+        return Err(error(
+            None,
+            "no steps: add at least one [[steps]] table".into(),
+        ));
+    };
+    let steps_span = steps.span();
+    let steps = steps.into_inner();
+    if steps.is_empty() {
+        return Err(error(
+            Some(steps_span),
+            "no steps: add at least one [[steps]] table".into(),
+        ));
+    }
+    if steps.len() > MAX_STEPS {
+        return Err(error(
+            Some(steps_span),
+            format!("{} steps, more than the {MAX_STEPS} allowed", steps.len()),
+        ));
+    }
+    for (i, step) in steps.iter().enumerate() {
+        if !step.get_ref().names_a_field() {
+            return Err(error(
+                Some(step.span()),
+                format!(
+                    "step {} ({:?}) names no event field: give category, action, label, property, event, page_urlpath or schema",
+                    i + 1,
+                    step.get_ref().name
+                ),
+            ));
+        }
+    }
+    let start = raw
+        .start
+        .map(|v| parse_bound(&v).map_err(|m| error(Some(v.span()), format!("start: {m}"))))
+        .transpose()?;
+    let end = raw
+        .end
+        .map(|v| parse_bound(&v).map_err(|m| error(Some(v.span()), format!("end: {m}"))))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end)
+        && s >= e
+    {
+        return Err(error(None, "`start` must be before `end`".into()));
+    }
+    Ok(Funnel {
+        name,
+        experiment: raw.experiment,
+        app_ids: raw.app_ids,
+        start,
+        end,
+        control: raw.control.unwrap_or_else(|| "control".to_owned()),
+        steps: steps.into_iter().map(Spanned::into_inner).collect(),
+        source: source.to_owned(),
+    })
+}
+
+/// Checks that no two funnels share a name (they would write the same output file).
+///
+/// # Errors
+/// A [`DefinitionError`] naming both sources.
+pub fn check_unique_names(funnels: &[Funnel]) -> Result<(), DefinitionError> {
+    for (i, a) in funnels.iter().enumerate() {
+        if let Some(b) = funnels[..i].iter().find(|b| b.name == a.name) {
+            return Err(DefinitionError {
+                file: a.source.clone(),
+                line: None,
+                message: format!("funnel name {:?} is already used by {}", a.name, b.source),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn parse_bound(value: &Spanned<toml::Value>) -> Result<i64, String> {
+    let text = match value.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => {
+            return Err(format!(
+                "expected a date string, found {}",
+                other.type_str()
+            ));
+        }
+    };
+    parse_date_or_timestamp(text.as_bytes()).map_err(|e| {
+        format!(
+            "{text:?} is not a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DD hh:mm:ss[.f]): {e}"
+        )
+    })
+}
+
+fn file_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.starts_with('.') {
+        Some("starts with '.'")
+    } else if name
+        .chars()
+        .any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
+    {
+        Some("cannot name a file: it holds '/', '\\' or a control character")
+    } else {
+        None
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "walkthrough"
+experiment = "pipeline_editor_walkthrough"
+app_ids = ["gitlab"]
+start = "2026-03-01"
+end = 2026-04-01
+
+[[steps]]
+name = "Viewed editor"
+category = "projects:ci:editor"
+action = "view_editor"
+
+[[steps]]
+name = "Clicked walkthrough"
+action = "click_walkthrough"
+label = "cta"
+"#;
+
+    fn err(text: &str) -> DefinitionError {
+        parse_funnel("f.toml", "f", text).unwrap_err()
+    }
+
+    #[test]
+    fn parses_the_contract() {
+        let f = parse_funnel("f.toml", "f", GOOD).unwrap();
+        assert_eq!(f.name, "walkthrough");
+        assert_eq!(f.control, "control");
+        assert_eq!(f.steps.len(), 2);
+        assert_eq!(f.steps[1].label.as_deref(), Some("cta"));
+        assert!(f.start.unwrap() < f.end.unwrap());
+        let unnamed = parse_funnel(
+            "x/stem.toml",
+            "stem",
+            &GOOD.replace("name = \"walkthrough\"\n", ""),
+        )
+        .unwrap();
+        assert_eq!(unnamed.name, "stem");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_line() {
+        let e = err(&GOOD.replace("label = \"cta\"", "lable = \"cta\""));
+        assert_eq!(e.line, Some(16));
+        assert!(e.message.contains("unknown field `lable`"), "{e}");
+        assert!(e.to_string().starts_with("f.toml:16: "), "{e}");
+        assert!(
+            err(&format!("colour = 1\n{GOOD}"))
+                .message
+                .contains("unknown field `colour`")
+        );
+    }
+
+    #[test]
+    fn missing_experiment_and_steps() {
+        assert!(
+            err("name = \"x\"\n[[steps]]\nname = \"a\"\naction = \"b\"\n")
+                .message
+                .contains("missing field `experiment`")
+        );
+        assert!(err("experiment = \"e\"\n").message.contains("no steps"));
+        assert!(
+            err("experiment = \"e\"\nsteps = []\n")
+                .message
+                .contains("no steps")
+        );
+        let nothing = err("experiment = \"e\"\n[[steps]]\nname = \"a\"\n");
+        assert!(
+            nothing.message.contains("names no event field"),
+            "{nothing}"
+        );
+        assert_eq!(nothing.line, Some(2));
+    }
+
+    #[test]
+    fn too_many_steps() {
+        let mut text = String::from("experiment = \"e\"\n");
+        for i in 0..=MAX_STEPS {
+            text.push_str(&format!("[[steps]]\nname = \"s{i}\"\naction = \"a{i}\"\n"));
+        }
+        assert!(
+            err(&text)
+                .message
+                .contains("65 steps, more than the 64 allowed")
+        );
+    }
+
+    #[test]
+    fn bad_dates_and_order() {
+        let e = err(&GOOD.replace("\"2026-03-01\"", "\"2026-02-30\""));
+        assert_eq!(e.line, Some(5));
+        assert!(
+            e.message
+                .starts_with("start: \"2026-02-30\" is not a UTC date"),
+            "{e}"
+        );
+        assert!(
+            err(&GOOD.replace("\"2026-03-01\"", "\"2026-05-01\""))
+                .message
+                .contains("before `end`")
+        );
+        assert!(
+            err(&GOOD.replace("\"2026-03-01\"", "3"))
+                .message
+                .contains("expected a date string")
+        );
+    }
+
+    #[test]
+    fn names_must_be_file_names_and_unique() {
+        assert!(
+            err(&GOOD.replace("\"walkthrough\"", "\"a/b\""))
+                .message
+                .contains("cannot name a file")
+        );
+        let a = parse_funnel("a.toml", "a", GOOD).unwrap();
+        let b = parse_funnel("b.toml", "b", GOOD).unwrap();
+        let e = check_unique_names(&[a.clone(), b]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "b.toml: funnel name \"walkthrough\" is already used by a.toml"
+        );
+        assert!(check_unique_names(&[a]).is_ok());
+    }
+}

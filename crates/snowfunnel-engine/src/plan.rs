@@ -1,0 +1,144 @@
+//! The funnels compiled for matching: byte patterns per step, time and app_id filters, and the
+//! experiments the run cares about.
+
+use hashbrown::HashMap;
+use snowfunnel_parse::{EnrichedEvent, fields};
+
+use crate::Funnel;
+
+/// What the engine matches events against. Built once, shared by every partition.
+#[derive(Debug)]
+pub struct Plan {
+    funnels: Vec<Funnel>,
+    pub(crate) compiled: Vec<CompiledFunnel>,
+    experiments: Vec<String>,
+    experiment_ids: HashMap<String, usize>,
+    pub(crate) experiment_funnels: Vec<Vec<usize>>,
+    pub(crate) needs_schema: bool,
+}
+
+impl Plan {
+    /// Compiles `funnels` (already validated, names unique).
+    #[must_use]
+    pub fn new(funnels: Vec<Funnel>) -> Self {
+        let mut experiments = Vec::new();
+        let mut experiment_ids = HashMap::new();
+        let mut experiment_funnels: Vec<Vec<usize>> = Vec::new();
+        for (i, f) in funnels.iter().enumerate() {
+            let id = *experiment_ids
+                .entry(f.experiment.clone())
+                .or_insert_with(|| {
+                    experiments.push(f.experiment.clone());
+                    experiment_funnels.push(Vec::new());
+                    experiments.len() - 1
+                });
+            experiment_funnels[id].push(i);
+        }
+        let compiled: Vec<CompiledFunnel> = funnels.iter().map(CompiledFunnel::new).collect();
+        let needs_schema = compiled
+            .iter()
+            .flat_map(|f| &f.steps)
+            .any(|s| s.schema_prefix.is_some());
+        Plan {
+            funnels,
+            compiled,
+            experiments,
+            experiment_ids,
+            experiment_funnels,
+            needs_schema,
+        }
+    }
+
+    /// The funnels, in definition order.
+    #[must_use]
+    pub fn funnels(&self) -> &[Funnel] {
+        &self.funnels
+    }
+
+    /// The distinct experiments of the funnels, in order of first use.
+    #[must_use]
+    pub fn experiments(&self) -> &[String] {
+        &self.experiments
+    }
+
+    pub(crate) fn experiment_id(&self, name: &str) -> Option<usize> {
+        self.experiment_ids.get(name).copied()
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledFunnel {
+    app_ids: Option<Vec<Box<[u8]>>>,
+    start: i64,
+    end: i64,
+    pub(crate) steps: Vec<StepMatcher>,
+}
+
+impl CompiledFunnel {
+    fn new(f: &Funnel) -> Self {
+        CompiledFunnel {
+            app_ids: f
+                .app_ids
+                .as_ref()
+                .map(|ids| ids.iter().map(|a| bytes(a)).collect()),
+            start: f.start.unwrap_or(i64::MIN),
+            end: f.end.unwrap_or(i64::MAX),
+            steps: f.steps.iter().map(StepMatcher::new).collect(),
+        }
+    }
+
+    /// Whether the event passes the funnel's filters (time range and app_ids).
+    #[inline]
+    pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>) -> bool {
+        let t = event.time_micros();
+        t >= self.start
+            && t < self.end
+            && self
+                .app_ids
+                .as_ref()
+                .is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct StepMatcher {
+    /// (field index, exact value) pairs that must all hold.
+    fields: Vec<(usize, Box<[u8]>)>,
+    schema_prefix: Option<Box<str>>,
+}
+
+impl StepMatcher {
+    fn new(step: &crate::Step) -> Self {
+        let mut fields = Vec::new();
+        for (index, value) in [
+            (fields::EVENT, &step.event),
+            (fields::SE_ACTION, &step.action),
+            (fields::SE_CATEGORY, &step.category),
+            (fields::SE_LABEL, &step.label),
+            (fields::SE_PROPERTY, &step.property),
+            (fields::PAGE_URLPATH, &step.page_urlpath),
+        ] {
+            if let Some(v) = value {
+                fields.push((index, bytes(v)));
+            }
+        }
+        StepMatcher {
+            fields,
+            schema_prefix: step.schema.as_deref().map(Box::from),
+        }
+    }
+
+    /// Whether `event` (whose unstruct schema is `schema`) is this step.
+    #[inline]
+    pub(crate) fn matches(&self, event: &EnrichedEvent<'_>, schema: Option<&str>) -> bool {
+        self.fields.iter().all(|(i, v)| event.field(*i) == &**v)
+            && self
+                .schema_prefix
+                .as_deref()
+                .is_none_or(|p| schema.is_some_and(|s| s.starts_with(p)))
+    }
+}
+
+fn bytes(s: &str) -> Box<[u8]> {
+    s.as_bytes().into()
+}

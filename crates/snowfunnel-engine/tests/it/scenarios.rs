@@ -1,0 +1,177 @@
+//! Hand-made scenarios with known answers.
+
+use snowfunnel_engine::{Ingester, Plan, RunReport, State, parse_funnel};
+
+use crate::lines::line;
+
+const FUNNEL: &str = r#"
+experiment = "exp"
+app_ids = ["gitlab"]
+start = "2026-03-01"
+end = "2026-03-02"
+[[steps]]
+name = "one"
+action = "a1"
+[[steps]]
+name = "two"
+action = "a2"
+[[steps]]
+name = "three"
+action = "a3"
+"#;
+
+fn plan() -> Plan {
+    Plan::new(vec![parse_funnel("f.toml", "f", FUNNEL).unwrap()])
+}
+
+fn run(plan: &Plan, lines: &[String]) -> (RunReport, State) {
+    let mut ingester = Ingester::new(plan);
+    for l in lines {
+        let _ = ingester.ingest(l.as_bytes());
+    }
+    let mut state = ingester.take_state();
+    (state.report(plan), state)
+}
+
+const T: &str = "2026-03-01 10:00:00.000";
+
+fn counts(report: &RunReport) -> Vec<(String, Vec<u64>)> {
+    report.funnels[0]
+        .variants
+        .iter()
+        .map(|v| (v.variant.clone(), v.keys_per_step.clone()))
+        .collect()
+}
+
+#[test]
+fn a_key_counts_at_step_n_only_after_every_earlier_step() {
+    let plan = plan();
+    let lines = vec![
+        line("gitlab", T, "a1", &[("exp", "k1", "control")]),
+        line("gitlab", T, "a2", &[("exp", "k1", "control")]),
+        line("gitlab", T, "a3", &[("exp", "k1", "control")]),
+        // k2 skips step 2: counts at step 1 only.
+        line("gitlab", T, "a1", &[("exp", "k2", "control")]),
+        line("gitlab", T, "a3", &[("exp", "k2", "control")]),
+        // k3 never did step 1.
+        line("gitlab", T, "a2", &[("exp", "k3", "candidate")]),
+        line("gitlab", T, "a1", &[("exp", "k4", "candidate")]),
+        line("gitlab", T, "a2", &[("exp", "k4", "candidate")]),
+    ];
+    let (report, _) = run(&plan, &lines);
+    assert_eq!(
+        counts(&report),
+        vec![
+            ("control".into(), vec![2, 1, 1]),
+            ("candidate".into(), vec![1, 1, 0])
+        ]
+    );
+    assert_eq!(report.funnels[0].keys, 4);
+    assert_eq!(report.counters.lines, 8);
+    assert_eq!(report.counters.experiment_events, 8);
+}
+
+#[test]
+fn conflicting_keys_are_excluded_everywhere() {
+    let plan = plan();
+    let lines = vec![
+        line("gitlab", T, "a1", &[("exp", "k1", "control")]),
+        line("gitlab", T, "a2", &[("exp", "k1", "candidate")]),
+        line("gitlab", T, "a1", &[("exp", "k2", "candidate")]),
+        // A conflict outside the funnel's filters does not count for the funnel...
+        line("gitlab-staging", T, "a1", &[("exp", "k2", "control")]),
+    ];
+    let (report, _) = run(&plan, &lines);
+    assert_eq!(
+        counts(&report),
+        vec![
+            ("control".into(), vec![0, 0, 0]),
+            ("candidate".into(), vec![1, 0, 0])
+        ]
+    );
+    assert_eq!(report.funnels[0].conflicting_keys, 1);
+    // ...but does in the experiment summary, which has no filters.
+    assert_eq!(report.experiments[0].conflicting_keys, 2);
+    assert_eq!(report.experiments[0].keys, 2);
+}
+
+#[test]
+fn filters_duplicates_other_experiments_and_two_contexts() {
+    let plan = plan();
+    let step1 = line(
+        "gitlab",
+        T,
+        "a1",
+        &[("exp", "k1", "control"), ("other", "k9", "candidate")],
+    );
+    let lines = vec![
+        step1.clone(),
+        step1.clone(),
+        line(
+            "gitlab",
+            "2026-03-02 00:00:00.000",
+            "a2",
+            &[("exp", "k1", "control")],
+        ), // end is exclusive
+        line(
+            "gitlab",
+            "2026-02-28 23:59:59.999",
+            "a1",
+            &[("exp", "k5", "control")],
+        ),
+        line("gitlab", T, "a1", &[("other", "k6", "control")]),
+        line("gitlab", T, "a1", &[]),
+    ];
+    let (report, _) = run(&plan, &lines);
+    assert_eq!(counts(&report), vec![("control".into(), vec![1, 0, 0])]);
+    assert_eq!(report.counters.events, 6);
+    assert_eq!(report.counters.experiment_events, 5);
+    assert_eq!(report.counters.experiment_contexts, 7);
+    assert_eq!(report.experiments[0].contexts, 4);
+}
+
+#[test]
+fn bad_rows_are_counted_by_reason() {
+    let plan = plan();
+    let good = line("gitlab", T, "a1", &[("exp", "k1", "control")]);
+    let lines = vec![
+        good.clone(),
+        good[..good.rfind('\t').unwrap()].to_owned(),
+        good.replace(T, "29th May 2013"),
+        good.replace(r#""variant":"control"}}]}"#, r#""variant":"control"}"#),
+        String::new(),
+    ];
+    let (report, _) = run(&plan, &lines);
+    let c = report.counters;
+    assert_eq!((c.lines, c.events, c.bad_rows()), (5, 1, 4));
+    assert_eq!(c.bad, [1, 1, 1, 0, 1, 0]);
+}
+
+#[test]
+fn halves_merge_into_the_whole() {
+    let plan = plan();
+    let lines: Vec<String> = (0..200)
+        .map(|i| {
+            let action = ["a1", "a2", "a3"][i % 3];
+            let variant = if i % 7 == 0 { "candidate" } else { "control" };
+            line(
+                "gitlab",
+                T,
+                action,
+                &[("exp", &format!("k{}", i % 37), variant)],
+            )
+        })
+        .collect();
+    let (whole, mut whole_state) = run(&plan, &lines);
+    for cut in [0, 1, 77, 199, 200] {
+        let (_, mut a) = run(&plan, &lines[..cut]);
+        let (_, b) = run(&plan, &lines[cut..]);
+        a.merge(b);
+        assert_eq!(a.report(&plan), whole, "cut at {cut}");
+        assert_eq!(
+            a.canonical_sets(),
+            whole_state.canonical_sets(),
+            "cut at {cut}"
+        );
+    }
+}
