@@ -1,0 +1,118 @@
+//! Expanding command-line paths into the list of files to read.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::InputError;
+
+/// One file to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its size on disk in bytes.
+    pub size: u64,
+}
+
+/// Expands `paths` into files: a file stands for itself; a directory for every regular file
+/// under it, recursively, in sorted order, skipping hidden entries (names starting with `.`).
+/// A file reached twice is listed once.
+///
+/// # Errors
+/// [`InputError::NotFound`] for a missing path, [`InputError::Read`] for one that cannot be
+/// listed or stat-ed.
+pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>, InputError> {
+    let mut files = Vec::new();
+    let mut seen = HashSet::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => InputError::NotFound { path: path.clone() },
+            _ => InputError::Read {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        if meta.is_dir() {
+            let walk = WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+            for entry in walk {
+                let entry = entry.map_err(|e| walk_error(path, e))?;
+                if entry.file_type().is_file() {
+                    let meta = entry.metadata().map_err(|e| walk_error(path, e))?;
+                    push_unique(&mut files, &mut seen, entry.path(), meta.len())?;
+                }
+            }
+        } else {
+            push_unique(&mut files, &mut seen, path, meta.len())?;
+        }
+    }
+    Ok(files)
+}
+
+fn push_unique(
+    files: &mut Vec<InputFile>,
+    seen: &mut HashSet<PathBuf>,
+    path: &Path,
+    size: u64,
+) -> Result<(), InputError> {
+    let canonical = path.canonicalize().map_err(|source| InputError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if seen.insert(canonical) {
+        files.push(InputFile {
+            path: path.to_owned(),
+            size,
+        });
+    }
+    Ok(())
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+fn walk_error(root: &Path, e: walkdir::Error) -> InputError {
+    let path = e.path().unwrap_or(root).to_owned();
+    InputError::Read {
+        path,
+        source: e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_directories_sorted_skipping_hidden_and_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/c")).unwrap();
+        std::fs::create_dir_all(root.join(".hidden")).unwrap();
+        for f in ["b/c/2.gz", "b/1.gz", "a.tsv", ".dot", ".hidden/x.gz"] {
+            std::fs::write(root.join(f), f).unwrap();
+        }
+        let files = list_inputs(&[root.to_owned(), root.join("a.tsv")]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(root).unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec![PathBuf::from("a.tsv"), "b/1.gz".into(), "b/c/2.gz".into()]
+        );
+        assert_eq!(files[0].size, 5);
+    }
+
+    #[test]
+    fn missing_paths_are_named() {
+        let err = list_inputs(&[PathBuf::from("no/such/dir")]).unwrap_err();
+        assert_eq!(err.to_string(), "no/such/dir: no such file or directory");
+    }
+}
