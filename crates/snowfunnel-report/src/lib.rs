@@ -1,0 +1,21 @@
+//! The output side: turns a [`snowfunnel_engine::RunReport`] into what people read.
+//!
+//! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract);
+//! - [`funnel_table`] and [`summary_text`]: readable terminal output;
+//! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
+//! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
+//!   destination and renamed into place only when the run succeeded, so no reader ever sees a
+//!   half-written report.
+
+mod atomic;
+mod bad_rows;
+mod csv_out;
+mod number;
+mod summary;
+mod table;
+
+pub use atomic::{AtomicFile, commit_all};
+pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
+pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
+pub use summary::{RunTotals, summary_text};
+pub use table::funnel_table;

@@ -1,0 +1,104 @@
+//! The run summary printed after the tables.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use snowfunnel_engine::RunReport;
+use snowfunnel_parse::BadReason;
+
+use crate::number::{bytes, grouped, percent};
+
+/// Input-side totals of a run, which the engine does not see.
+#[derive(Clone, Debug, Default)]
+pub struct RunTotals {
+    /// Files read completely.
+    pub files: u64,
+    /// Bytes on disk of those files.
+    pub stored_bytes: u64,
+    /// Bytes after decompression.
+    pub bytes: u64,
+    /// Files skipped as corrupt, with the reason (`--skip-corrupt-files`).
+    pub skipped_files: Vec<String>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// The human-readable run summary.
+#[must_use]
+pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
+    let c = &report.counters;
+    let mut s = String::from("Run summary\n");
+    let mut line = |label: &str, value: String| {
+        let _ = writeln!(s, "  {label:<18} {value}");
+    };
+    line(
+        "files",
+        format!(
+            "{} ({} stored, {} decompressed)",
+            grouped(totals.files),
+            bytes(totals.stored_bytes),
+            bytes(totals.bytes)
+        ),
+    );
+    for skipped in &totals.skipped_files {
+        line("skipped (corrupt)", skipped.clone());
+    }
+    line("lines", grouped(c.lines));
+    line("events", grouped(c.events));
+    let mut bad = format!(
+        "{} ({} of lines)",
+        grouped(c.bad_rows()),
+        percent(c.bad_rows(), c.lines)
+    );
+    let reasons: Vec<String> = BadReason::ALL
+        .iter()
+        .filter(|r| c.bad[r.index()] > 0)
+        .map(|r| format!("{} {}", r.code(), grouped(c.bad[r.index()])))
+        .collect();
+    if !reasons.is_empty() {
+        let _ = write!(bad, ": {}", reasons.join(", "));
+    }
+    line("bad lines", bad);
+    line(
+        "experiment events",
+        format!(
+            "{} ({} contexts; {} without key, {} incomplete: ignored)",
+            grouped(c.experiment_events),
+            grouped(c.experiment_contexts),
+            grouped(c.contexts_without_key),
+            grouped(c.incomplete_contexts)
+        ),
+    );
+    for e in &report.experiments {
+        let variants: Vec<String> = e
+            .variants
+            .iter()
+            .map(|(v, k)| format!("{v} {}", grouped(*k)))
+            .collect();
+        line(
+            "experiment",
+            format!(
+                "{}: {} contexts, {} keys, {} conflicting ({}); keys by variant: {}",
+                e.experiment,
+                grouped(e.contexts),
+                grouped(e.keys),
+                grouped(e.conflicting_keys),
+                percent(e.conflicting_keys, e.keys),
+                if variants.is_empty() {
+                    "none".to_owned()
+                } else {
+                    variants.join(", ")
+                }
+            ),
+        );
+    }
+    let secs = totals.elapsed.as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = if secs > 0.0 {
+        format!(", {}/s", bytes((totals.bytes as f64 / secs) as u64))
+    } else {
+        String::new()
+    };
+    line("elapsed", format!("{secs:.2} s{rate}"));
+    s
+}
