@@ -31,8 +31,8 @@ impl BitmapBuilder {
         }
         self.pending.sort_unstable();
         self.pending.dedup();
-        let batch = RoaringBitmap::from_sorted_iter(self.pending.drain(..))
-            .expect("ids are sorted and deduplicated");
+        let batch =
+            RoaringBitmap::from_sorted_iter(self.pending.drain(..)).expect("ids are sorted and deduplicated");
         self.bitmap |= batch;
     }
 
@@ -56,9 +56,7 @@ mod tests {
 
     #[test]
     fn batches_equal_single_inserts() {
-        let ids: Vec<u32> = (0..100_000u32)
-            .map(|i| i.wrapping_mul(2_654_435_761) % 50_000)
-            .collect();
+        let ids: Vec<u32> = (0..100_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 50_000).collect();
         let mut built = BitmapBuilder::default();
         ids.iter().for_each(|&i| built.push(i));
         let direct: RoaringBitmap = ids.iter().copied().collect();

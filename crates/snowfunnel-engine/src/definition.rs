@@ -99,18 +99,13 @@ struct RawFunnel {
 /// A [`DefinitionError`] naming the line and problem: TOML syntax, unknown keys, a missing
 /// experiment, no steps or more than [`MAX_STEPS`], a step naming no field, bad dates, start
 /// not before end, or a name unfit for a file name.
-pub fn parse_funnel(
-    source: &str,
-    default_name: &str,
-    text: &str,
-) -> Result<Funnel, DefinitionError> {
+pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funnel, DefinitionError> {
     let error = |span: Option<std::ops::Range<usize>>, message: String| DefinitionError {
         file: source.to_owned(),
         line: span.map(|s| line_of(text, s.start)),
         message,
     };
-    let raw: RawFunnel =
-        toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_owned()))?;
+    let raw: RawFunnel = toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_owned()))?;
 
     let (name, name_span) = match raw.name {
         Some(n) => (n.get_ref().clone(), Some(n.span())),
@@ -123,18 +118,12 @@ pub fn parse_funnel(
         return Err(error(None, "`experiment` is empty".into()));
     }
     let Some(steps) = raw.steps else {
-        return Err(error(
-            None,
-            "no steps: add at least one [[steps]] table".into(),
-        ));
+        return Err(error(None, "no steps: add at least one [[steps]] table".into()));
     };
     let steps_span = steps.span();
     let steps = steps.into_inner();
     if steps.is_empty() {
-        return Err(error(
-            Some(steps_span),
-            "no steps: add at least one [[steps]] table".into(),
-        ));
+        return Err(error(Some(steps_span), "no steps: add at least one [[steps]] table".into()));
     }
     if steps.len() > MAX_STEPS {
         return Err(error(
@@ -201,16 +190,11 @@ fn parse_bound(value: &Spanned<toml::Value>) -> Result<i64, String> {
         toml::Value::String(s) => s.clone(),
         toml::Value::Datetime(d) => d.to_string(),
         other => {
-            return Err(format!(
-                "expected a date string, found {}",
-                other.type_str()
-            ));
+            return Err(format!("expected a date string, found {}", other.type_str()));
         }
     };
     parse_date_or_timestamp(text.as_bytes()).map_err(|e| {
-        format!(
-            "{text:?} is not a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DD hh:mm:ss[.f]): {e}"
-        )
+        format!("{text:?} is not a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DD hh:mm:ss[.f]): {e}")
     })
 }
 
@@ -219,10 +203,7 @@ fn file_name_problem(name: &str) -> Option<&'static str> {
         Some("is empty")
     } else if name.starts_with('.') {
         Some("starts with '.'")
-    } else if name
-        .chars()
-        .any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
-    {
+    } else if name.chars().any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control()) {
         Some("cannot name a file: it holds '/', '\\' or a control character")
     } else {
         None
@@ -230,11 +211,7 @@ fn file_name_problem(name: &str) -> Option<&'static str> {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]
@@ -271,12 +248,8 @@ label = "cta"
         assert_eq!(f.steps.len(), 2);
         assert_eq!(f.steps[1].label.as_deref(), Some("cta"));
         assert!(f.start.unwrap() < f.end.unwrap());
-        let unnamed = parse_funnel(
-            "x/stem.toml",
-            "stem",
-            &GOOD.replace("name = \"walkthrough\"\n", ""),
-        )
-        .unwrap();
+        let unnamed =
+            parse_funnel("x/stem.toml", "stem", &GOOD.replace("name = \"walkthrough\"\n", "")).unwrap();
         assert_eq!(unnamed.name, "stem");
     }
 
@@ -286,11 +259,7 @@ label = "cta"
         assert_eq!(e.line, Some(16));
         assert!(e.message.contains("unknown field `lable`"), "{e}");
         assert!(e.to_string().starts_with("f.toml:16: "), "{e}");
-        assert!(
-            err(&format!("colour = 1\n{GOOD}"))
-                .message
-                .contains("unknown field `colour`")
-        );
+        assert!(err(&format!("colour = 1\n{GOOD}")).message.contains("unknown field `colour`"));
     }
 
     #[test]
@@ -301,16 +270,9 @@ label = "cta"
                 .contains("missing field `experiment`")
         );
         assert!(err("experiment = \"e\"\n").message.contains("no steps"));
-        assert!(
-            err("experiment = \"e\"\nsteps = []\n")
-                .message
-                .contains("no steps")
-        );
+        assert!(err("experiment = \"e\"\nsteps = []\n").message.contains("no steps"));
         let nothing = err("experiment = \"e\"\n[[steps]]\nname = \"a\"\n");
-        assert!(
-            nothing.message.contains("names no event field"),
-            "{nothing}"
-        );
+        assert!(nothing.message.contains("names no event field"), "{nothing}");
         assert_eq!(nothing.line, Some(2));
     }
 
@@ -320,48 +282,25 @@ label = "cta"
         for i in 0..=MAX_STEPS {
             text.push_str(&format!("[[steps]]\nname = \"s{i}\"\naction = \"a{i}\"\n"));
         }
-        assert!(
-            err(&text)
-                .message
-                .contains("65 steps, more than the 64 allowed")
-        );
+        assert!(err(&text).message.contains("65 steps, more than the 64 allowed"));
     }
 
     #[test]
     fn bad_dates_and_order() {
         let e = err(&GOOD.replace("\"2026-03-01\"", "\"2026-02-30\""));
         assert_eq!(e.line, Some(5));
-        assert!(
-            e.message
-                .starts_with("start: \"2026-02-30\" is not a UTC date"),
-            "{e}"
-        );
-        assert!(
-            err(&GOOD.replace("\"2026-03-01\"", "\"2026-05-01\""))
-                .message
-                .contains("before `end`")
-        );
-        assert!(
-            err(&GOOD.replace("\"2026-03-01\"", "3"))
-                .message
-                .contains("expected a date string")
-        );
+        assert!(e.message.starts_with("start: \"2026-02-30\" is not a UTC date"), "{e}");
+        assert!(err(&GOOD.replace("\"2026-03-01\"", "\"2026-05-01\"")).message.contains("before `end`"));
+        assert!(err(&GOOD.replace("\"2026-03-01\"", "3")).message.contains("expected a date string"));
     }
 
     #[test]
     fn names_must_be_file_names_and_unique() {
-        assert!(
-            err(&GOOD.replace("\"walkthrough\"", "\"a/b\""))
-                .message
-                .contains("cannot name a file")
-        );
+        assert!(err(&GOOD.replace("\"walkthrough\"", "\"a/b\"")).message.contains("cannot name a file"));
         let a = parse_funnel("a.toml", "a", GOOD).unwrap();
         let b = parse_funnel("b.toml", "b", GOOD).unwrap();
         let e = check_unique_names(&[a.clone(), b]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "b.toml: funnel name \"walkthrough\" is already used by a.toml"
-        );
+        assert_eq!(e.to_string(), "b.toml: funnel name \"walkthrough\" is already used by a.toml");
         assert!(check_unique_names(&[a]).is_ok());
     }
 }

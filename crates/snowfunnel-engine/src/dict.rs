@@ -24,12 +24,7 @@ impl KeyDict {
     /// Past `u32::MAX` distinct keys.
     pub fn intern(&mut self, key: &[u8]) -> u32 {
         let hash = self.hasher.hash_one(key);
-        let Self {
-            table,
-            ends,
-            bytes,
-            hasher,
-        } = self;
+        let Self { table, ends, bytes, hasher } = self;
         let lookup = |id: &u32| slice(ends, bytes, *id);
         if let Some(&id) = table.find(hash, |id| lookup(id) == key) {
             return id;

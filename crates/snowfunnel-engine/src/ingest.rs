@@ -18,12 +18,7 @@ impl<'p> Ingester<'p> {
     /// An ingester with an empty state.
     #[must_use]
     pub fn new(plan: &'p Plan) -> Self {
-        Ingester {
-            plan,
-            parser: ContextParser::new(),
-            schema: String::new(),
-            state: State::new(plan),
-        }
+        Ingester { plan, parser: ContextParser::new(), schema: String::new(), state: State::new(plan) }
     }
 
     /// Ingests one line (without its `\n`).
@@ -57,15 +52,8 @@ impl<'p> Ingester<'p> {
             false
         };
         let schema = schema.then_some(self.schema.as_str());
-        let Ingester {
-            plan,
-            parser,
-            state,
-            ..
-        } = self;
-        let counts = parser.experiments(contexts, |context| {
-            state.record(plan, &event, schema, &context)
-        })?;
+        let Ingester { plan, parser, state, .. } = self;
+        let counts = parser.experiments(contexts, |context| state.record(plan, &event, schema, &context))?;
         let counters = state.counters_mut();
         counters.events += 1;
         counters.experiment_events += u64::from(counts.experiment_contexts > 0);

@@ -25,28 +25,16 @@ impl Plan {
         let mut experiment_ids = HashMap::new();
         let mut experiment_funnels: Vec<Vec<usize>> = Vec::new();
         for (i, f) in funnels.iter().enumerate() {
-            let id = *experiment_ids
-                .entry(f.experiment.clone())
-                .or_insert_with(|| {
-                    experiments.push(f.experiment.clone());
-                    experiment_funnels.push(Vec::new());
-                    experiments.len() - 1
-                });
+            let id = *experiment_ids.entry(f.experiment.clone()).or_insert_with(|| {
+                experiments.push(f.experiment.clone());
+                experiment_funnels.push(Vec::new());
+                experiments.len() - 1
+            });
             experiment_funnels[id].push(i);
         }
         let compiled: Vec<CompiledFunnel> = funnels.iter().map(CompiledFunnel::new).collect();
-        let needs_schema = compiled
-            .iter()
-            .flat_map(|f| &f.steps)
-            .any(|s| s.schema_prefix.is_some());
-        Plan {
-            funnels,
-            compiled,
-            experiments,
-            experiment_ids,
-            experiment_funnels,
-            needs_schema,
-        }
+        let needs_schema = compiled.iter().flat_map(|f| &f.steps).any(|s| s.schema_prefix.is_some());
+        Plan { funnels, compiled, experiments, experiment_ids, experiment_funnels, needs_schema }
     }
 
     /// The funnels, in definition order.
@@ -77,10 +65,7 @@ pub(crate) struct CompiledFunnel {
 impl CompiledFunnel {
     fn new(f: &Funnel) -> Self {
         CompiledFunnel {
-            app_ids: f
-                .app_ids
-                .as_ref()
-                .map(|ids| ids.iter().map(|a| bytes(a)).collect()),
+            app_ids: f.app_ids.as_ref().map(|ids| ids.iter().map(|a| bytes(a)).collect()),
             start: f.start.unwrap_or(i64::MIN),
             end: f.end.unwrap_or(i64::MAX),
             steps: f.steps.iter().map(StepMatcher::new).collect(),
@@ -93,10 +78,7 @@ impl CompiledFunnel {
         let t = event.time_micros();
         t >= self.start
             && t < self.end
-            && self
-                .app_ids
-                .as_ref()
-                .is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
+            && self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
     }
 }
 
@@ -122,20 +104,14 @@ impl StepMatcher {
                 fields.push((index, bytes(v)));
             }
         }
-        StepMatcher {
-            fields,
-            schema_prefix: step.schema.as_deref().map(Box::from),
-        }
+        StepMatcher { fields, schema_prefix: step.schema.as_deref().map(Box::from) }
     }
 
     /// Whether `event` (whose unstruct schema is `schema`) is this step.
     #[inline]
     pub(crate) fn matches(&self, event: &EnrichedEvent<'_>, schema: Option<&str>) -> bool {
         self.fields.iter().all(|(i, v)| event.field(*i) == &**v)
-            && self
-                .schema_prefix
-                .as_deref()
-                .is_none_or(|p| schema.is_some_and(|s| s.starts_with(p)))
+            && self.schema_prefix.as_deref().is_none_or(|p| schema.is_some_and(|s| s.starts_with(p)))
     }
 }
 

@@ -38,11 +38,7 @@ impl VariantCounts {
     /// `keys(n) / keys(n-1)`; 1 at step 1; `None` when the denominator is 0.
     #[must_use]
     pub fn conversion_from_previous(&self, step: usize) -> Option<f64> {
-        let previous = if step == 0 {
-            self.keys_per_step[0]
-        } else {
-            self.keys_per_step[step - 1]
-        };
+        let previous = if step == 0 { self.keys_per_step[0] } else { self.keys_per_step[step - 1] };
         ratio(self.keys_per_step[step], previous)
     }
 
@@ -95,10 +91,8 @@ impl State {
             .iter()
             .zip(&mut self.funnels)
             .map(|(def, state)| {
-                let (variants, union, conflicting) =
-                    split_variants(&mut state.variants, &def.control);
-                let steps: Vec<&RoaringBitmap> =
-                    state.steps.iter_mut().map(|b| &*b.finish()).collect();
+                let (variants, union, conflicting) = split_variants(&mut state.variants, &def.control);
+                let steps: Vec<&RoaringBitmap> = state.steps.iter_mut().map(|b| b.finish()).collect();
                 let variants = variants
                     .into_iter()
                     .map(|(variant, keys)| {
@@ -110,10 +104,7 @@ impl State {
                                 reached.len()
                             })
                             .collect();
-                        VariantCounts {
-                            variant,
-                            keys_per_step,
-                        }
+                        VariantCounts { variant, keys_per_step }
                     })
                     .collect();
                 FunnelReport {
@@ -132,30 +123,19 @@ impl State {
             .zip(&mut self.experiments)
             .map(|(name, state)| {
                 // The control of the experiment's first funnel orders the variants.
-                let control = plan
-                    .funnels()
-                    .iter()
-                    .find(|f| f.experiment == *name)
-                    .map_or("control", |f| &f.control);
+                let control =
+                    plan.funnels().iter().find(|f| f.experiment == *name).map_or("control", |f| &f.control);
                 let (variants, union, conflicting) = split_variants(&mut state.variants, control);
                 ExperimentSummary {
                     experiment: name.clone(),
                     contexts: state.contexts,
                     keys: union.len(),
                     conflicting_keys: conflicting.len(),
-                    variants: variants
-                        .into_iter()
-                        .map(|(v, keys)| (v, keys.len()))
-                        .collect(),
+                    variants: variants.into_iter().map(|(v, keys)| (v, keys.len())).collect(),
                 }
             })
             .collect();
-        RunReport {
-            counters: self.counters,
-            funnels,
-            experiments,
-            distinct_keys: self.keys.len() as u64,
-        }
+        RunReport { counters: self.counters, funnels, experiments, distinct_keys: self.keys.len() as u64 }
     }
 }
 
@@ -165,11 +145,8 @@ fn split_variants(
     sets: &mut VariantSets,
     control: &str,
 ) -> (Vec<(String, RoaringBitmap)>, RoaringBitmap, RoaringBitmap) {
-    let mut variants: Vec<(String, RoaringBitmap)> = sets
-        .0
-        .iter_mut()
-        .map(|(v, b)| (v.to_string(), b.finish().clone()))
-        .collect();
+    let mut variants: Vec<(String, RoaringBitmap)> =
+        sets.0.iter_mut().map(|(v, b)| (v.to_string(), b.finish().clone())).collect();
     variants.sort_by(|(a, _), (b, _)| (a != control, a).cmp(&(b != control, b)));
     let mut union = RoaringBitmap::new();
     let mut conflicting = RoaringBitmap::new();

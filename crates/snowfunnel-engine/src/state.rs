@@ -178,16 +178,8 @@ impl State {
     /// # Panics
     /// When the states were built for different plans.
     pub fn merge(&mut self, other: State) {
-        assert_eq!(
-            self.funnels.len(),
-            other.funnels.len(),
-            "states of different plans"
-        );
-        assert_eq!(
-            self.experiments.len(),
-            other.experiments.len(),
-            "states of different plans"
-        );
+        assert_eq!(self.funnels.len(), other.funnels.len(), "states of different plans");
+        assert_eq!(self.experiments.len(), other.experiments.len(), "states of different plans");
         self.counters.add(&other.counters);
         let remap: Vec<u32> = (0..other.keys.len())
             .map(|id| {

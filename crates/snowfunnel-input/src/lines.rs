@@ -42,9 +42,7 @@ impl LineSplitter {
     /// A splitter with a 1 MiB buffer.
     #[must_use]
     pub fn new() -> Self {
-        LineSplitter {
-            buf: vec![0; CHUNK_BYTES],
-        }
+        LineSplitter { buf: vec![0; CHUNK_BYTES] }
     }
 
     /// Calls `on_line(line_number, line)` for every line of `reader`, without its `\n`.
@@ -59,9 +57,7 @@ impl LineSplitter {
             if filled == self.buf.len() {
                 // The buffer holds one unfinished line: grow it.
                 if self.buf.len() >= MAX_LINE_BYTES {
-                    return Err(SplitError::TooLong {
-                        line: done.lines + 1,
-                    });
+                    return Err(SplitError::TooLong { line: done.lines + 1 });
                 }
                 self.buf.resize((self.buf.len() * 2).min(MAX_LINE_BYTES), 0);
             }
@@ -69,10 +65,7 @@ impl LineSplitter {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(SplitError::Io {
-                        source,
-                        bytes: done.bytes,
-                    });
+                    return Err(SplitError::Io { source, bytes: done.bytes });
                 }
             };
             if n == 0 {
@@ -120,9 +113,8 @@ mod tests {
 
     fn lines_of(data: &[u8], step: usize) -> Vec<(u64, Vec<u8>)> {
         let mut out = Vec::new();
-        let split = LineSplitter::new()
-            .split(Trickle { data, step }, |n, l| out.push((n, l.to_vec())))
-            .unwrap();
+        let split =
+            LineSplitter::new().split(Trickle { data, step }, |n, l| out.push((n, l.to_vec()))).unwrap();
         assert_eq!(split.bytes, data.len() as u64);
         assert_eq!(split.lines, out.len() as u64);
         out
@@ -131,12 +123,8 @@ mod tests {
     #[test]
     fn splits_lines_keeping_empty_ones_and_a_last_unterminated_one() {
         let got = lines_of(b"a\tb\n\nc\n d", 3);
-        let want: Vec<(u64, Vec<u8>)> = vec![
-            (1, b"a\tb".to_vec()),
-            (2, vec![]),
-            (3, b"c".to_vec()),
-            (4, b" d".to_vec()),
-        ];
+        let want: Vec<(u64, Vec<u8>)> =
+            vec![(1, b"a\tb".to_vec()), (2, vec![]), (3, b"c".to_vec()), (4, b" d".to_vec())];
         assert_eq!(got, want);
         assert!(lines_of(b"", 3).is_empty());
         assert_eq!(lines_of(b"x\n", 1), vec![(1, b"x".to_vec())]);

@@ -35,38 +35,19 @@ pub fn read_lines(
     splitter: &mut LineSplitter,
     on_line: impl FnMut(u64, &[u8]),
 ) -> Result<FileStats, InputError> {
-    let read_error = |source| InputError::Read {
-        path: file.path.clone(),
-        source,
-    };
-    let mut reader =
-        BufReader::with_capacity(256 << 10, File::open(&file.path).map_err(read_error)?);
-    let gzip = reader
-        .fill_buf()
-        .map_err(read_error)?
-        .starts_with(&GZIP_MAGIC);
+    let read_error = |source| InputError::Read { path: file.path.clone(), source };
+    let mut reader = BufReader::with_capacity(256 << 10, File::open(&file.path).map_err(read_error)?);
+    let gzip = reader.fill_buf().map_err(read_error)?.starts_with(&GZIP_MAGIC);
     let split = if gzip {
         splitter.split(MultiGzDecoder::new(reader), on_line)
     } else {
         splitter.split(reader, on_line)
     };
     match split {
-        Ok(split) => Ok(FileStats {
-            stored_bytes: file.size,
-            bytes: split.bytes,
-            lines: split.lines,
-            gzip,
-        }),
-        Err(SplitError::TooLong { line }) => Err(InputError::LineTooLong {
-            path: file.path.clone(),
-            line,
-        }),
+        Ok(split) => Ok(FileStats { stored_bytes: file.size, bytes: split.bytes, lines: split.lines, gzip }),
+        Err(SplitError::TooLong { line }) => Err(InputError::LineTooLong { path: file.path.clone(), line }),
         Err(SplitError::Io { source, bytes }) if gzip && is_decode_error(&source) => {
-            Err(InputError::Corrupt {
-                path: file.path.clone(),
-                uncompressed_bytes: bytes,
-                source,
-            })
+            Err(InputError::Corrupt { path: file.path.clone(), uncompressed_bytes: bytes, source })
         }
         Err(SplitError::Io { source, .. }) => Err(read_error(source)),
     }
@@ -96,14 +77,9 @@ mod tests {
     }
 
     fn read(path: &Path) -> Result<(FileStats, Vec<Vec<u8>>), InputError> {
-        let file = InputFile {
-            path: path.to_owned(),
-            size: std::fs::metadata(path).unwrap().len(),
-        };
+        let file = InputFile { path: path.to_owned(), size: std::fs::metadata(path).unwrap().len() };
         let mut lines = Vec::new();
-        let stats = read_lines(&file, &mut LineSplitter::new(), |_, l| {
-            lines.push(l.to_vec())
-        })?;
+        let stats = read_lines(&file, &mut LineSplitter::new(), |_, l| lines.push(l.to_vec()))?;
         Ok((stats, lines))
     }
 
@@ -119,28 +95,20 @@ mod tests {
         assert_eq!(gz_lines, plain_lines);
         assert_eq!(gz_lines, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
         assert!(gz.gzip && !plain.gzip);
-        assert_eq!(
-            (gz.bytes, gz.lines, gz.stored_bytes),
-            (6, 3, multi.len() as u64)
-        );
+        assert_eq!((gz.bytes, gz.lines, gz.stored_bytes), (6, 3, multi.len() as u64));
     }
 
     #[test]
     fn truncated_and_corrupt_gzip_are_errors_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let data: Vec<u8> = (0..20_000)
-            .flat_map(|i| format!("line {i}\n").into_bytes())
-            .collect();
+        let data: Vec<u8> = (0..20_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
         let full = gzip(&data);
         let truncated = dir.path().join("truncated.gz");
         std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
         let err = read(&truncated).unwrap_err();
         assert!(err.is_corrupt(), "{err:?}");
         assert!(
-            err.to_string().starts_with(&format!(
-                "{}: corrupt or truncated gzip",
-                truncated.display()
-            )),
+            err.to_string().starts_with(&format!("{}: corrupt or truncated gzip", truncated.display())),
             "{err}"
         );
 

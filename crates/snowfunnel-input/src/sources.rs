@@ -29,10 +29,7 @@ pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>, InputError> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => InputError::NotFound { path: path.clone() },
-            _ => InputError::Read {
-                path: path.clone(),
-                source,
-            },
+            _ => InputError::Read { path: path.clone(), source },
         })?;
         if meta.is_dir() {
             let walk = WalkDir::new(path)
@@ -60,15 +57,10 @@ fn push_unique(
     path: &Path,
     size: u64,
 ) -> Result<(), InputError> {
-    let canonical = path.canonicalize().map_err(|source| InputError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let canonical =
+        path.canonicalize().map_err(|source| InputError::Read { path: path.to_owned(), source })?;
     if seen.insert(canonical) {
-        files.push(InputFile {
-            path: path.to_owned(),
-            size,
-        });
+        files.push(InputFile { path: path.to_owned(), size });
     }
     Ok(())
 }
@@ -79,10 +71,7 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 fn walk_error(root: &Path, e: walkdir::Error) -> InputError {
     let path = e.path().unwrap_or(root).to_owned();
-    InputError::Read {
-        path,
-        source: e.into(),
-    }
+    InputError::Read { path, source: e.into() }
 }
 
 #[cfg(test)]
@@ -99,14 +88,8 @@ mod tests {
             std::fs::write(root.join(f), f).unwrap();
         }
         let files = list_inputs(&[root.to_owned(), root.join("a.tsv")]).unwrap();
-        let names: Vec<_> = files
-            .iter()
-            .map(|f| f.path.strip_prefix(root).unwrap().to_owned())
-            .collect();
-        assert_eq!(
-            names,
-            vec![PathBuf::from("a.tsv"), "b/1.gz".into(), "b/c/2.gz".into()]
-        );
+        let names: Vec<_> = files.iter().map(|f| f.path.strip_prefix(root).unwrap().to_owned()).collect();
+        assert_eq!(names, vec![PathBuf::from("a.tsv"), "b/1.gz".into(), "b/c/2.gz".into()]);
         assert_eq!(files[0].size, 5);
     }
 

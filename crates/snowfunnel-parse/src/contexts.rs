@@ -38,10 +38,7 @@ pub struct MigrationKeys<'t> {
 impl<'t> MigrationKeys<'t> {
     /// The keys that are strings, in order.
     pub fn iter(&self) -> impl Iterator<Item = &'t str> + '_ {
-        self.keys
-            .iter()
-            .flat_map(|a| a.iter())
-            .filter_map(ValueIntoString::into_string)
+        self.keys.iter().flat_map(|a| a.iter()).filter_map(ValueIntoString::into_string)
     }
 }
 
@@ -183,16 +180,8 @@ fn visit_entry(
         counts.incomplete += 1;
         return;
     };
-    let migration_keys = MigrationKeys {
-        keys: data.and_then(|d| d.get_array("migration_keys")),
-    };
-    visit(ExperimentContext {
-        experiment,
-        key,
-        variant,
-        schema_version,
-        migration_keys,
-    });
+    let migration_keys = MigrationKeys { keys: data.and_then(|d| d.get_array("migration_keys")) };
+    visit(ExperimentContext { experiment, key, variant, schema_version, migration_keys });
 }
 
 /// The string at `key` of an object, borrowed from the parsed input (not from the tape).
@@ -209,12 +198,10 @@ fn looks_like_object(raw: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn collect(
-        contexts: &str,
-    ) -> (
-        Vec<(String, String, String, String, Vec<String>)>,
-        ContextCounts,
-    ) {
+    /// (experiment, key, variant, schema version, migration keys)
+    type Found = (String, String, String, String, Vec<String>);
+
+    fn collect(contexts: &str) -> (Vec<Found>, ContextCounts) {
         let mut parser = ContextParser::new();
         let mut found = Vec::new();
         let counts = parser
@@ -244,13 +231,7 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                (
-                    "a/b".into(),
-                    "k1".into(),
-                    "candidate".into(),
-                    "1-0-3".into(),
-                    vec![]
-                ),
+                ("a/b".into(), "k1".into(), "candidate".into(), "1-0-3".into(), vec![]),
                 (
                     "other".into(),
                     "k2".into(),
@@ -260,24 +241,14 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(
-            counts,
-            ContextCounts {
-                experiment_contexts: 4,
-                without_key: 1,
-                incomplete: 1
-            }
-        );
+        assert_eq!(counts, ContextCounts { experiment_contexts: 4, without_key: 1, incomplete: 1 });
     }
 
     #[test]
     fn invalid_json_with_an_experiment_is_a_bad_row() {
         let mut parser = ContextParser::new();
         let truncated = r#"{"schema":"x","data":[{"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0","data":{"#;
-        assert!(matches!(
-            parser.experiments(truncated.as_bytes(), |_| {}),
-            Err(RowError::Contexts(_))
-        ));
+        assert!(matches!(parser.experiments(truncated.as_bytes(), |_| {}), Err(RowError::Contexts(_))));
         let no_data = r#"{"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0"}"#;
         assert!(parser.experiments(no_data.as_bytes(), |_| {}).is_err());
         // The parser stays usable after an error.

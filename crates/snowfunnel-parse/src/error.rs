@@ -98,9 +98,7 @@ impl RowError {
         match self {
             RowError::NotTsv => BadReason::NotTsv,
             RowError::FieldCount { .. } | RowError::TooLong(_) => BadReason::FieldCount,
-            RowError::Timestamp { field, .. } if *field == "collector_tstamp" => {
-                BadReason::CollectorTstamp
-            }
+            RowError::Timestamp { field, .. } if *field == "collector_tstamp" => BadReason::CollectorTstamp,
             RowError::Timestamp { .. } => BadReason::DerivedTstamp,
             RowError::Contexts(_) => BadReason::Contexts,
             RowError::UnstructEvent(_) => BadReason::UnstructEvent,

@@ -47,11 +47,7 @@ impl<'a> EnrichedEvent<'a> {
             return Err(RowError::FieldCount { found: fields });
         }
         starts[FIELD_COUNT] = len + 1;
-        let mut event = EnrichedEvent {
-            line,
-            starts,
-            time_micros: 0,
-        };
+        let mut event = EnrichedEvent { line, starts, time_micros: 0 };
         event.time_micros = event.parse_event_time()?;
         Ok(event)
     }
@@ -161,19 +157,10 @@ mod tests {
         let line = line_with(&[]);
         let short = &line[..line.rfind('\t').unwrap()];
         let long = format!("{line}\t");
-        assert_eq!(
-            EnrichedEvent::parse(short.as_bytes()).unwrap_err(),
-            RowError::FieldCount { found: 130 }
-        );
-        assert_eq!(
-            EnrichedEvent::parse(long.as_bytes()).unwrap_err(),
-            RowError::FieldCount { found: 132 }
-        );
+        assert_eq!(EnrichedEvent::parse(short.as_bytes()).unwrap_err(), RowError::FieldCount { found: 130 });
+        assert_eq!(EnrichedEvent::parse(long.as_bytes()).unwrap_err(), RowError::FieldCount { found: 132 });
         assert_eq!(EnrichedEvent::parse(b"").unwrap_err(), RowError::NotTsv);
-        assert_eq!(
-            EnrichedEvent::parse(b"just text").unwrap_err().reason(),
-            BadReason::NotTsv
-        );
+        assert_eq!(EnrichedEvent::parse(b"just text").unwrap_err().reason(), BadReason::NotTsv);
     }
 
     #[test]
@@ -181,38 +168,20 @@ mod tests {
         let collector = parse_timestamp(b"2026-03-01 10:00:00.000").unwrap();
         let derived = parse_timestamp(b"2026-03-01 09:59:58.500").unwrap();
         let with = line_with(&[(fields::DERIVED_TSTAMP, "2026-03-01 09:59:58.500")]);
-        assert_eq!(
-            EnrichedEvent::parse(with.as_bytes()).unwrap().time_micros(),
-            derived
-        );
+        assert_eq!(EnrichedEvent::parse(with.as_bytes()).unwrap().time_micros(), derived);
         let empty = line_with(&[]);
-        assert_eq!(
-            EnrichedEvent::parse(empty.as_bytes())
-                .unwrap()
-                .time_micros(),
-            collector
-        );
+        assert_eq!(EnrichedEvent::parse(empty.as_bytes()).unwrap().time_micros(), collector);
         let bug = line_with(&[(fields::DERIVED_TSTAMP, "1970-01-01 00:00:00.000")]);
-        assert_eq!(
-            EnrichedEvent::parse(bug.as_bytes()).unwrap().time_micros(),
-            collector
-        );
+        assert_eq!(EnrichedEvent::parse(bug.as_bytes()).unwrap().time_micros(), collector);
     }
 
     #[test]
     fn bad_timestamps_are_bad_rows() {
         let empty = line_with(&[(fields::COLLECTOR_TSTAMP, "")]);
-        assert_eq!(
-            EnrichedEvent::parse(empty.as_bytes()).unwrap_err().reason(),
-            BadReason::CollectorTstamp
-        );
+        assert_eq!(EnrichedEvent::parse(empty.as_bytes()).unwrap_err().reason(), BadReason::CollectorTstamp);
         let bad = line_with(&[(fields::DERIVED_TSTAMP, "2026-13-45 99:00:00")]);
         let err = EnrichedEvent::parse(bad.as_bytes()).unwrap_err();
         assert_eq!(err.reason(), BadReason::DerivedTstamp);
-        assert!(
-            err.to_string()
-                .contains("derived_tstamp \"2026-13-45 99:00:00\""),
-            "{err}"
-        );
+        assert!(err.to_string().contains("derived_tstamp \"2026-13-45 99:00:00\""), "{err}");
     }
 }

@@ -98,11 +98,7 @@ fn parse_date(d: &[u8]) -> Result<i64, TimestampError> {
 
 fn parse_fraction(rest: &[u8]) -> Result<i64, TimestampError> {
     let Some(frac) = rest.strip_prefix(b".") else {
-        return if rest.is_empty() {
-            Ok(0)
-        } else {
-            Err(TimestampError::Format)
-        };
+        return if rest.is_empty() { Ok(0) } else { Err(TimestampError::Format) };
     };
     if frac.is_empty() || frac.len() > 9 {
         return Err(TimestampError::Format);
@@ -124,11 +120,7 @@ fn parse_fraction(rest: &[u8]) -> Result<i64, TimestampError> {
 
 fn digits(s: &[u8]) -> Result<i64, TimestampError> {
     s.iter().try_fold(0i64, |acc, &b| {
-        if b.is_ascii_digit() {
-            Ok(acc * 10 + i64::from(b - b'0'))
-        } else {
-            Err(TimestampError::Format)
-        }
+        if b.is_ascii_digit() { Ok(acc * 10 + i64::from(b - b'0')) } else { Err(TimestampError::Format) }
     })
 }
 
@@ -178,18 +170,9 @@ mod tests {
     fn parses_the_forms_found_in_real_lines() {
         assert_eq!(parse_timestamp(b"1970-01-01 00:00:00"), Ok(0));
         assert_eq!(parse_timestamp(b"1970-01-01 00:00:00.000"), Ok(0));
-        assert_eq!(
-            parse_timestamp(b"2013-11-26 00:02:05"),
-            Ok(1_385_424_125_000_000)
-        );
-        assert_eq!(
-            parse_timestamp(b"2021-10-15 09:05:29.796800585"),
-            Ok(1_634_288_729_796_800)
-        );
-        assert_eq!(
-            parse_timestamp(b"2026-03-01T12:34:56.789Z"),
-            Ok(1_772_368_496_789_000)
-        );
+        assert_eq!(parse_timestamp(b"2013-11-26 00:02:05"), Ok(1_385_424_125_000_000));
+        assert_eq!(parse_timestamp(b"2021-10-15 09:05:29.796800585"), Ok(1_634_288_729_796_800));
+        assert_eq!(parse_timestamp(b"2026-03-01T12:34:56.789Z"), Ok(1_772_368_496_789_000));
         assert!(parse_timestamp(b"0001-01-01 00:00:00.000").unwrap() < 0);
         assert!(parse_timestamp(b"2619-08-18 00:00:00.000").unwrap() > 0);
     }
@@ -207,11 +190,7 @@ mod tests {
             b"2026-01-01x00:00:00",
             b"not_an_instant",
         ] {
-            assert!(
-                parse_timestamp(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(parse_timestamp(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(parse_timestamp(b""), Err(TimestampError::Empty));
         assert_eq!(parse_timestamp(b"2024-02-29 00:00:00").map(|_| ()), Ok(()));
@@ -219,19 +198,12 @@ mod tests {
 
     #[test]
     fn dates_are_midnight_utc() {
-        assert_eq!(
-            parse_date_or_timestamp(b"2026-03-01"),
-            parse_timestamp(b"2026-03-01 00:00:00")
-        );
+        assert_eq!(parse_date_or_timestamp(b"2026-03-01"), parse_timestamp(b"2026-03-01 00:00:00"));
     }
 
     #[test]
     fn formats_round_trip() {
-        for raw in [
-            "2026-03-01T12:34:56.789Z",
-            "0001-01-01T00:00:00.000Z",
-            "1969-12-31T23:59:59.999Z",
-        ] {
+        for raw in ["2026-03-01T12:34:56.789Z", "0001-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z"] {
             assert_eq!(format_micros(parse_timestamp(raw.as_bytes()).unwrap()), raw);
         }
     }

@@ -22,14 +22,8 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".snowfunnel-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        Ok(AtomicFile {
-            temp,
-            dest: dest.to_owned(),
-        })
+        let temp = tempfile::Builder::new().prefix(".snowfunnel-").suffix(".tmp").tempfile_in(dir)?;
+        Ok(AtomicFile { temp, dest: dest.to_owned() })
     }
 
     /// The destination path.
@@ -93,10 +87,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
         let dropped = AtomicFile::create(&dir.path().join("never.csv")).unwrap();
         drop(dropped);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.csv")]);
     }
 }

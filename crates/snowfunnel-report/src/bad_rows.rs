@@ -30,10 +30,7 @@ impl BadRowLog {
     /// An empty log.
     #[must_use]
     pub fn new() -> Self {
-        BadRowLog {
-            spool: csv::Writer::from_writer(SpooledTempFile::new(SPOOL_MEMORY_BYTES)),
-            rows: 0,
-        }
+        BadRowLog { spool: csv::Writer::from_writer(SpooledTempFile::new(SPOOL_MEMORY_BYTES)), rows: 0 }
     }
 
     /// Logs one bad row.
@@ -62,19 +59,13 @@ impl BadRowLog {
     ///
     /// # Errors
     /// When reading a spool or writing `out` fails.
-    pub fn write_all(
-        logs: impl IntoIterator<Item = BadRowLog>,
-        mut out: impl Write,
-    ) -> io::Result<()> {
+    pub fn write_all(logs: impl IntoIterator<Item = BadRowLog>, mut out: impl Write) -> io::Result<()> {
         let mut header = csv::Writer::from_writer(&mut out);
         header.write_record(BAD_ROWS_HEADER)?;
         header.flush()?;
         drop(header);
         for log in logs {
-            let mut spool = log
-                .spool
-                .into_inner()
-                .map_err(|e| io::Error::other(e.to_string()))?;
+            let mut spool = log.spool.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
             spool.seek(SeekFrom::Start(0))?;
             io::copy(&mut spool, &mut out)?;
         }
@@ -89,8 +80,7 @@ mod tests {
     #[test]
     fn logs_concatenate_in_order_with_one_header() {
         let mut a = BadRowLog::new();
-        a.push("a.gz", 3, &RowError::FieldCount { found: 2 }, b"x\ty")
-            .unwrap();
+        a.push("a.gz", 3, &RowError::FieldCount { found: 2 }, b"x\ty").unwrap();
         let mut b = BadRowLog::new();
         b.push("b.gz", 1, &RowError::NotTsv, b"").unwrap();
         assert_eq!(a.rows(), 1);

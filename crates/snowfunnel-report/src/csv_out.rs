@@ -59,14 +59,8 @@ mod tests {
             experiment: "a/b".into(),
             step_names: vec!["Viewed, then".into(), "Clicked \"go\"".into()],
             variants: vec![
-                VariantCounts {
-                    variant: "control".into(),
-                    keys_per_step: vec![3, 1],
-                },
-                VariantCounts {
-                    variant: "candidate".into(),
-                    keys_per_step: vec![0, 0],
-                },
+                VariantCounts { variant: "control".into(), keys_per_step: vec![3, 1] },
+                VariantCounts { variant: "candidate".into(), keys_per_step: vec![0, 0] },
             ],
             keys: 3,
             conflicting_keys: 0,

@@ -45,11 +45,7 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     }
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
-    let mut bad = format!(
-        "{} ({} of lines)",
-        grouped(c.bad_rows()),
-        percent(c.bad_rows(), c.lines)
-    );
+    let mut bad = format!("{} ({} of lines)", grouped(c.bad_rows()), percent(c.bad_rows(), c.lines));
     let reasons: Vec<String> = BadReason::ALL
         .iter()
         .filter(|r| c.bad[r.index()] > 0)
@@ -70,11 +66,7 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
         ),
     );
     for e in &report.experiments {
-        let variants: Vec<String> = e
-            .variants
-            .iter()
-            .map(|(v, k)| format!("{v} {}", grouped(*k)))
-            .collect();
+        let variants: Vec<String> = e.variants.iter().map(|(v, k)| format!("{v} {}", grouped(*k))).collect();
         line(
             "experiment",
             format!(
@@ -84,11 +76,7 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
                 grouped(e.keys),
                 grouped(e.conflicting_keys),
                 percent(e.conflicting_keys, e.keys),
-                if variants.is_empty() {
-                    "none".to_owned()
-                } else {
-                    variants.join(", ")
-                }
+                if variants.is_empty() { "none".to_owned() } else { variants.join(", ") }
             ),
         );
     }

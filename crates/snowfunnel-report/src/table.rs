@@ -11,22 +11,11 @@ use crate::number::grouped;
 pub fn funnel_table(report: &FunnelReport) -> String {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header([
-        "variant",
-        "step",
-        "name",
-        "keys",
-        "from previous",
-        "from first",
-    ]);
+    table.set_header(["variant", "step", "name", "keys", "from previous", "from first"]);
     for v in &report.variants {
         for (step, name) in report.step_names.iter().enumerate() {
             table.add_row([
-                if step == 0 {
-                    v.variant.clone()
-                } else {
-                    String::new()
-                },
+                if step == 0 { v.variant.clone() } else { String::new() },
                 (step + 1).to_string(),
                 name.clone(),
                 grouped(v.keys_per_step[step]),

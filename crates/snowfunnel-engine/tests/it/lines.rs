@@ -3,12 +3,7 @@
 use snowfunnel_parse::fields;
 
 /// A struct event of `app_id` at `time` with one experiment context per `(experiment, key, variant)`.
-pub(crate) fn line(
-    app_id: &str,
-    time: &str,
-    action: &str,
-    contexts: &[(&str, &str, &str)],
-) -> String {
+pub(crate) fn line(app_id: &str, time: &str, action: &str, contexts: &[(&str, &str, &str)]) -> String {
     let mut f = vec![String::new(); snowfunnel_parse::FIELD_COUNT];
     f[fields::APP_ID] = app_id.into();
     f[fields::COLLECTOR_TSTAMP] = time.into();

@@ -1,5 +1,7 @@
 //! Integration tests of the funnel engine: hand-made scenarios, merging, and a property test
 //! against a plain reference implementation on generated data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod lines;
 mod scenarios;

@@ -36,11 +36,7 @@ fn run(plan: &Plan, lines: &[String]) -> (RunReport, State) {
 const T: &str = "2026-03-01 10:00:00.000";
 
 fn counts(report: &RunReport) -> Vec<(String, Vec<u64>)> {
-    report.funnels[0]
-        .variants
-        .iter()
-        .map(|v| (v.variant.clone(), v.keys_per_step.clone()))
-        .collect()
+    report.funnels[0].variants.iter().map(|v| (v.variant.clone(), v.keys_per_step.clone())).collect()
 }
 
 #[test]
@@ -59,13 +55,7 @@ fn a_key_counts_at_step_n_only_after_every_earlier_step() {
         line("gitlab", T, "a2", &[("exp", "k4", "candidate")]),
     ];
     let (report, _) = run(&plan, &lines);
-    assert_eq!(
-        counts(&report),
-        vec![
-            ("control".into(), vec![2, 1, 1]),
-            ("candidate".into(), vec![1, 1, 0])
-        ]
-    );
+    assert_eq!(counts(&report), vec![("control".into(), vec![2, 1, 1]), ("candidate".into(), vec![1, 1, 0])]);
     assert_eq!(report.funnels[0].keys, 4);
     assert_eq!(report.counters.lines, 8);
     assert_eq!(report.counters.experiment_events, 8);
@@ -82,13 +72,7 @@ fn conflicting_keys_are_excluded_everywhere() {
         line("gitlab-staging", T, "a1", &[("exp", "k2", "control")]),
     ];
     let (report, _) = run(&plan, &lines);
-    assert_eq!(
-        counts(&report),
-        vec![
-            ("control".into(), vec![0, 0, 0]),
-            ("candidate".into(), vec![1, 0, 0])
-        ]
-    );
+    assert_eq!(counts(&report), vec![("control".into(), vec![0, 0, 0]), ("candidate".into(), vec![1, 0, 0])]);
     assert_eq!(report.funnels[0].conflicting_keys, 1);
     // ...but does in the experiment summary, which has no filters.
     assert_eq!(report.experiments[0].conflicting_keys, 2);
@@ -98,27 +82,12 @@ fn conflicting_keys_are_excluded_everywhere() {
 #[test]
 fn filters_duplicates_other_experiments_and_two_contexts() {
     let plan = plan();
-    let step1 = line(
-        "gitlab",
-        T,
-        "a1",
-        &[("exp", "k1", "control"), ("other", "k9", "candidate")],
-    );
+    let step1 = line("gitlab", T, "a1", &[("exp", "k1", "control"), ("other", "k9", "candidate")]);
     let lines = vec![
         step1.clone(),
         step1.clone(),
-        line(
-            "gitlab",
-            "2026-03-02 00:00:00.000",
-            "a2",
-            &[("exp", "k1", "control")],
-        ), // end is exclusive
-        line(
-            "gitlab",
-            "2026-02-28 23:59:59.999",
-            "a1",
-            &[("exp", "k5", "control")],
-        ),
+        line("gitlab", "2026-03-02 00:00:00.000", "a2", &[("exp", "k1", "control")]), // end is exclusive
+        line("gitlab", "2026-02-28 23:59:59.999", "a1", &[("exp", "k5", "control")]),
         line("gitlab", T, "a1", &[("other", "k6", "control")]),
         line("gitlab", T, "a1", &[]),
     ];
@@ -154,12 +123,7 @@ fn halves_merge_into_the_whole() {
         .map(|i| {
             let action = ["a1", "a2", "a3"][i % 3];
             let variant = if i % 7 == 0 { "candidate" } else { "control" };
-            line(
-                "gitlab",
-                T,
-                action,
-                &[("exp", &format!("k{}", i % 37), variant)],
-            )
+            line("gitlab", T, action, &[("exp", &format!("k{}", i % 37), variant)])
         })
         .collect();
     let (whole, mut whole_state) = run(&plan, &lines);
@@ -168,10 +132,6 @@ fn halves_merge_into_the_whole() {
         let (_, b) = run(&plan, &lines[cut..]);
         a.merge(b);
         assert_eq!(a.report(&plan), whole, "cut at {cut}");
-        assert_eq!(
-            a.canonical_sets(),
-            whole_state.canonical_sets(),
-            "cut at {cut}"
-        );
+        assert_eq!(a.canonical_sets(), whole_state.canonical_sets(), "cut at {cut}");
     }
 }

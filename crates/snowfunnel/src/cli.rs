@@ -1,0 +1,59 @@
+//! Command-line arguments: one `Args` struct per subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Per-variant experiment funnels straight from Snowplow enriched event dumps.
+#[derive(Debug, Parser)]
+#[command(name = "snowfunnel", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Compute funnels over enriched event files and write one CSV per funnel.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Funnel definition files (TOML) or directories of `*.toml` files.
+    #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
+    pub(crate) funnels: Vec<PathBuf>,
+
+    /// Enriched event files (gzip or plain TSV) or directories, read recursively.
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+
+    /// Directory for `<funnel name>.csv` files.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub(crate) out: PathBuf,
+
+    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bad_rows: Option<PathBuf>,
+
+    /// Fail when bad rows exceed this share of lines.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
+    pub(crate) max_bad_ratio: f64,
+
+    /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
+    #[arg(long)]
+    pub(crate) skip_corrupt_files: bool,
+
+    /// Worker threads (default: available cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
+
+    /// Print nothing on stdout (the CSV files are still written).
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&r) { Ok(r) } else { Err("must be between 0 and 1".into()) }
+}

@@ -1,0 +1,105 @@
+//! `snowfunnel run`: definitions and inputs in, funnel CSVs, tables and a summary out.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use snowfunnel_engine::{Plan, RunReport};
+use snowfunnel_input::list_inputs;
+use snowfunnel_parse::BadReason;
+use snowfunnel_report::{
+    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_table, summary_text,
+};
+
+use crate::cli::RunArgs;
+use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
+use crate::funnels::load_funnels;
+use crate::pipeline::{self, Options, default_threads};
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let funnels = load_funnels(&args.funnels).exit_code(USAGE)?;
+    let files = list_inputs(&args.inputs)?;
+    if files.is_empty() {
+        return Err(anyhow!("no input files found in {}", display_paths(&args.inputs)).into());
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating output directory {}", args.out.display()))?;
+
+    let plan = Plan::new(funnels);
+    let options = Options {
+        threads: default_threads(args.threads)?,
+        log_bad_rows: args.bad_rows.is_some(),
+        skip_corrupt: args.skip_corrupt_files,
+    };
+    let mut output = pipeline::process(&plan, &files, &options)?;
+    let report = output.state.report(&plan);
+    let totals = RunTotals {
+        files: output.files.len() as u64,
+        stored_bytes: output.files.iter().map(|f| f.stored_bytes).sum(),
+        bytes: output.files.iter().map(|f| f.bytes).sum(),
+        skipped_files: output.skipped,
+        elapsed: started.elapsed(),
+    };
+
+    // The bad-row log is the diagnosis of a failed bad-row check, so it is written either way.
+    if let Some(path) = &args.bad_rows {
+        let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+        BadRowLog::write_all(output.bad_rows, &mut file)
+            .with_context(|| format!("writing {}", path.display()))?;
+        file.commit().with_context(|| format!("writing {}", path.display()))?;
+    }
+    check_bad_ratio(&report, args.max_bad_ratio).exit_code(BAD_DATA)?;
+
+    let mut pending = Vec::with_capacity(report.funnels.len());
+    for funnel in &report.funnels {
+        let path = args.out.join(format!("{}.csv", funnel.name));
+        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        funnel_csv(funnel, &mut file).with_context(|| format!("writing {}", path.display()))?;
+        pending.push(file);
+    }
+    commit_all(pending)
+        .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
+
+    if !args.quiet {
+        let mut stdout = std::io::stdout().lock();
+        for funnel in &report.funnels {
+            writeln!(stdout, "{}", funnel_table(funnel))?;
+        }
+        write!(stdout, "{}", summary_text(&report, &totals))?;
+        writeln!(
+            stdout,
+            "  {:<18} {} funnel CSV(s) in {}",
+            "wrote",
+            report.funnels.len(),
+            args.out.display()
+        )?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+fn check_bad_ratio(report: &RunReport, max: f64) -> anyhow::Result<()> {
+    let c = &report.counters;
+    let bad = c.bad_rows();
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = if c.lines == 0 { 0.0 } else { bad as f64 / c.lines as f64 };
+    if ratio <= max {
+        return Ok(());
+    }
+    let reasons: Vec<String> = BadReason::ALL
+        .iter()
+        .filter(|r| c.bad[r.index()] > 0)
+        .map(|r| format!("{} {}", r.code(), c.bad[r.index()]))
+        .collect();
+    Err(anyhow!(
+        "{bad} of {} lines are bad rows ({:.2}%), over --max-bad-ratio {max} ({}); no report written (see --bad-rows FILE)",
+        c.lines,
+        ratio * 100.0,
+        reasons.join(", ")
+    ))
+}
+
+fn display_paths(paths: &[std::path::PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
