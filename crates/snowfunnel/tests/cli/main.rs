@@ -1,0 +1,7 @@
+//! End-to-end tests of the `snowfunnel` binary: real files in a temp dir, the real process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod harness;
+mod outputs;

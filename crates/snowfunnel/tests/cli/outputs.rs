@@ -1,0 +1,53 @@
+//! What a successful run writes and prints.
+
+use crate::harness::{Workspace, assert_exit, good_events, join_lines, stdout};
+
+const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first\n\
+exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000\n\
+exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000\n\
+exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000\n\
+exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000\n";
+
+#[test]
+fn writes_the_csv_and_prints_tables_and_a_summary() {
+    let ws = Workspace::new();
+    let lines = good_events(10);
+    ws.write_gz("in/a.gz", &lines[..7]);
+    ws.write("in/b.tsv", &join_lines(&lines[7..]));
+    let o = ws.run(&["in"]);
+    assert_exit(&o, 0);
+    assert_eq!(ws.read("out/exp_funnel.csv"), EXPECTED_CSV);
+    let out = stdout(&o);
+    assert!(out.contains("Funnel exp_funnel (experiment exp): 10 keys, 0 conflicting"), "{out}");
+    assert!(out.contains("files              2 ("), "{out}");
+    assert!(out.contains("lines              15"), "{out}");
+    assert!(out.contains("exp: 15 contexts, 10 keys, 0 conflicting"), "{out}");
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+}
+
+#[test]
+fn thread_count_and_file_split_do_not_change_results() {
+    let ws = Workspace::new();
+    let lines = good_events(300);
+    for (i, chunk) in lines.chunks(37).enumerate() {
+        ws.write_gz(&format!("in/part-{i:02}.gz"), chunk);
+    }
+    ws.write("whole.tsv", &join_lines(&lines));
+    assert_exit(&ws.run(&["--threads", "1", "--out", "one", "in"]), 0);
+    assert_exit(&ws.run(&["--threads", "4", "--out", "four", "in"]), 0);
+    assert_exit(&ws.run(&["--threads", "2", "--out", "whole", "whole.tsv"]), 0);
+    let one = ws.read("one/exp_funnel.csv");
+    assert_eq!(one, ws.read("four/exp_funnel.csv"));
+    assert_eq!(one, ws.read("whole/exp_funnel.csv"));
+    assert!(one.contains("exp,exp_funnel,control,1,Viewed,200,"), "{one}");
+}
+
+#[test]
+fn quiet_prints_nothing_and_a_closed_pipe_is_not_an_error() {
+    let ws = Workspace::new();
+    ws.write_gz("in/a.gz", &good_events(5));
+    let o = ws.run(&["--quiet", "in"]);
+    assert_exit(&o, 0);
+    assert!(o.stdout.is_empty());
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+}
