@@ -1,0 +1,234 @@
+//! The engine against a plain reference implementation (hash sets over the generator's
+//! structured events, no parsing) on generated data, for many seeds, funnel shapes, filters and
+//! partitionings. This is the test that says the funnel numbers are right.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use proptest::prelude::*;
+use snowfunnel_engine::{Funnel, FunnelReport, Ingester, Plan, State, Step, VariantCounts};
+use snowfunnel_gen::{Event, ExperimentSpec, GenConfig, Line, StepSpec, date_micros, generate};
+
+/// A funnel step for a generator step, matching exactly the events the generator makes for it.
+fn step_for(spec: &StepSpec, index: usize) -> Step {
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Step {
+        name: format!("step {}", index + 1),
+        category: some(&spec.category),
+        action: some(&spec.action),
+        label: spec.label.clone(),
+        event: Some(spec.event.clone()),
+        page_urlpath: spec.page_urlpath.clone(),
+        // A prefix, as users write them.
+        schema: spec.unstruct_schema.as_ref().map(|s| s[..s.len() - 6].to_owned()),
+        property: None,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Shape {
+    experiment: usize,
+    reverse_steps: bool,
+    drop_first_step: bool,
+    production_only: bool,
+    window_days: Option<(i64, i64)>,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (0usize..3, any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of((0i64..10, 1i64..8)))
+        .prop_map(|(experiment, reverse_steps, drop_first_step, production_only, window_days)| Shape {
+            experiment,
+            reverse_steps,
+            drop_first_step,
+            production_only,
+            window_days,
+        })
+}
+
+fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
+    let spec = &experiments[shape.experiment];
+    let mut steps: Vec<Step> = spec.steps.iter().enumerate().map(|(i, s)| step_for(s, i)).collect();
+    if shape.drop_first_step && steps.len() > 1 {
+        steps.remove(0);
+    }
+    if shape.reverse_steps {
+        steps.reverse();
+    }
+    let start = date_micros(2026, 3, 1);
+    let day = 86_400_000_000;
+    Funnel {
+        name: format!("funnel_{index}"),
+        experiment: spec.name.clone(),
+        app_ids: shape.production_only.then(|| vec!["gitlab".to_owned()]),
+        start: shape.window_days.map(|(from, _)| start + from * day),
+        end: shape.window_days.map(|(from, len)| start + (from + len) * day),
+        control: "control".into(),
+        steps,
+        source: "generated".into(),
+    }
+}
+
+fn step_matches(step: &Step, e: &Event) -> bool {
+    let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    eq(&step.category, &e.se_category)
+        && eq(&step.action, &e.se_action)
+        && eq(&step.label, &e.se_label)
+        && eq(&step.property, &e.se_property)
+        && eq(&step.event, &e.event)
+        && eq(&step.page_urlpath, &e.page_urlpath)
+        && step
+            .schema
+            .as_deref()
+            .is_none_or(|p| e.unstruct_schema.as_deref().is_some_and(|s| s.starts_with(p)))
+}
+
+/// The funnel computed the obvious way.
+fn reference(lines: &[Line], f: &Funnel) -> FunnelReport {
+    let mut variants_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let mut did: Vec<HashSet<&str>> = vec![HashSet::new(); f.steps.len()];
+    for e in lines.iter().filter_map(Line::as_event) {
+        let t = e.event_time_micros();
+        if f.start.is_some_and(|s| t < s) || f.end.is_some_and(|end| t >= end) {
+            continue;
+        }
+        if f.app_ids.as_ref().is_some_and(|ids| !ids.contains(&e.app_id)) {
+            continue;
+        }
+        for c in &e.experiments {
+            let Some(key) = c.key.as_deref().filter(|k| !k.is_empty()) else { continue };
+            if c.experiment != f.experiment {
+                continue;
+            }
+            variants_of.entry(key).or_default().insert(&c.variant);
+            for (i, step) in f.steps.iter().enumerate() {
+                if step_matches(step, e) {
+                    did[i].insert(key);
+                }
+            }
+        }
+    }
+    let conflicting = variants_of.values().filter(|v| v.len() > 1).count() as u64;
+    let mut per_variant: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (key, variants) in &variants_of {
+        for v in variants {
+            per_variant.entry(v).or_insert_with(|| vec![0; f.steps.len()]);
+        }
+        if variants.len() > 1 {
+            continue;
+        }
+        let counts = per_variant.get_mut(variants.first().unwrap()).unwrap();
+        for (n, count) in counts.iter_mut().enumerate() {
+            if did[..=n].iter().all(|s| s.contains(key)) {
+                *count += 1;
+            }
+        }
+    }
+    let mut variants: Vec<VariantCounts> = per_variant
+        .into_iter()
+        .map(|(v, keys_per_step)| VariantCounts { variant: v.to_owned(), keys_per_step })
+        .collect();
+    variants.sort_by_key(|v| (v.variant != f.control, v.variant.clone()));
+    FunnelReport {
+        name: f.name.clone(),
+        experiment: f.experiment.clone(),
+        step_names: f.steps.iter().map(|s| s.name.clone()).collect(),
+        variants,
+        keys: variants_of.len() as u64,
+        conflicting_keys: conflicting,
+    }
+}
+
+/// Runs the engine over `lines` cut into `parts` partitions, merged in reverse order.
+fn engine(plan: &Plan, lines: &[Line], parts: usize) -> snowfunnel_engine::RunReport {
+    let chunk = lines.len().div_ceil(parts).max(1);
+    let mut ingester = Ingester::new(plan);
+    let mut states: Vec<State> = lines
+        .chunks(chunk)
+        .map(|part| {
+            for line in part {
+                let _ = ingester.ingest(line.to_tsv().as_bytes());
+            }
+            ingester.take_state()
+        })
+        .collect();
+    let mut merged = State::new(plan);
+    while let Some(s) = states.pop() {
+        merged.merge(s);
+    }
+    merged.report(plan)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_equals_reference(
+        seed in any::<u64>(),
+        events in 300usize..3000,
+        shapes in proptest::collection::vec(shape(), 1..4),
+        parts in 1usize..6,
+    ) {
+        let config = GenConfig { keys_per_experiment: events / 15 + 5, ..GenConfig::new(seed, events) };
+        let lines = generate(&config);
+        let funnels: Vec<Funnel> =
+            shapes.iter().enumerate().map(|(i, s)| funnel(&config.experiments, s, i)).collect();
+        let plan = Plan::new(funnels.clone());
+        let report = engine(&plan, &lines, parts);
+
+        for (got, f) in report.funnels.iter().zip(&funnels) {
+            prop_assert_eq!(got, &reference(&lines, f));
+        }
+        let c = report.counters;
+        let good: Vec<&Event> = lines.iter().filter_map(Line::as_event).collect();
+        prop_assert_eq!(c.lines, lines.len() as u64);
+        prop_assert_eq!(c.events, good.len() as u64);
+        prop_assert_eq!(c.bad_rows(), (lines.len() - good.len()) as u64);
+        prop_assert_eq!(c.experiment_events, good.iter().filter(|e| !e.experiments.is_empty()).count() as u64);
+        let without_key = good.iter().flat_map(|e| &e.experiments).filter(|c| c.key.as_deref().is_none_or(str::is_empty)).count();
+        prop_assert_eq!(c.contexts_without_key, without_key as u64);
+    }
+}
+
+#[test]
+fn generated_data_exercises_every_rule() {
+    // The property test is only as good as its data: check the generator produces the cases.
+    let config = GenConfig::new(7, 20_000);
+    let lines = generate(&config);
+    let good: Vec<&Event> = lines.iter().filter_map(Line::as_event).collect();
+    assert!(lines.len() > good.len(), "malformed lines");
+    assert!(good.iter().any(|e| e.experiments.len() > 1), "two experiment contexts on one event");
+    assert!(good.iter().flat_map(|e| &e.experiments).any(|c| c.key.is_none()), "contexts without key");
+    assert!(good.iter().any(|e| e.app_id == "gitlab-staging"), "staging events");
+    assert!(good.iter().any(|e| e.derived_micros.is_some_and(|d| d <= 0)), "the 1970 derived_tstamp bug");
+    let ids: HashSet<&str> = good.iter().map(|e| e.event_id.as_str()).collect();
+    assert!(ids.len() < good.len(), "duplicated events");
+    let f = funnel(
+        &config.experiments,
+        &Shape {
+            experiment: 0,
+            reverse_steps: false,
+            drop_first_step: false,
+            production_only: false,
+            window_days: None,
+        },
+        0,
+    );
+    let r = reference(&lines, &f);
+    assert!(r.conflicting_keys > 0, "conflicting keys");
+    assert!(r.variants.iter().all(|v| v.keys_per_step.windows(2).all(|w| w[0] >= w[1])));
+    assert!(r.variants.iter().all(|v| v.keys_per_step.last() > Some(&0)), "keys reach the last step: {r:?}");
+    let reversed = reference(
+        &lines,
+        &funnel(
+            &config.experiments,
+            &Shape {
+                experiment: 0,
+                reverse_steps: true,
+                drop_first_step: false,
+                production_only: false,
+                window_days: None,
+            },
+            0,
+        ),
+    );
+    assert!(reversed.variants[0].keys_per_step[0] > 0, "keys doing later steps without earlier ones");
+}
