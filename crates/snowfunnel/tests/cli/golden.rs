@@ -1,0 +1,63 @@
+//! The README's main command on the bundled sample gives the golden CSVs, and the sample is
+//! exactly what the project's generator makes (regenerate both with `scripts/gen-testdata.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{assert_exit, stdout};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn main_job_on_testdata_gives_the_golden_csvs() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
+        .current_dir(repo())
+        .args(["run", "--funnel", "funnels/", "--out"])
+        .arg(out.path())
+        .arg("testdata/sample/")
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    let golden = sorted_files(&repo().join("testdata/golden"));
+    let written = sorted_files(out.path());
+    let names = |v: &[PathBuf]| v.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(&written), names(&golden));
+    for (w, g) in written.iter().zip(&golden) {
+        assert_eq!(
+            std::fs::read_to_string(w).unwrap(),
+            std::fs::read_to_string(g).unwrap(),
+            "{}",
+            g.display()
+        );
+    }
+    let summary = stdout(&o);
+    assert!(summary.contains("lines              6,000"), "{summary}");
+    assert!(summary.contains("bad lines          12 (0.20% of lines)"), "{summary}");
+}
+
+#[test]
+fn testdata_is_what_the_generator_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    // The settings of scripts/gen-testdata.sh.
+    let config = snowfunnel_gen::GenConfig::new(2026, 6000);
+    snowfunnel_gen::write_dataset_streaming(&config, dir.path(), 3, true).unwrap();
+    let made = sorted_files(dir.path());
+    let bundled = sorted_files(&repo().join("testdata/sample"));
+    assert_eq!(made.len(), bundled.len());
+    for (m, b) in made.iter().zip(&bundled) {
+        assert_eq!(m.file_name(), b.file_name());
+        assert!(std::fs::read(m).unwrap() == std::fs::read(b).unwrap(), "{} differs", b.display());
+    }
+}
