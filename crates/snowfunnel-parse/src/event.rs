@@ -1,9 +1,8 @@
 //! One enriched event line split into fields, borrowing the line.
 
-use memchr::memchr_iter;
-
 use crate::error::excerpt;
 use crate::fields::{self, FIELD_COUNT};
+use crate::split::FieldIndex;
 use crate::{RowError, parse_timestamp};
 
 /// A valid enriched event: exactly 131 fields and parsable timestamps. Field accessors return
@@ -11,8 +10,7 @@ use crate::{RowError, parse_timestamp};
 #[derive(Clone, Copy, Debug)]
 pub struct EnrichedEvent<'a> {
     line: &'a [u8],
-    /// Start offset of each field; `starts[FIELD_COUNT]` is one past the end of the line.
-    starts: [u32; FIELD_COUNT + 1],
+    index: FieldIndex,
     time_micros: i64,
 }
 
@@ -23,31 +21,16 @@ impl<'a> EnrichedEvent<'a> {
     /// # Errors
     /// A [`RowError`] when the field count is wrong or a timestamp does not parse.
     pub fn parse(line: &'a [u8]) -> Result<Self, RowError> {
-        let len = u32::try_from(line.len())
-            .ok()
-            .filter(|&len| len < u32::MAX)
-            .ok_or(RowError::TooLong(line.len()))?;
-        let mut starts = [0u32; FIELD_COUNT + 1];
-        let mut fields = 1;
-        for tab in memchr_iter(b'\t', line) {
-            if fields == FIELD_COUNT {
-                let found = fields + 1 + memchr_iter(b'\t', &line[tab + 1..]).count();
-                return Err(RowError::FieldCount { found });
-            }
-            // `tab < len < u32::MAX`, so the cast cannot truncate.
-            #[allow(clippy::cast_possible_truncation)]
-            let start = tab as u32 + 1;
-            starts[fields] = start;
-            fields += 1;
+        if u32::try_from(line.len()).is_err() {
+            return Err(RowError::TooLong(line.len()));
         }
-        if fields == 1 {
-            return Err(RowError::NotTsv);
+        let mut index = FieldIndex::default();
+        match index.index(line) {
+            FIELD_COUNT => {}
+            1 => return Err(RowError::NotTsv),
+            found => return Err(RowError::FieldCount { found }),
         }
-        if fields != FIELD_COUNT {
-            return Err(RowError::FieldCount { found: fields });
-        }
-        starts[FIELD_COUNT] = len + 1;
-        let mut event = EnrichedEvent { line, starts, time_micros: 0 };
+        let mut event = EnrichedEvent { line, index, time_micros: 0 };
         event.time_micros = event.parse_event_time()?;
         Ok(event)
     }
@@ -73,15 +56,15 @@ impl<'a> EnrichedEvent<'a> {
         Ok(if derived > 0 { derived } else { collector })
     }
 
-    /// The raw bytes of field `index` (0-based).
+    /// The raw bytes of field `index` (0-based). The fields in [`crate::fields`] are found
+    /// directly; others by a short scan.
     ///
     /// # Panics
     /// When `index >= FIELD_COUNT`.
     #[inline]
     #[must_use]
     pub fn field(&self, index: usize) -> &'a [u8] {
-        let start = self.starts[index] as usize;
-        let end = self.starts[index + 1] as usize - 1;
+        let (start, end) = self.index.bounds(self.line, index);
         &self.line[start..end]
     }
 

@@ -14,6 +14,7 @@ mod contexts;
 mod error;
 mod event;
 pub mod fields;
+mod split;
 mod timestamp;
 
 pub use contexts::{
