@@ -4,7 +4,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use snowfunnel_benches::Sample;
-use snowfunnel_engine::{BitmapBuilder, Ingester, KeyDict, Plan, parse_funnel};
+use snowfunnel_engine::{BitmapBuilder, Ingester, KeyDict, Plan, State, parse_funnel};
 
 const FUNNEL: &str = r#"
 experiment = "pipeline_editor_walkthrough"
@@ -33,10 +33,10 @@ fn engine(c: &mut Criterion) {
     group.bench_function("ingest_and_report", |b| {
         let mut ingester = Ingester::new(&plan);
         b.iter(|| {
+            let mut state = State::new(&plan);
             for line in &lines {
-                let _ = ingester.ingest(line);
+                let _ = ingester.ingest(&mut state, line);
             }
-            let mut state = ingester.take_state();
             black_box(state.report(&plan))
         });
     });

@@ -1,28 +1,67 @@
-//! Splitting a byte stream into lines from one large reused buffer.
+//! Cutting a byte stream into chunks of whole lines, and chunks into lines.
+//!
+//! A [`Chunk`] is a large buffer (1 MiB) of complete lines; the partial line at its end is
+//! carried into the next one. In one thread a single chunk is reused for a whole file; across
+//! threads, chunks travel from the thread that inflates to the threads that parse, and come
+//! back to be refilled.
 
 use std::io::{self, Read};
 
-use memchr::memchr_iter;
+use memchr::{memchr_iter, memrchr};
 
 /// Longest line accepted (64 MiB); enriched events are a few KB.
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
-/// Read size: large enough that per-read overhead vanishes, small enough to stay in L2/L3.
-const CHUNK_BYTES: usize = 1 << 20;
+/// Chunk size: large enough that per-read and per-chunk costs vanish, small enough to stay in
+/// cache between being filled and being parsed.
+pub const CHUNK_BYTES: usize = 1 << 20;
 
-/// Splits streams into `\n`-terminated lines (a last line without `\n` counts too). Keep one
-/// per thread: its buffer is reused from file to file.
-pub struct LineSplitter {
+/// A buffer of whole lines from one input.
+pub struct Chunk {
     buf: Vec<u8>,
+    len: usize,
+    /// 1-based number of the chunk's first line in its input.
+    pub first_line: u64,
+    /// Lines in the chunk.
+    pub lines: u64,
 }
 
-impl Default for LineSplitter {
+impl Default for Chunk {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// How splitting a stream ended early.
+impl Chunk {
+    /// An empty chunk with a [`CHUNK_BYTES`] buffer.
+    #[must_use]
+    pub fn new() -> Self {
+        Chunk { buf: vec![0; CHUNK_BYTES], len: 0, first_line: 1, lines: 0 }
+    }
+
+    /// The chunk's bytes: complete lines, each ending in `\n` except perhaps the input's last.
+    #[must_use]
+    pub fn data(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Calls `on_line(line_number, line)` for each line, without its `\n`.
+    pub fn for_each_line(&self, mut on_line: impl FnMut(u64, &[u8])) {
+        let data = self.data();
+        let mut start = 0;
+        let mut number = self.first_line;
+        for newline in memchr_iter(b'\n', data) {
+            on_line(number, &data[start..newline]);
+            number += 1;
+            start = newline + 1;
+        }
+        if start < data.len() {
+            on_line(number, &data[start..]);
+        }
+    }
+}
+
+/// How reading a stream ended early.
 #[derive(Debug)]
 pub(crate) enum SplitError {
     /// The reader failed after `bytes` bytes.
@@ -31,64 +70,80 @@ pub(crate) enum SplitError {
     TooLong { line: u64 },
 }
 
-/// What a completed split saw.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Split {
-    pub(crate) bytes: u64,
-    pub(crate) lines: u64,
+/// Cuts a stream into chunks of whole lines.
+pub(crate) struct Chunker<R> {
+    reader: R,
+    carry: Vec<u8>,
+    next_line: u64,
+    bytes: u64,
+    eof: bool,
 }
 
-impl LineSplitter {
-    /// A splitter with a 1 MiB buffer.
-    #[must_use]
-    pub fn new() -> Self {
-        LineSplitter { buf: vec![0; CHUNK_BYTES] }
+impl<R: Read> Chunker<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        Chunker { reader, carry: Vec::new(), next_line: 1, bytes: 0, eof: false }
     }
 
-    /// Calls `on_line(line_number, line)` for every line of `reader`, without its `\n`.
-    pub(crate) fn split(
-        &mut self,
-        mut reader: impl Read,
-        mut on_line: impl FnMut(u64, &[u8]),
-    ) -> Result<Split, SplitError> {
-        let mut filled = 0;
-        let mut done = Split::default();
-        loop {
-            if filled == self.buf.len() {
-                // The buffer holds one unfinished line: grow it.
-                if self.buf.len() >= MAX_LINE_BYTES {
-                    return Err(SplitError::TooLong { line: done.lines + 1 });
-                }
-                self.buf.resize((self.buf.len() * 2).min(MAX_LINE_BYTES), 0);
-            }
-            let n = match reader.read(&mut self.buf[filled..]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(SplitError::Io { source, bytes: done.bytes });
-                }
-            };
-            if n == 0 {
-                if filled > 0 {
-                    done.lines += 1;
-                    on_line(done.lines, &self.buf[..filled]);
-                }
-                return Ok(done);
-            }
-            done.bytes += n as u64;
-            let scanned = filled;
-            filled += n;
-            let data = &self.buf[..filled];
-            let mut start = 0;
-            for newline in memchr_iter(b'\n', &data[scanned..]) {
-                let end = scanned + newline;
-                done.lines += 1;
-                on_line(done.lines, &data[start..end]);
-                start = end + 1;
-            }
-            self.buf.copy_within(start..filled, 0);
-            filled -= start;
+    /// Bytes read so far.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Lines in the chunks handed out so far.
+    pub(crate) fn lines(&self) -> u64 {
+        self.next_line - 1
+    }
+
+    /// Refills `chunk` with the next lines; `false` at the end of the stream.
+    pub(crate) fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, SplitError> {
+        let buf = &mut chunk.buf;
+        if buf.len() < self.carry.len() {
+            // A chunk that travelled between threads may be smaller than the one before.
+            buf.resize(self.carry.len() * 2, 0);
         }
+        buf[..self.carry.len()].copy_from_slice(&self.carry);
+        let mut filled = self.carry.len();
+        self.carry.clear();
+        loop {
+            if filled == buf.len() {
+                match memrchr(b'\n', buf) {
+                    Some(last) => {
+                        self.carry.extend_from_slice(&buf[last + 1..]);
+                        return Ok(self.hand_out(chunk, last + 1));
+                    }
+                    // One line fills the buffer: grow it.
+                    None if buf.len() >= MAX_LINE_BYTES => {
+                        return Err(SplitError::TooLong { line: self.next_line });
+                    }
+                    None => buf.resize((buf.len() * 2).min(MAX_LINE_BYTES), 0),
+                }
+            }
+            if self.eof {
+                return Ok(filled > 0 && self.hand_out(chunk, filled));
+            }
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    filled += n;
+                    self.bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(SplitError::Io { source, bytes: self.bytes }),
+            }
+        }
+    }
+
+    fn hand_out(&mut self, chunk: &mut Chunk, len: usize) -> bool {
+        let data = &chunk.buf[..len];
+        let mut lines = memchr_iter(b'\n', data).count() as u64;
+        if data.last() != Some(&b'\n') {
+            lines += 1;
+        }
+        chunk.len = len;
+        chunk.first_line = self.next_line;
+        chunk.lines = lines;
+        self.next_line += lines;
+        true
     }
 }
 
@@ -112,11 +167,16 @@ mod tests {
     }
 
     fn lines_of(data: &[u8], step: usize) -> Vec<(u64, Vec<u8>)> {
+        let mut chunker = Chunker::new(Trickle { data, step });
+        let mut chunk = Chunk::new();
         let mut out = Vec::new();
-        let split =
-            LineSplitter::new().split(Trickle { data, step }, |n, l| out.push((n, l.to_vec()))).unwrap();
-        assert_eq!(split.bytes, data.len() as u64);
-        assert_eq!(split.lines, out.len() as u64);
+        while chunker.fill(&mut chunk).unwrap() {
+            let before = out.len();
+            chunk.for_each_line(|n, l| out.push((n, l.to_vec())));
+            assert_eq!(out.len() - before, chunk.lines as usize);
+        }
+        assert_eq!(chunker.bytes(), data.len() as u64);
+        assert_eq!(chunker.lines(), out.len() as u64);
         out
     }
 
@@ -138,6 +198,19 @@ mod tests {
         let got = lines_of(&data, CHUNK_BYTES / 3);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].1, long);
+        assert_eq!(got[1], (2, b"end".to_vec()));
+    }
+
+    #[test]
+    fn numbers_run_across_chunks() {
+        let data: Vec<u8> = (0..300_000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let got = lines_of(&data, 100_000);
+        assert_eq!(got.len(), 300_000);
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, (n, l))| *n == i as u64 + 1 && *l == format!("line {i}").into_bytes())
+        );
     }
 
     proptest::proptest! {

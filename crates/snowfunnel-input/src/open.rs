@@ -1,12 +1,12 @@
-//! Opening an input file: gzip (by magic bytes, multi-member) or plain text.
+//! Opening an input file: gzip (by magic bytes, multi-member) or plain text, read in chunks.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::lines::SplitError;
-use crate::{InputError, InputFile, LineSplitter};
+use crate::lines::{Chunker, SplitError};
+use crate::{Chunk, InputError, InputFile};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -23,34 +23,77 @@ pub struct FileStats {
     pub gzip: bool,
 }
 
-/// Reads `file` and calls `on_line(line_number, line)` for each of its lines (1-based, without
-/// the `\n`).
+/// An open input, handing out its content as chunks of whole lines.
+pub struct Source {
+    file: InputFile,
+    gzip: bool,
+    chunker: Chunker<Box<dyn Read + Send>>,
+}
+
+impl Source {
+    /// Opens `file`, detecting gzip by its first two bytes.
+    ///
+    /// # Errors
+    /// [`InputError::Read`] when the file cannot be opened or read.
+    pub fn open(file: &InputFile) -> Result<Self, InputError> {
+        let read_error = |source| InputError::Read { path: file.path.clone(), source };
+        let mut reader = BufReader::with_capacity(256 << 10, File::open(&file.path).map_err(read_error)?);
+        let gzip = reader.fill_buf().map_err(read_error)?.starts_with(&GZIP_MAGIC);
+        let reader: Box<dyn Read + Send> =
+            if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) };
+        Ok(Source { file: file.clone(), gzip, chunker: Chunker::new(reader) })
+    }
+
+    /// The file.
+    #[must_use]
+    pub fn file(&self) -> &InputFile {
+        &self.file
+    }
+
+    /// Refills `chunk` with the next lines; `Ok(false)` at the end of the file.
+    ///
+    /// # Errors
+    /// [`InputError::Read`] when reading fails, [`InputError::Corrupt`] when the gzip data is
+    /// damaged or truncated (the chunks before were whole and valid), [`InputError::LineTooLong`]
+    /// for a line over [`crate::MAX_LINE_BYTES`].
+    pub fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, InputError> {
+        let path = || self.file.path.clone();
+        self.chunker.fill(chunk).map_err(|e| match e {
+            SplitError::TooLong { line } => InputError::LineTooLong { path: path(), line },
+            SplitError::Io { source, bytes } if self.gzip && is_decode_error(&source) => {
+                InputError::Corrupt { path: path(), uncompressed_bytes: bytes, source }
+            }
+            SplitError::Io { source, .. } => InputError::Read { path: path(), source },
+        })
+    }
+
+    /// What was read so far (all of it once [`Source::fill`] returned `false`).
+    #[must_use]
+    pub fn stats(&self) -> FileStats {
+        FileStats {
+            stored_bytes: self.file.size,
+            bytes: self.chunker.bytes(),
+            lines: self.chunker.lines(),
+            gzip: self.gzip,
+        }
+    }
+}
+
+/// Reads `file` through the reused `chunk` and calls `on_line(line_number, line)` for each of
+/// its lines (1-based, without the `\n`).
 ///
 /// # Errors
-/// [`InputError::Read`] when the file cannot be opened or read, [`InputError::Corrupt`] when
-/// its gzip data is damaged or truncated (lines before the damage were already handed over),
-/// [`InputError::LineTooLong`] for a line over [`crate::MAX_LINE_BYTES`].
+/// As [`Source::open`] and [`Source::fill`]; lines before an error were already handed over.
 pub fn read_lines(
     file: &InputFile,
-    splitter: &mut LineSplitter,
-    on_line: impl FnMut(u64, &[u8]),
+    chunk: &mut Chunk,
+    mut on_line: impl FnMut(u64, &[u8]),
 ) -> Result<FileStats, InputError> {
-    let read_error = |source| InputError::Read { path: file.path.clone(), source };
-    let mut reader = BufReader::with_capacity(256 << 10, File::open(&file.path).map_err(read_error)?);
-    let gzip = reader.fill_buf().map_err(read_error)?.starts_with(&GZIP_MAGIC);
-    let split = if gzip {
-        splitter.split(MultiGzDecoder::new(reader), on_line)
-    } else {
-        splitter.split(reader, on_line)
-    };
-    match split {
-        Ok(split) => Ok(FileStats { stored_bytes: file.size, bytes: split.bytes, lines: split.lines, gzip }),
-        Err(SplitError::TooLong { line }) => Err(InputError::LineTooLong { path: file.path.clone(), line }),
-        Err(SplitError::Io { source, bytes }) if gzip && is_decode_error(&source) => {
-            Err(InputError::Corrupt { path: file.path.clone(), uncompressed_bytes: bytes, source })
-        }
-        Err(SplitError::Io { source, .. }) => Err(read_error(source)),
+    let mut source = Source::open(file)?;
+    while source.fill(chunk)? {
+        chunk.for_each_line(&mut on_line);
     }
+    Ok(source.stats())
 }
 
 fn is_decode_error(e: &io::Error) -> bool {
@@ -79,7 +122,7 @@ mod tests {
     fn read(path: &Path) -> Result<(FileStats, Vec<Vec<u8>>), InputError> {
         let file = InputFile { path: path.to_owned(), size: std::fs::metadata(path).unwrap().len() };
         let mut lines = Vec::new();
-        let stats = read_lines(&file, &mut LineSplitter::new(), |_, l| lines.push(l.to_vec()))?;
+        let stats = read_lines(&file, &mut Chunk::new(), |_, l| lines.push(l.to_vec()))?;
         Ok((stats, lines))
     }
 

@@ -1,8 +1,9 @@
 //! The bad-row log: every rejected line with where it came from and why.
 //!
-//! Each partition (file) logs into its own spool, kept in memory up to 1 MiB and spilled to a
-//! temporary file beyond, so memory stays bounded however many rows are bad; the spools are
-//! concatenated in input order at the end, so the log is the same whatever the thread count.
+//! Each worker logs the rows of each file into its own spool, kept in memory up to 1 MiB and
+//! spilled to a temporary file beyond, so memory stays bounded however many rows are bad. A
+//! spool's rows are in line order; at the end the spools of each file are merged by line number
+//! and the files written in input order, so the log is the same whatever the thread count.
 
 use std::io::{self, Seek, SeekFrom, Write};
 
@@ -55,22 +56,56 @@ impl BadRowLog {
         self.rows
     }
 
-    /// Writes a header and then the rows of every log, in order.
+    /// Writes a header, then for each group (the logs of one file, each in line order) its rows
+    /// merged by line number, group after group.
     ///
     /// # Errors
     /// When reading a spool or writing `out` fails.
-    pub fn write_all(logs: impl IntoIterator<Item = BadRowLog>, mut out: impl Write) -> io::Result<()> {
-        let mut header = csv::Writer::from_writer(&mut out);
-        header.write_record(BAD_ROWS_HEADER)?;
-        header.flush()?;
-        drop(header);
-        for log in logs {
-            let mut spool = log.spool.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-            spool.seek(SeekFrom::Start(0))?;
-            io::copy(&mut spool, &mut out)?;
+    pub fn write_all(groups: impl IntoIterator<Item = Vec<BadRowLog>>, out: impl Write) -> io::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(BAD_ROWS_HEADER)?;
+        for group in groups {
+            let mut readers = Vec::with_capacity(group.len());
+            for log in group {
+                let mut spool = log.spool.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                spool.seek(SeekFrom::Start(0))?;
+                readers.push(csv::ReaderBuilder::new().has_headers(false).from_reader(spool));
+            }
+            merge_by_line(&mut readers, &mut writer)?;
         }
-        out.flush()
+        writer.flush()
     }
+}
+
+/// Writes the records of `readers` (each sorted by line number) in line-number order.
+fn merge_by_line<R: io::Read, W: Write>(
+    readers: &mut [csv::Reader<R>],
+    out: &mut csv::Writer<W>,
+) -> io::Result<()> {
+    let mut heads: Vec<Option<(u64, csv::ByteRecord)>> =
+        readers.iter_mut().map(next_record).collect::<io::Result<_>>()?;
+    while let Some(i) =
+        (0..heads.len()).filter(|&i| heads[i].is_some()).min_by_key(|&i| heads[i].as_ref().map(|h| h.0))
+    {
+        if let Some((_, record)) = heads[i].take() {
+            out.write_byte_record(&record)?;
+        }
+        heads[i] = next_record(&mut readers[i])?;
+    }
+    Ok(())
+}
+
+fn next_record<R: io::Read>(reader: &mut csv::Reader<R>) -> io::Result<Option<(u64, csv::ByteRecord)>> {
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record)? {
+        return Ok(None);
+    }
+    let line = record
+        .get(1)
+        .and_then(|l| std::str::from_utf8(l).ok())
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| io::Error::other("bad-row spool record without a line number"))?;
+    Ok(Some((line, record)))
 }
 
 #[cfg(test)]
@@ -85,7 +120,7 @@ mod tests {
         b.push("b.gz", 1, &RowError::NotTsv, b"").unwrap();
         assert_eq!(a.rows(), 1);
         let mut out = Vec::new();
-        BadRowLog::write_all([a, BadRowLog::new(), b], &mut out).unwrap();
+        BadRowLog::write_all([vec![a, BadRowLog::new()], vec![b]], &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "file,line,reason,detail,raw_line\n\
@@ -102,7 +137,25 @@ mod tests {
             log.push("f", i, &RowError::NotTsv, &raw).unwrap();
         }
         let mut out = Vec::new();
-        BadRowLog::write_all([log], &mut out).unwrap();
+        BadRowLog::write_all([vec![log]], &mut out).unwrap();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 301);
+    }
+
+    #[test]
+    fn logs_of_one_file_merge_by_line() {
+        let mut a = BadRowLog::new();
+        let mut b = BadRowLog::new();
+        for line in [1, 5, 9] {
+            a.push("f", line, &RowError::NotTsv, b"a\"quoted\"\tx").unwrap();
+        }
+        for line in [2, 3, 10] {
+            b.push("f", line, &RowError::NotTsv, b"b").unwrap();
+        }
+        let mut out = Vec::new();
+        BadRowLog::write_all([vec![a, b]], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+        assert_eq!(lines, ["1", "2", "3", "5", "9", "10"]);
+        assert!(text.contains("\"a\"\"quoted\"\"\tx\""), "{text}");
     }
 }

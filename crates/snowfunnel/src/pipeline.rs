@@ -1,15 +1,24 @@
 //! Running the engine over input files on worker threads.
 //!
-//! One file is one partition: a worker builds its state, then merges it into the worker's
-//! accumulated state only once the file was read completely, so a corrupt file skipped with
-//! `--skip-corrupt-files` leaves no trace in the counts. Workers take the largest files first
-//! to even out the load, and merge their states at the end.
+//! Two shapes, one result:
+//! - **a file per worker** when there are at least as many files as threads: each worker
+//!   inflates and parses whole files, largest first, one partition state per file merged into
+//!   the worker's state once the file was read completely;
+//! - **inflate and parse apart** when there are fewer files than threads: one reader thread per
+//!   file inflates it into chunks of whole lines, and parser threads take the chunks as they
+//!   come, so even a single large file uses more than one core. Each parser keeps a state per
+//!   file, merged at the end.
+//!
+//! Either way a corrupt file skipped with `--skip-corrupt-files` leaves no trace in the counts,
+//! and the bad-row logs of each file are merged by line number, so output does not depend on
+//! the thread count.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
+use crossbeam_channel::{Receiver, Sender};
 use snowfunnel_engine::{Ingester, Plan, State};
-use snowfunnel_input::{FileStats, InputError, InputFile, LineSplitter, read_lines};
+use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Source, read_lines};
 use snowfunnel_report::BadRowLog;
 
 /// How to run.
@@ -24,139 +33,263 @@ pub(crate) struct Output {
     pub(crate) state: State,
     /// Per file read completely, in input order.
     pub(crate) files: Vec<FileStats>,
-    /// Bad-row logs in input order (empty unless bad rows are logged).
-    pub(crate) bad_rows: Vec<BadRowLog>,
+    /// Per file read completely, in input order: its bad-row logs, each in line order.
+    pub(crate) bad_rows: Vec<Vec<BadRowLog>>,
     /// Corrupt files skipped, with the reason, in input order.
     pub(crate) skipped: Vec<String>,
 }
 
+/// What became of one file.
 enum Outcome {
-    Read(FileStats, Option<Box<BadRowLog>>),
-    Skipped(String),
+    Read(FileStats),
+    Failed(InputError),
+    /// Left unfinished because another file's error stopped the run.
+    Stopped,
 }
 
-struct WorkerOutput {
-    state: State,
-    outcomes: Vec<(usize, Outcome)>,
-    error: Option<(usize, anyhow::Error)>,
+/// Per file: its outcome, its partial states and its bad-row logs.
+struct FileResult {
+    outcome: Option<Outcome>,
+    states: Vec<State>,
+    logs: Vec<BadRowLog>,
 }
 
-/// Processes `files` with `options.threads` workers.
+/// Processes `files` with `options.threads` threads.
 pub(crate) fn process(plan: &Plan, files: &[InputFile], options: &Options) -> Result<Output> {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let workers = options.threads.clamp(1, files.len().max(1));
-    let outputs: Vec<WorkerOutput> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| worker(plan, files, &order, &next, &stop, options)))
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("worker thread panicked")).collect()
-    });
+    let mut results: Vec<FileResult> =
+        files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
+    if options.threads > files.len() {
+        inflate_and_parse_apart(plan, files, options, &mut results)?;
+    } else {
+        file_per_worker(plan, files, options, &mut results)?;
+    }
+    assemble(plan, results, options)
+}
 
-    let mut state = State::new(plan);
-    let mut outcomes = Vec::with_capacity(files.len());
-    let mut first_error: Option<(usize, anyhow::Error)> = None;
-    for output in outputs {
-        state.merge(output.state);
-        outcomes.extend(output.outcomes);
-        if let Some((i, e)) = output.error
-            && first_error.as_ref().is_none_or(|(j, _)| i < *j)
-        {
-            first_error = Some((i, e));
-        }
-    }
-    if let Some((_, e)) = first_error {
-        return Err(e);
-    }
-    outcomes.sort_by_key(|(i, _)| *i);
-    let mut out = Output { state, files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
-    for (_, outcome) in outcomes {
-        match outcome {
-            Outcome::Read(stats, log) => {
+/// Merges the per-file results in input order, or returns the first file's error.
+fn assemble(plan: &Plan, results: Vec<FileResult>, options: &Options) -> Result<Output> {
+    let mut out =
+        Output { state: State::new(plan), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+    for result in results {
+        match result.outcome {
+            Some(Outcome::Read(stats)) => {
+                for state in result.states {
+                    out.state.merge(state);
+                }
                 out.files.push(stats);
-                out.bad_rows.extend(log.map(|l| *l));
+                out.bad_rows.push(result.logs);
             }
-            Outcome::Skipped(reason) => out.skipped.push(reason),
+            Some(Outcome::Failed(e)) if e.is_corrupt() && options.skip_corrupt => {
+                out.skipped.push(e.to_string())
+            }
+            Some(Outcome::Failed(e)) => return Err(e.into()),
+            // Another file's error stopped the run: that error comes in its turn.
+            Some(Outcome::Stopped) | None => {}
         }
     }
     Ok(out)
 }
 
-fn worker(
+fn file_per_worker(
     plan: &Plan,
     files: &[InputFile],
-    order: &[usize],
-    next: &AtomicUsize,
-    stop: &AtomicBool,
     options: &Options,
-) -> WorkerOutput {
-    let mut ingester = Ingester::new(plan);
-    let mut splitter = LineSplitter::new();
-    let mut out = WorkerOutput { state: State::new(plan), outcomes: Vec::new(), error: None };
-    while !stop.load(Ordering::Relaxed) {
-        let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-            break;
-        };
-        let file = &files[index];
-        match read_file(&mut ingester, &mut splitter, file, options.log_bad_rows) {
-            Ok((stats, log)) => {
-                out.state.merge(ingester.take_state());
-                out.outcomes.push((index, Outcome::Read(stats, log.map(Box::new))));
-            }
-            Err(Failed::Input(e)) if e.is_corrupt() && options.skip_corrupt => {
-                drop(ingester.take_state());
-                out.outcomes.push((index, Outcome::Skipped(e.to_string())));
-            }
-            Err(failed) => {
-                stop.store(true, Ordering::Relaxed);
-                out.error = Some((index, failed.into_anyhow(file)));
-                break;
-            }
+    results: &mut [FileResult],
+) -> Result<()> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let per_worker: Vec<Result<Vec<(usize, FileResult)>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..options.threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut ingester = Ingester::new(plan);
+                    let mut chunk = Chunk::new();
+                    let mut done = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                        let file = &files[index];
+                        let mut state = State::new(plan);
+                        let mut log = BadRowLogger::new(options.log_bad_rows, file);
+                        let outcome = read_lines(file, &mut chunk, |number, line| {
+                            if let Err(e) = ingester.ingest(&mut state, line) {
+                                log.push(number, &e, line);
+                            }
+                        });
+                        let failed =
+                            outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
+                        let logs = log.finish()?;
+                        let outcome = match outcome {
+                            Ok(stats) => Outcome::Read(stats),
+                            Err(e) => Outcome::Failed(e),
+                        };
+                        done.push((index, FileResult { outcome: Some(outcome), states: vec![state], logs }));
+                        if failed {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
+    });
+    for worker in per_worker {
+        for (index, result) in worker? {
+            results[index] = result;
         }
     }
-    out
+    Ok(())
 }
 
-enum Failed {
-    Input(InputError),
-    BadRowLog(std::io::Error),
+/// One chunk of one file on its way from a reader to a parser.
+struct Work {
+    file: usize,
+    chunk: Chunk,
 }
 
-impl Failed {
-    fn into_anyhow(self, file: &InputFile) -> anyhow::Error {
-        match self {
-            Failed::Input(e) => e.into(),
-            Failed::BadRowLog(e) => {
-                anyhow::Error::new(e).context(format!("logging bad rows of {}", file.path.display()))
-            }
+fn inflate_and_parse_apart(
+    plan: &Plan,
+    files: &[InputFile],
+    options: &Options,
+    results: &mut [FileResult],
+) -> Result<()> {
+    let parsers = options.threads.saturating_sub(files.len()).max(1);
+    // Enough chunks that readers and parsers rarely wait for one another; memory is bounded by
+    // the pool (1 MiB each), whatever the size of the files.
+    let pool_size = 2 * (parsers + files.len());
+    let (free_tx, free_rx) = crossbeam_channel::bounded::<Chunk>(pool_size);
+    for _ in 0..pool_size {
+        free_tx.send(Chunk::new()).expect("the pool has room");
+    }
+    let (work_tx, work_rx) = crossbeam_channel::unbounded::<Work>();
+    let stop = AtomicBool::new(false);
+    let (outcomes, parsed) = std::thread::scope(|scope| {
+        let readers: Vec<_> = files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| {
+                let (free_rx, free_tx, work_tx, stop) =
+                    (free_rx.clone(), free_tx.clone(), work_tx.clone(), &stop);
+                scope.spawn(move || read_file(index, file, &free_rx, &free_tx, &work_tx, stop, options))
+            })
+            .collect();
+        drop(work_tx);
+        let parsers: Vec<_> = (0..parsers)
+            .map(|_| {
+                let (work_rx, free_tx) = (work_rx.clone(), free_tx.clone());
+                scope.spawn(move || parse_chunks(plan, files, &work_rx, &free_tx, options))
+            })
+            .collect();
+        let outcomes: Vec<Outcome> =
+            readers.into_iter().map(|r| r.join().expect("reader thread panicked")).collect();
+        let parsed: Vec<_> = parsers.into_iter().map(|p| p.join().expect("parser thread panicked")).collect();
+        (outcomes, parsed)
+    });
+    for (result, outcome) in results.iter_mut().zip(outcomes) {
+        result.outcome = Some(outcome);
+    }
+    for per_file in parsed {
+        for (result, (state, logs)) in results.iter_mut().zip(per_file?) {
+            result.states.push(state);
+            result.logs.extend(logs);
         }
     }
+    Ok(())
 }
 
 fn read_file(
-    ingester: &mut Ingester<'_>,
-    splitter: &mut LineSplitter,
+    index: usize,
     file: &InputFile,
-    log_bad_rows: bool,
-) -> Result<(FileStats, Option<BadRowLog>), Failed> {
-    let name = file.path.display().to_string();
-    let mut log = log_bad_rows.then(BadRowLog::new);
-    let mut log_error = None;
-    let stats = read_lines(file, splitter, |line_number, line| {
-        if let Err(e) = ingester.ingest(line)
-            && let Some(log) = &mut log
-            && log_error.is_none()
-        {
-            log_error = log.push(&name, line_number, &e, line).err();
+    free: &Receiver<Chunk>,
+    recycle: &Sender<Chunk>,
+    work: &Sender<Work>,
+    stop: &AtomicBool,
+    options: &Options,
+) -> Outcome {
+    let mut source = match Source::open(file) {
+        Ok(source) => source,
+        Err(e) => return Outcome::Failed(e),
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let mut chunk = free.recv().expect("the pool outlives the readers");
+        match source.fill(&mut chunk) {
+            Ok(true) => work.send(Work { file: index, chunk }).expect("parsers outlive the readers"),
+            Ok(false) => {
+                let _ = recycle.send(chunk);
+                return Outcome::Read(source.stats());
+            }
+            Err(e) => {
+                let _ = recycle.send(chunk);
+                if !(e.is_corrupt() && options.skip_corrupt) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                return Outcome::Failed(e);
+            }
         }
-    })
-    .map_err(Failed::Input)?;
-    if let Some(e) = log_error {
-        return Err(Failed::BadRowLog(e));
     }
-    Ok((stats, log))
+    Outcome::Stopped
+}
+
+/// A parser: per file, the state of the chunks it parsed and their bad-row log.
+fn parse_chunks(
+    plan: &Plan,
+    files: &[InputFile],
+    work: &Receiver<Work>,
+    recycle: &Sender<Chunk>,
+    options: &Options,
+) -> Result<Vec<(State, Vec<BadRowLog>)>> {
+    let mut ingester = Ingester::new(plan);
+    let mut states: Vec<State> = files.iter().map(|_| State::new(plan)).collect();
+    let mut logs: Vec<BadRowLogger<'_>> =
+        files.iter().map(|f| BadRowLogger::new(options.log_bad_rows, f)).collect();
+    for Work { file, chunk } in work {
+        let (state, log) = (&mut states[file], &mut logs[file]);
+        chunk.for_each_line(|number, line| {
+            if let Err(e) = ingester.ingest(state, line) {
+                log.push(number, &e, line);
+            }
+        });
+        let _ = recycle.send(chunk);
+    }
+    states.into_iter().zip(logs).map(|(state, log)| Ok((state, log.finish()?))).collect()
+}
+
+/// Logs the bad rows of one file, if asked to, keeping the first write error for later.
+struct BadRowLogger<'a> {
+    file: &'a InputFile,
+    name: String,
+    log: Option<BadRowLog>,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> BadRowLogger<'a> {
+    fn new(enabled: bool, file: &'a InputFile) -> Self {
+        BadRowLogger {
+            file,
+            name: file.path.display().to_string(),
+            log: enabled.then(BadRowLog::new),
+            error: None,
+        }
+    }
+
+    fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
+        if let Some(log) = &mut self.log
+            && self.error.is_none()
+        {
+            self.error = log.push(&self.name, line_number, error, line).err();
+        }
+    }
+
+    fn finish(self) -> Result<Vec<BadRowLog>> {
+        if let Some(e) = self.error {
+            return Err(
+                anyhow::Error::new(e).context(format!("logging bad rows of {}", self.file.path.display()))
+            );
+        }
+        Ok(self.log.into_iter().collect())
+    }
 }
 
 /// The thread count: the flag, or the available cores.

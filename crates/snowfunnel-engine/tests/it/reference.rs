@@ -144,10 +144,11 @@ fn engine(plan: &Plan, lines: &[Line], parts: usize) -> snowfunnel_engine::RunRe
     let mut states: Vec<State> = lines
         .chunks(chunk)
         .map(|part| {
+            let mut state = State::new(plan);
             for line in part {
-                let _ = ingester.ingest(line.to_tsv().as_bytes());
+                let _ = ingester.ingest(&mut state, line.to_tsv().as_bytes());
             }
-            ingester.take_state()
+            state
         })
         .collect();
     let mut merged = State::new(plan);

@@ -26,10 +26,10 @@ fn plan() -> Plan {
 
 fn run(plan: &Plan, lines: &[String]) -> (RunReport, State) {
     let mut ingester = Ingester::new(plan);
+    let mut state = State::new(plan);
     for l in lines {
-        let _ = ingester.ingest(l.as_bytes());
+        let _ = ingester.ingest(&mut state, l.as_bytes());
     }
-    let mut state = ingester.take_state();
     (state.report(plan), state)
 }
 

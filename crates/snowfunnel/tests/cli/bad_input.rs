@@ -141,3 +141,19 @@ fn a_lone_gzip_member_of_plain_data_is_fine() {
     assert_exit(&o, 0);
     assert!(stdout(&o).contains(&format!("lines              {}", lines.len())), "{}", stdout(&o));
 }
+
+#[test]
+fn corrupt_files_are_skipped_or_fatal_when_files_are_split_across_threads() {
+    // Fewer files than threads: readers and parsers run apart.
+    let ws = Workspace::new();
+    ws.write_gz("in/good.gz", &good_events(50));
+    let full = gzip(&join_lines(&good_events(30_000)));
+    ws.write("in/truncated.gz", &full[..full.len() / 2]);
+    let o = ws.run(&["--threads", "6", "in"]);
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("in/truncated.gz: corrupt or truncated gzip data"), "{}", stderr(&o));
+    assert!(ws.out_files().is_empty());
+    let o = ws.run(&["--threads", "6", "--skip-corrupt-files", "in"]);
+    assert_exit(&o, 0);
+    assert!(stdout(&o).contains(&format!("lines              {}", good_events(50).len())), "{}", stdout(&o));
+}

@@ -51,3 +51,41 @@ fn quiet_prints_nothing_and_a_closed_pipe_is_not_an_error() {
     assert!(o.stdout.is_empty());
     assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
 }
+
+#[test]
+fn one_large_file_gives_the_same_results_and_bad_rows_on_any_thread_count() {
+    // Several MiB in one file: with more threads than files, one thread inflates and others
+    // parse its chunks; the outputs, bad-row log included, must not change.
+    let ws = Workspace::new();
+    let mut lines = good_events(3000);
+    for i in (0..lines.len()).step_by(97) {
+        lines[i] = format!("broken line {i}");
+    }
+    let big: Vec<String> = (0..4).flat_map(|_| lines.clone()).collect();
+    ws.write_gz("in/big.gz", &big);
+    let mut results = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let out = format!("out{threads}");
+        let bad = format!("bad{threads}.csv");
+        let o = ws.run(&[
+            "--threads",
+            threads,
+            "--out",
+            &out,
+            "--bad-rows",
+            &bad,
+            "--max-bad-ratio",
+            "0.05",
+            "in",
+        ]);
+        assert_exit(&o, 0);
+        results.push((ws.read(&format!("{out}/exp_funnel.csv")), ws.read(&bad)));
+    }
+    assert!(join_lines(&big).len() > 4 * snowfunnel_input::CHUNK_BYTES, "spans several chunks");
+    assert_eq!(
+        results[0].1.lines().count(),
+        1 + 4 * lines.iter().filter(|l| l.starts_with("broken")).count()
+    );
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+}
