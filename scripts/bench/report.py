@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench.sh: checks that the funnel counts agree, and prints the results table.
+
+report.py compare REFERENCE_NAME=FILE NAME=FILE...
+    Each FILE is either snowfunnel's funnel CSV (experiment,funnel,variant,step,step_name,keys,...)
+    or a peer's counts CSV (variant,step,keys). Prints OK, or FAIL and every differing
+    (variant, step) row; exits 1 on a difference (or when a file is missing or empty).
+
+report.py table RUN_DIR
+    Reads RUN_DIR/time/<tool>.time (GNU time: wall user sys maxrss_kb per line, one line per
+    repetition) and RUN_DIR/facts.env, prints the markdown table (tools, then ratios against
+    the issue's targets). Standard library only.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from pathlib import Path
+
+# Tools in table order: (file stem, label, threads).
+TOOLS = [
+    ("snowfunnel-1t", "snowfunnel run", "1"),
+    ("snowfunnel-2t", "snowfunnel run", "2"),
+    ("floor-1t", "inflate floor (flate2 zlib-rs)", "1"),
+    ("floor-2t", "inflate floor (flate2 zlib-rs)", "2"),
+    ("libdeflate", "libdeflate-gunzip -c", "1"),
+    ("duckdb", "DuckDB (read_csv + JSON + SQL)", "2"),
+    ("chdb", "chdb (file() + JSONExtract + SQL)", "2"),
+    ("snowfunnel-plain-1t", "snowfunnel run, plain TSV input", "1"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# compare
+
+
+def read_counts(path: Path) -> dict[tuple[str, int], int]:
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {(r["variant"], int(r["step"])): int(r["keys"]) for r in rows}
+
+
+def compare(args: list[str]) -> int:
+    named = []
+    for arg in args:
+        name, _, file = arg.partition("=")
+        path = Path(file)
+        if not path.is_file():
+            print(f"FAIL: {name}: no counts file ({file})")
+            return 1
+        named.append((name, read_counts(path)))
+    ref_name, ref = named[0]
+    if not ref:
+        print(f"FAIL: {ref_name} produced no rows")
+        return 1
+    cells = sorted(set().union(*(counts.keys() for _, counts in named)), key=lambda k: (k[0], k[1]))
+    differing = [cell for cell in cells if len({counts.get(cell) for _, counts in named}) > 1]
+    names = ", ".join(name for name, _ in named)
+    if not differing:
+        total = sum(ref.values())
+        print(f"OK: identical counts for {len(cells)} (variant, step) rows from {names}")
+        if total == 0:
+            print("WARNING: every count is 0: the check proves little")
+        return 0
+    print(f"FAIL: the counts differ on {len(differing)} of {len(cells)} (variant, step) rows")
+    header = ["variant", "step"] + [name for name, _ in named]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for cell in differing:
+        values = ["missing" if counts.get(cell) is None else str(counts[cell]) for _, counts in named]
+        print(f"| {cell[0]} | {cell[1]} | " + " | ".join(values) + " |")
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# table
+
+
+def read_facts(path: Path) -> dict[str, str]:
+    facts = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            facts[key.strip()] = value.strip()
+    return facts
+
+
+def read_time(path: Path) -> dict[str, float] | None:
+    """The repetition with the lowest wall time: wall and CPU (user + sys) seconds, RSS MB."""
+    if not path.is_file():
+        return None
+    runs = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and all(re.fullmatch(r"[0-9.]+", p) for p in parts):
+            wall, user, sys_, rss_kb = map(float, parts)
+            runs.append({"wall": wall, "cpu": user + sys_, "rss_mb": rss_kb * 1024 / 1e6, "run": len(runs)})
+    if not runs:
+        return None
+    best = min(runs, key=lambda r: r["wall"])
+    best["runs"] = len(runs)
+    return best
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def table(run_dir: Path) -> int:
+    facts = read_facts(run_dir / "facts.env")
+    uncompressed = float(facts.get("uncompressed_bytes", "0") or 0)
+    compressed = float(facts.get("compressed_bytes", "0") or 0)
+    times = {stem: read_time(run_dir / "time" / f"{stem}.time") for stem, _, _ in TOOLS}
+    notes = {stem: facts.get(f"note_{stem}", "") for stem, _, _ in TOOLS}
+
+    def gbps(stem: str) -> float | None:
+        t = times.get(stem)
+        return uncompressed / 1e9 / t["wall"] if t and t["wall"] > 0 and uncompressed else None
+
+    runs = max((t["runs"] for t in times.values() if t), default=1)
+    print(f"### snowfunnel throughput: `scripts/bench.sh {facts.get('size', '?')}`")
+    print()
+    print(
+        f"Data: {facts.get('lines', '?')} lines in {facts.get('files', '?')} gzip files, "
+        f"{uncompressed / 1e9:.3f} GB uncompressed, {compressed / 1e6:.1f} MB compressed "
+        f"(ratio {uncompressed / compressed if compressed else 0:.1f}); generator seed {facts.get('seed', '?')}; "
+        f"funnel `{facts.get('funnel', '?')}`."
+    )
+    print(
+        f"Machine: {facts.get('cpu_model', '?')}, {facts.get('cores', '?')} cores; "
+        f"CPU {facts.get('busy_before', '?')}% busy (other processes) just before the runs; "
+        f"{facts.get('versions', '')}."
+    )
+    if runs > 1:
+        print(f"{runs} rounds, each running every tool in turn; each tool's fastest run (lowest wall time) is shown.")
+    print()
+    print("| tool | threads | wall s | CPU s (user+sys) | peak RSS MB | GB/s (uncompressed, wall) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for stem, label, threads in TOOLS:
+        t = times[stem]
+        if t is None:
+            print(f"| {label} | {threads} | skipped | | | {notes[stem]} |")
+            continue
+        print(f"| {label} | {threads} | {t['wall']:.2f} | {t['cpu']:.2f} | {t['rss_mb']:.0f} | {fmt(gbps(stem))} |")
+    print()
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    def get(stem: str, key: str) -> float | None:
+        t = times.get(stem)
+        return t[key] if t else None
+
+    sf2_wall = get("snowfunnel-2t", "wall")
+    keys = facts.get("distinct_keys", "")
+    rss_per_key = None
+    if keys.isdigit() and int(keys) > 0 and get("snowfunnel-2t", "rss_mb") is not None:
+        rss_per_key = get("snowfunnel-2t", "rss_mb") * 1e6 / int(keys)
+    rows = [
+        ("DuckDB wall / snowfunnel (2t) wall", ratio(get("duckdb", "wall"), sf2_wall), ">=", 10.0),
+        ("chdb wall / snowfunnel (2t) wall", ratio(get("chdb", "wall"), sf2_wall), ">=", 5.0),
+        (
+            "snowfunnel (1t) CPU / inflate floor (1t) CPU",
+            ratio(get("snowfunnel-1t", "cpu"), get("floor-1t", "cpu")),
+            "<=",
+            1.25,
+        ),
+        (
+            "snowfunnel (2t) CPU / inflate floor (2t) CPU",
+            ratio(get("snowfunnel-2t", "cpu"), get("floor-2t", "cpu")),
+            "<=",
+            1.25,
+        ),
+        (
+            "snowfunnel (1t) CPU / libdeflate-gunzip CPU",
+            ratio(get("snowfunnel-1t", "cpu"), get("libdeflate", "cpu")),
+            "<=",
+            1.35,
+        ),
+        ("snowfunnel 2t throughput / 1t throughput", ratio(gbps("snowfunnel-2t"), gbps("snowfunnel-1t")), ">=", 1.8),
+        ("uncompressed input GB/s per core (plain TSV, 1t)", gbps("snowfunnel-plain-1t"), ">=", 1.5),
+        ("snowfunnel (2t) peak RSS MB", get("snowfunnel-2t", "rss_mb"), "<=", 200.0),
+    ]
+    print("| ratio | value | target | |")
+    print("|---|---:|---:|---|")
+    for label, value, op, target in rows:
+        if value is None:
+            verdict = "n/a"
+        else:
+            verdict = "met" if (value >= target if op == ">=" else value <= target) else "**missed**"
+        print(f"| {label} | {fmt(value)} | {op} {target:g} | {verdict} |")
+    print()
+    print(
+        f"Distinct context keys (the funnel's experiment, all events): {keys or 'n/a'}; "
+        f"snowfunnel (2t) peak RSS per distinct key: {fmt(rss_per_key, 0)} bytes "
+        "(an upper bound: the whole process, buffers included)."
+    )
+    for stem in ("duckdb", "chdb"):
+        queries = facts.get(f"query_{stem}", "").split()
+        t = times.get(stem)
+        if t and len(queries) > t["run"]:
+            print(
+                f"{stem}: the wall time includes Python start-up and imports; "
+                f"the query alone took {queries[t['run']]} s."
+            )
+    for stem, label, _ in TOOLS:
+        if notes[stem] and times[stem] is not None:
+            print(f"{label}: {notes[stem]}")
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) >= 3 and sys.argv[1] == "compare":
+        return compare(sys.argv[2:])
+    if len(sys.argv) == 3 and sys.argv[1] == "table":
+        return table(Path(sys.argv[2]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
