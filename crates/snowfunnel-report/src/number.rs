@@ -32,6 +32,11 @@ pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 { "0.00%".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
+/// A name as shown to people: an empty one (an empty variant in the data) as `(empty)`.
+pub(crate) fn shown_name(name: &str) -> &str {
+    if name.is_empty() { "(empty)" } else { name }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +50,7 @@ mod tests {
         assert_eq!(bytes(203_100_000), "203.1 MB");
         assert_eq!(percent(1, 8), "12.50%");
         assert_eq!(percent(1, 0), "0.00%");
+        assert_eq!(shown_name(""), "(empty)");
+        assert_eq!(shown_name("control"), "control");
     }
 }

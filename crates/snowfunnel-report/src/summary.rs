@@ -6,7 +6,7 @@ use std::time::Duration;
 use snowfunnel_engine::RunReport;
 use snowfunnel_parse::BadReason;
 
-use crate::number::{bytes, grouped, percent};
+use crate::number::{bytes, grouped, percent, shown_name};
 
 /// Input-side totals of a run, which the engine does not see.
 #[derive(Clone, Debug, Default)]
@@ -66,7 +66,8 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
         ),
     );
     for e in &report.experiments {
-        let variants: Vec<String> = e.variants.iter().map(|(v, k)| format!("{v} {}", grouped(*k))).collect();
+        let variants: Vec<String> =
+            e.variants.iter().map(|(v, k)| format!("{} {}", shown_name(v), grouped(*k))).collect();
         line(
             "experiment",
             format!(

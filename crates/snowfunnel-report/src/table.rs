@@ -4,7 +4,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use snowfunnel_engine::FunnelReport;
 
-use crate::number::grouped;
+use crate::number::{grouped, shown_name};
 
 /// A titled table: one row per variant per step, with conversion rates as percentages.
 #[must_use]
@@ -15,7 +15,7 @@ pub fn funnel_table(report: &FunnelReport) -> String {
     for v in &report.variants {
         for (step, name) in report.step_names.iter().enumerate() {
             table.add_row([
-                if step == 0 { v.variant.clone() } else { String::new() },
+                if step == 0 { shown_name(&v.variant).to_owned() } else { String::new() },
                 (step + 1).to_string(),
                 name.clone(),
                 grouped(v.keys_per_step[step]),
