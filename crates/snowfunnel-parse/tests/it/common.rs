@@ -396,3 +396,36 @@ fn reference_helpers_agree_with_known_values() {
         "contexts_com_snowplowanalytics_snowplow_ua_parser_context_1"
     );
 }
+
+/// Checks a fixture line that must be accepted: 131 fields, every field as a plain split gives
+/// it, no experiment context, and the event time the raw fields give. Returns the event time,
+/// or `None` (with the failure noted) when the line does not parse.
+pub(crate) fn check_good_line(
+    here: &str,
+    line: &[u8],
+    parser: &mut ContextParser,
+    failures: &mut Vec<String>,
+) -> Option<i64> {
+    let fields = split_fields(line);
+    assert_eq!(fields.len(), FIELDS, "{here}: fixture line does not have 131 fields");
+    let event = match EnrichedEvent::parse(line) {
+        Ok(event) => event,
+        Err(e) => {
+            failures.push(format!("{here}: parse: {e}"));
+            return None;
+        }
+    };
+    if let Some(i) = (0..FIELDS).find(|&i| event.field(i) != fields[i]) {
+        failures.push(format!("{here}: field {i} differs from a plain split on tabs"));
+    }
+    match experiments(parser, event.contexts()) {
+        Ok((found, counts)) if found.is_empty() && counts == ContextCounts::default() => {}
+        Ok(other) => failures.push(format!("{here}: unexpected experiment contexts {other:?}")),
+        Err(e) => failures.push(format!("{here}: contexts: {e}")),
+    }
+    let time = event.time_micros();
+    if tsv_event_time(&fields) != Some(time) {
+        failures.push(format!("{here}: time_micros {time}, raw fields give {:?}", tsv_event_time(&fields)));
+    }
+    Some(time)
+}

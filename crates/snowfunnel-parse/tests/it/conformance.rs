@@ -7,12 +7,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde_json::Value;
-use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent};
+use snowfunnel_parse::{ContextParser, EnrichedEvent};
 
 use crate::common::{
-    CONTEXTS, CONTEXTS_ENVELOPE, DERIVED_CONTEXTS, EVENT_ID, EXPERIMENT_SCHEMA, FIELDS, assert_no_failures,
-    at, check_injected, context_keys, expected_context_keys, experiments, files_ending, fixture_subdir,
-    json_event_time, read_json, read_lines, split_fields, text, tsv_event_time, with_experiment,
+    CONTEXTS, CONTEXTS_ENVELOPE, DERIVED_CONTEXTS, EVENT_ID, EXPERIMENT_SCHEMA, assert_no_failures, at,
+    check_good_line, check_injected, context_keys, expected_context_keys, experiments, files_ending,
+    fixture_subdir, json_event_time, read_json, read_lines, split_fields, text, with_experiment,
 };
 
 /// TSV files with no expected output upstream ("Tsv4 has no JSON counterpart upstream").
@@ -107,29 +107,7 @@ fn snowplow_lines_parse_with_expected_time_and_context_schemas() {
             let here = at(&tsv, i + 1);
             lines_checked += 1;
             let fields = split_fields(line);
-            assert_eq!(fields.len(), FIELDS, "{here}: fixture line does not have 131 fields");
-            let event = match EnrichedEvent::parse(line) {
-                Ok(event) => event,
-                Err(e) => {
-                    failures.push(format!("{here}: parse: {e}"));
-                    continue;
-                }
-            };
-            if let Some(i) = (0..FIELDS).find(|&i| event.field(i) != fields[i]) {
-                failures.push(format!("{here}: field {i} differs from a plain split on tabs"));
-            }
-            match experiments(&mut parser, event.contexts()) {
-                Ok((found, counts)) if found.is_empty() && counts == ContextCounts::default() => {}
-                Ok(other) => failures.push(format!("{here}: unexpected experiment contexts {other:?}")),
-                Err(e) => failures.push(format!("{here}: contexts: {e}")),
-            }
-            let time = event.time_micros();
-            if tsv_event_time(&fields) != Some(time) {
-                failures.push(format!(
-                    "{here}: time_micros {time}, raw fields give {:?}",
-                    tsv_event_time(&fields)
-                ));
-            }
+            let Some(time) = check_good_line(&here, line, &mut parser, &mut failures) else { continue };
             let outputs: Vec<(String, &Value)> = match &expected {
                 Expected::PerFile(files) => files.iter().map(|(name, value)| (name.clone(), value)).collect(),
                 Expected::ByEventId => {

@@ -9,9 +9,9 @@ use serde_json::Value;
 use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent};
 
 use crate::common::{
-    CONTEXTS, DERIVED_CONTEXTS, EVENT_ID, FIELDS, assert_no_failures, at, check_injected, context_keys,
-    context_schemas, expected_context_keys, experiments, files_ending, fixture_subdir, json_event_time,
-    micros_of, read_json, read_lines, split_fields, text, tsv_event_time, with_experiment,
+    CONTEXTS, DERIVED_CONTEXTS, EVENT_ID, assert_no_failures, at, check_good_line, check_injected,
+    context_keys, context_schemas, expected_context_keys, experiments, files_ending, fixture_subdir,
+    json_event_time, micros_of, read_json, read_lines, split_fields, text, with_experiment,
 };
 
 const DOTNET: &str = "dotnet-analytics-sdk_EventTransformerTest.tsv";
@@ -105,28 +105,7 @@ fn more_good_lines_parse_with_expected_times() {
     let mut with_output = 0;
     for good in good_lines() {
         let here = good.here();
-        let fields = split_fields(&good.line);
-        assert_eq!(fields.len(), FIELDS, "{here}: fixture line does not have 131 fields");
-        let event = match EnrichedEvent::parse(&good.line) {
-            Ok(event) => event,
-            Err(e) => {
-                failures.push(format!("{here}: parse: {e}"));
-                continue;
-            }
-        };
-        if let Some(i) = (0..FIELDS).find(|&i| event.field(i) != fields[i]) {
-            failures.push(format!("{here}: field {i} differs from a plain split on tabs"));
-        }
-        match experiments(&mut parser, event.contexts()) {
-            Ok((found, counts)) if found.is_empty() && counts == ContextCounts::default() => {}
-            Ok(other) => failures.push(format!("{here}: unexpected experiment contexts {other:?}")),
-            Err(e) => failures.push(format!("{here}: contexts: {e}")),
-        }
-        let time = event.time_micros();
-        if tsv_event_time(&fields) != Some(time) {
-            failures
-                .push(format!("{here}: time_micros {time}, raw fields give {:?}", tsv_event_time(&fields)));
-        }
+        let Some(time) = check_good_line(&here, &good.line, &mut parser, &mut failures) else { continue };
         if let Some(Output::Lossy(output) | Output::Lossless(output)) = &good.output {
             with_output += 1;
             match json_event_time(output) {
