@@ -1,6 +1,6 @@
 //! Feeding lines into a [`State`]: parse, find experiment contexts, match steps, record.
 
-use snowfunnel_parse::{ContextParser, EnrichedEvent, RowError};
+use snowfunnel_parse::{ContextParser, EnrichedEvent, RowError, check_shape};
 
 use crate::plan::Plan;
 use crate::state::State;
@@ -38,8 +38,8 @@ impl<'p> Ingester<'p> {
         let event = EnrichedEvent::parse(line)?;
         let contexts = event.contexts();
         if !self.parser.may_have_experiments(contexts) {
-            // Still checks the field's shape, so garbage is a bad row.
-            self.parser.experiments(contexts, |_| {})?;
+            // Most events: no JSON work, but garbage in the field is still a bad row.
+            check_shape(contexts)?;
             state.counters_mut().events += 1;
             return Ok(());
         }
@@ -52,8 +52,9 @@ impl<'p> Ingester<'p> {
         };
         let schema = schema.then_some(self.schema.as_str());
         let plan = self.plan;
-        let counts =
-            self.parser.experiments(contexts, |context| state.record(plan, &event, schema, &context))?;
+        let counts = self
+            .parser
+            .parse_experiments(contexts, |context| state.record(plan, &event, schema, &context))?;
         let counters = state.counters_mut();
         counters.events += 1;
         counters.experiment_events += u64::from(counts.experiment_contexts > 0);

@@ -100,19 +100,26 @@ impl ContextParser {
     pub fn experiments(
         &mut self,
         contexts: &[u8],
+        visit: impl FnMut(ExperimentContext<'_>),
+    ) -> Result<ContextCounts, RowError> {
+        if self.may_have_experiments(contexts) {
+            self.parse_experiments(contexts, visit)
+        } else {
+            check_shape(contexts).map(|()| ContextCounts::default())
+        }
+    }
+
+    /// [`ContextParser::experiments`] for a field the caller already found to pass
+    /// [`ContextParser::may_have_experiments`]: parses it whole, without the prefilter.
+    ///
+    /// # Errors
+    /// [`RowError::Contexts`] when the field is not a JSON object with a `data` array.
+    pub fn parse_experiments(
+        &mut self,
+        contexts: &[u8],
         mut visit: impl FnMut(ExperimentContext<'_>),
     ) -> Result<ContextCounts, RowError> {
         let mut counts = ContextCounts::default();
-        if contexts.is_empty() {
-            return Ok(counts);
-        }
-        if !self.may_have_experiments(contexts) {
-            return if looks_like_object(contexts) {
-                Ok(counts)
-            } else {
-                Err(RowError::Contexts("not a JSON object".into()))
-            };
-        }
         self.scratch.clear();
         self.scratch.extend_from_slice(contexts);
         let mut tape = self.tape.take().unwrap_or_else(Tape::null).reset();
@@ -189,9 +196,18 @@ fn string_at<'t, 'i>(value: simd_json::tape::Value<'t, 'i>, key: &str) -> Option
     value.get(key).and_then(ValueIntoString::into_string)
 }
 
-fn looks_like_object(raw: &[u8]) -> bool {
-    let trimmed = raw.trim_ascii();
-    trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
+/// The cheap check of a `contexts` field without an experiment context: empty, or shaped like
+/// a JSON object, so that garbage is still a bad row.
+///
+/// # Errors
+/// [`RowError::Contexts`] otherwise.
+pub fn check_shape(contexts: &[u8]) -> Result<(), RowError> {
+    let trimmed = contexts.trim_ascii();
+    if contexts.is_empty() || (trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')) {
+        Ok(())
+    } else {
+        Err(RowError::Contexts("not a JSON object".into()))
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +280,8 @@ mod tests {
         assert!(parser.experiments(b"", |_| {}).is_ok());
         assert!(parser.experiments(b"{'schema': 'lenient'}", |_| {}).is_ok());
         assert!(parser.experiments(b"&&&", |_| {}).is_err());
+        assert!(parser.experiments(b"  ", |_| {}).is_err());
+        assert!(check_shape(b" {} ").is_ok());
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod split;
 mod timestamp;
 
 pub use contexts::{
-    ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys,
+    ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys, check_shape,
 };
 pub use error::{BadReason, RowError};
 pub use event::EnrichedEvent;
