@@ -47,7 +47,7 @@ enum Outcome {
     Stopped,
 }
 
-/// Per file: its outcome, its partial states and its bad-row logs.
+/// Per file: its outcome, its partial states not yet merged, and its bad-row logs.
 struct FileResult {
     outcome: Option<Outcome>,
     states: Vec<State>,
@@ -58,18 +58,23 @@ struct FileResult {
 pub(crate) fn process(plan: &Plan, files: &[InputFile], options: &Options) -> Result<Output> {
     let mut results: Vec<FileResult> =
         files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
-    if options.threads > files.len() {
+    let merged = if options.threads > files.len() {
         inflate_and_parse_apart(plan, files, options, &mut results)?;
+        Vec::new()
     } else {
-        file_per_worker(plan, files, options, &mut results)?;
-    }
-    assemble(plan, results, options)
+        file_per_worker(plan, files, options, &mut results)?
+    };
+    assemble(plan, merged, results, options)
 }
 
-/// Merges the per-file results in input order, or returns the first file's error.
-fn assemble(plan: &Plan, results: Vec<FileResult>, options: &Options) -> Result<Output> {
+/// Merges the states already merged per worker and the per-file results in input order, or
+/// returns the first file's error.
+fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: &Options) -> Result<Output> {
     let mut out =
         Output { state: State::new(plan), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+    for state in merged {
+        out.state.merge(state);
+    }
     for result in results {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
@@ -90,22 +95,28 @@ fn assemble(plan: &Plan, results: Vec<FileResult>, options: &Options) -> Result<
     Ok(out)
 }
 
+/// A worker's merged state and, per file it took (by index), what became of it.
+type WorkerDone = (State, Vec<(usize, FileResult)>);
+
+/// Returns each worker's state: the files it read completely, merged as it went, so memory
+/// follows the distinct keys and not the number of files.
 fn file_per_worker(
     plan: &Plan,
     files: &[InputFile],
     options: &Options,
     results: &mut [FileResult],
-) -> Result<()> {
+) -> Result<Vec<State>> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let per_worker: Vec<Result<Vec<(usize, FileResult)>>> = std::thread::scope(|scope| {
+    let per_worker: Vec<Result<WorkerDone>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..options.threads.max(1))
             .map(|_| {
                 scope.spawn(|| {
                     let mut ingester = Ingester::new(plan);
                     let mut chunk = Chunk::new();
+                    let mut merged = State::new(plan);
                     let mut done = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
@@ -121,26 +132,33 @@ fn file_per_worker(
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
                         let logs = log.finish()?;
                         let outcome = match outcome {
-                            Ok(stats) => Outcome::Read(stats),
+                            Ok(stats) => {
+                                merged.merge(state);
+                                Outcome::Read(stats)
+                            }
+                            // Nothing of a file that failed counts.
                             Err(e) => Outcome::Failed(e),
                         };
-                        done.push((index, FileResult { outcome: Some(outcome), states: vec![state], logs }));
+                        done.push((index, FileResult { outcome: Some(outcome), states: Vec::new(), logs }));
                         if failed {
                             stop.store(true, Ordering::Relaxed);
                         }
                     }
-                    Ok(done)
+                    Ok((merged, done))
                 })
             })
             .collect();
         workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
     });
+    let mut merged = Vec::with_capacity(per_worker.len());
     for worker in per_worker {
-        for (index, result) in worker? {
+        let (state, done) = worker?;
+        merged.push(state);
+        for (index, result) in done {
             results[index] = result;
         }
     }
-    Ok(())
+    Ok(merged)
 }
 
 /// One chunk of one file on its way from a reader to a parser.
