@@ -1,6 +1,6 @@
 //! The bad-row log: every rejected line with where it came from and why.
 //!
-//! Each worker logs the rows of each file into its own spool, kept in memory up to 1 MiB and
+//! Each worker logs the rows of each file into its own spool, kept in memory up to 64 KiB and
 //! spilled to a temporary file beyond, so memory stays bounded however many rows are bad. A
 //! spool's rows are in line order; at the end the spools of each file are merged by line number
 //! and the files written in input order, so the log is the same whatever the thread count.
@@ -13,7 +13,8 @@ use tempfile::SpooledTempFile;
 /// The header of the bad-rows CSV.
 pub const BAD_ROWS_HEADER: [&str; 5] = ["file", "line", "reason", "detail", "raw_line"];
 
-const SPOOL_MEMORY_BYTES: usize = 1 << 20;
+/// In-memory part of each spool: small, since a run may hold one per file with bad rows.
+const SPOOL_MEMORY_BYTES: usize = 64 << 10;
 
 /// Bad rows of one partition.
 pub struct BadRowLog {
