@@ -56,14 +56,6 @@ impl KeyDict {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
-
-    /// Approximate heap bytes held, for memory reports.
-    #[must_use]
-    pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
-            + self.ends.capacity() * std::mem::size_of::<usize>()
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
-    }
 }
 
 fn slice<'a>(ends: &[usize], bytes: &'a [u8], id: u32) -> &'a [u8] {

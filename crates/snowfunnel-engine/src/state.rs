@@ -36,6 +36,11 @@ impl Counters {
         self.bad.iter().sum()
     }
 
+    /// Bad rows per reason, in report order, reasons with none left out.
+    pub fn bad_by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
+        BadReason::ALL.into_iter().map(|r| (r, self.bad[r.index()])).filter(|&(_, n)| n > 0)
+    }
+
     fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
         self.events += other.events;
@@ -134,12 +139,6 @@ impl State {
     #[must_use]
     pub fn distinct_keys(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Approximate heap bytes of the key dictionary.
-    #[must_use]
-    pub fn key_dict_bytes(&self) -> usize {
-        self.keys.heap_bytes()
     }
 
     /// Records one experiment context of a valid event.

@@ -86,12 +86,6 @@ impl<'a> EnrichedEvent<'a> {
         self.field(fields::APP_ID)
     }
 
-    /// `event` (event type).
-    #[must_use]
-    pub fn event_type(&self) -> &'a [u8] {
-        self.field(fields::EVENT)
-    }
-
     /// `event_id`.
     #[must_use]
     pub fn event_id(&self) -> &'a [u8] {

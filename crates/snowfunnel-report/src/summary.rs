@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use snowfunnel_engine::RunReport;
-use snowfunnel_parse::BadReason;
 
 use crate::number::{bytes, grouped, percent, shown_name};
 
@@ -46,11 +45,8 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
     let mut bad = format!("{} ({} of lines)", grouped(c.bad_rows()), percent(c.bad_rows(), c.lines));
-    let reasons: Vec<String> = BadReason::ALL
-        .iter()
-        .filter(|r| c.bad[r.index()] > 0)
-        .map(|r| format!("{} {}", r.code(), grouped(c.bad[r.index()])))
-        .collect();
+    let reasons: Vec<String> =
+        c.bad_by_reason().map(|(r, n)| format!("{} {}", r.code(), grouped(n))).collect();
     if !reasons.is_empty() {
         let _ = write!(bad, ": {}", reasons.join(", "));
     }

@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use snowfunnel_engine::{Plan, RunReport};
 use snowfunnel_input::list_inputs;
-use snowfunnel_parse::BadReason;
 use snowfunnel_report::{
     AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_table, summary_text,
 };
@@ -87,11 +86,7 @@ fn check_bad_ratio(report: &RunReport, max: f64) -> anyhow::Result<()> {
     if ratio <= max {
         return Ok(());
     }
-    let reasons: Vec<String> = BadReason::ALL
-        .iter()
-        .filter(|r| c.bad[r.index()] > 0)
-        .map(|r| format!("{} {}", r.code(), c.bad[r.index()]))
-        .collect();
+    let reasons: Vec<String> = c.bad_by_reason().map(|(r, n)| format!("{} {n}", r.code())).collect();
     Err(anyhow!(
         "{bad} of {} lines are bad rows ({:.2}%), over --max-bad-ratio {max} ({}); no report written (see --bad-rows FILE)",
         c.lines,
