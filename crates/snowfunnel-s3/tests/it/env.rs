@@ -51,13 +51,13 @@ fn standard_environment_variables_are_honoured() {
     let creds = [("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET_KEY)];
     let closed = closed_port();
 
-    run_child("endpoint", &[creds[0], creds[1], ("AWS_ENDPOINT_URL", &server.endpoint)]);
+    run_child("endpoint", &[creds[0], creds[1], ("AWS_ENDPOINT_URL", server.endpoint())]);
     run_child(
         "endpoint",
         &[
             creds[0],
             creds[1],
-            ("AWS_ENDPOINT_URL_S3", &server.endpoint),
+            ("AWS_ENDPOINT_URL_S3", server.endpoint()),
             ("AWS_ENDPOINT_URL", &closed),
             ("AWS_REGION", "eu-west-1"),
         ],
@@ -69,10 +69,10 @@ fn standard_environment_variables_are_honoured() {
             creds[1],
             ("AWS_ENDPOINT_URL_S3", &closed),
             ("AWS_ENDPOINT_URL", &closed),
-            (OPTION_ENDPOINT, &server.endpoint),
+            (OPTION_ENDPOINT, server.endpoint()),
         ],
     );
-    run_child("no_credentials", &[("AWS_ENDPOINT_URL", &server.endpoint)]);
+    run_child("no_credentials", &[("AWS_ENDPOINT_URL", server.endpoint())]);
 }
 
 /// One scenario, when run by [`standard_environment_variables_are_honoured`]; otherwise

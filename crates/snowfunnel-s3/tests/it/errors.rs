@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use snowfunnel_s3::{S3Error, S3Object, S3Options};
 
-use crate::server::{ACCESS_KEY, SECRET_KEY, TestServer, assert_no_secrets};
+use crate::server::{ACCESS_KEY, SECRET_KEY, ServerExt, TestServer, assert_no_secrets};
 
 pub(crate) const WRONG_SECRET: &str = "wr0ng/Secret+Key/q3Jd8Hs5Fa1Ke6Np";
 

@@ -1,6 +1,6 @@
 //! Listing: pagination, what is skipped, order.
 
-use crate::server::{BUCKET, TestServer};
+use crate::server::{BUCKET, ServerExt, TestServer};
 
 #[test]
 fn lists_every_page_sorted_by_key() {
@@ -16,7 +16,7 @@ fn lists_every_page_sorted_by_key() {
 
     let objects = server.list(&client, &format!("s3://{BUCKET}/enriched/2026/03/")).unwrap();
     assert_eq!(objects.len(), count);
-    assert!(server.faults.list_calls() >= 3, "{} calls", server.faults.list_calls());
+    assert!(server.faults().list_calls() >= 3, "{} calls", server.faults().list_calls());
     let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
     let mut sorted = keys.clone();
     sorted.sort_unstable();
@@ -43,8 +43,8 @@ fn skips_zero_byte_objects_and_folder_markers() {
     server.put("enriched/empty.gz", b"");
     server.put("enriched/2026/03/01/b.tsv", b"events");
     server.put("enriched/2026/03/01/_SUCCESS", b"");
-    server.faults.add_folder_marker("enriched/");
-    server.faults.add_folder_marker("enriched/2026/03/01/");
+    server.faults().add_folder_marker("enriched/");
+    server.faults().add_folder_marker("enriched/2026/03/01/");
     let client = server.client();
 
     let objects = server.list(&client, "s3://events/enriched/").unwrap();
@@ -57,7 +57,7 @@ fn a_prefix_with_nothing_to_read_is_an_error() {
     let server = TestServer::start();
     server.put("enriched/2026/03/01/a.gz", b"events");
     server.put("enriched/2026/04/01/empty.gz", b"");
-    server.faults.add_folder_marker("enriched/2026/04/01/");
+    server.faults().add_folder_marker("enriched/2026/04/01/");
     let client = server.client();
 
     for url in ["s3://events/enriched/2026/05/", "s3://events/enriched/2026/04/"] {

@@ -4,7 +4,6 @@
 
 mod env;
 mod errors;
-mod faults;
 mod list;
 mod read;
 mod server;

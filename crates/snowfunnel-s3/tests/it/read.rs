@@ -8,8 +8,8 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use snowfunnel_s3::S3Error;
 
-use crate::faults::Cut;
-use crate::server::{TestServer, assert_no_secrets, pseudo_random};
+use crate::server::{ServerExt, TestServer, assert_no_secrets, pseudo_random};
+use snowfunnel_s3_testserver::Cut;
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
@@ -48,7 +48,7 @@ fn streams_gzip_and_plain_objects_byte_identical() {
 
     // A reader is a plain `Read`: decode as it arrives, here in tiny reads.
     let mut decoded = Vec::new();
-    let mut decoder = MultiGzDecoder::new(client.open(server.runtime.handle(), &objects[0]));
+    let mut decoder = MultiGzDecoder::new(client.open(server.runtime().handle(), &objects[0]));
     let mut buf = [0; 7];
     loop {
         match decoder.read(&mut buf).unwrap() {
@@ -57,7 +57,7 @@ fn streams_gzip_and_plain_objects_byte_identical() {
         }
     }
     assert!(decoded == lines);
-    assert!(server.faults.gets().iter().all(|get| get.range_start.is_none()));
+    assert!(server.faults().gets().iter().all(|get| get.range_start.is_none()));
 }
 
 #[test]
@@ -91,13 +91,13 @@ fn memory_stays_bounded_while_the_reader_waits() {
     let client = server.client();
     let object = server.object(&client, "big.bin");
 
-    let mut reader = client.open(server.runtime.handle(), &object);
+    let mut reader = client.open(server.runtime().handle(), &object);
     let mut first = [0; 1];
     reader.read_exact(&mut first).unwrap();
     std::thread::sleep(Duration::from_millis(500));
     // What is in flight: a few chunks in the channel, the HTTP client's buffer, and the
     // loopback sockets' buffers (a few MiB); nowhere near the whole object.
-    let served = server.faults.bytes_served();
+    let served = server.faults().bytes_served();
     assert!(served < (size / 2) as u64, "{served} bytes served before they were read");
     drop(reader);
 }
@@ -108,7 +108,7 @@ fn a_body_cut_mid_stream_resumes_where_it_stopped() {
     let content = pseudo_random(3 * 1024 * 1024, 11);
     server.put("enriched/cut.gz", &content);
     let cut = 1_000_000;
-    server.faults.cut("enriched/cut.gz", Cut { after: cut, times: Some(1), replace_with: None });
+    server.faults().cut("enriched/cut.gz", Cut { after: cut, times: Some(1), replace_with: None });
     let client = server.client();
     let object = server.object(&client, "enriched/cut.gz");
 
@@ -116,7 +116,7 @@ fn a_body_cut_mid_stream_resumes_where_it_stopped() {
     assert_eq!(read.len(), content.len());
     assert!(read == content, "bytes differ after the resume");
 
-    let gets = server.faults.gets();
+    let gets = server.faults().gets();
     assert_eq!(gets.len(), 2, "{gets:?}");
     assert_eq!((gets[0].range_start, &gets[0].if_match), (None, &None));
     let resumed_at = gets[1].range_start.expect("the second request asks for a range");
@@ -129,14 +129,14 @@ fn a_server_ignoring_the_range_does_not_double_bytes() {
     let server = TestServer::start();
     let content = pseudo_random(2 * 1024 * 1024, 12);
     server.put("cut.bin", &content);
-    server.faults.cut("cut.bin", Cut { after: 700_001, times: Some(1), replace_with: None });
-    server.faults.ignore_range();
+    server.faults().cut("cut.bin", Cut { after: 700_001, times: Some(1), replace_with: None });
+    server.faults().ignore_range();
     let client = server.client();
     let object = server.object(&client, "cut.bin");
 
     let read = server.read(&client, &object).unwrap();
     assert!(read == content, "bytes differ after the resume");
-    assert_eq!(server.faults.gets().len(), 2);
+    assert_eq!(server.faults().gets().len(), 2);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn a_body_that_always_fails_is_a_clear_error_after_max_attempts() {
     let content = pseudo_random(1024 * 1024, 13);
     server.put("enriched/2026/03/01/broken.gz", &content);
     server
-        .faults
+        .faults()
         .cut("enriched/2026/03/01/broken.gz", Cut { after: 100_000, times: None, replace_with: None });
     let client = server.client();
     let object = server.object(&client, "enriched/2026/03/01/broken.gz");
@@ -153,7 +153,7 @@ fn a_body_that_always_fails_is_a_clear_error_after_max_attempts() {
     let (read, err) = server.read(&client, &object).unwrap_err();
     assert!(content.starts_with(&read), "the bytes before the error are the object's");
     assert!(!read.is_empty());
-    assert_eq!(server.faults.gets().len(), 3, "max_attempts requests");
+    assert_eq!(server.faults().gets().len(), 3, "max_attempts requests");
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
     let message = err.to_string();
     assert!(
@@ -175,7 +175,7 @@ fn an_object_replaced_mid_read_is_an_error_not_a_mix() {
     let content = pseudo_random(1024 * 1024, 14);
     server.put("changing.gz", &content);
     let cut = Cut { after: 200_000, times: Some(1), replace_with: Some(pseudo_random(1024 * 1024, 15)) };
-    server.faults.cut("changing.gz", cut);
+    server.faults().cut("changing.gz", cut);
     let client = server.client();
     let object = server.object(&client, "changing.gz");
 
@@ -186,7 +186,7 @@ fn an_object_replaced_mid_read_is_an_error_not_a_mix() {
         message.starts_with("s3://events/changing.gz: the object changed while it was being read"),
         "{message}"
     );
-    assert_eq!(server.faults.gets().len(), 2);
+    assert_eq!(server.faults().gets().len(), 2);
 }
 
 #[test]
@@ -196,12 +196,12 @@ fn dropping_a_reader_early_is_fine() {
     let client = server.client();
     let object = server.object(&client, "a.bin");
     for _ in 0..3 {
-        let mut reader = client.open(server.runtime.handle(), &object);
+        let mut reader = client.open(server.runtime().handle(), &object);
         let mut buf = [0; 10];
         reader.read_exact(&mut buf).unwrap();
     }
     // The 4 permits came back: 4 more downloads run at once.
-    let mut readers: Vec<_> = (0..4).map(|_| client.open(server.runtime.handle(), &object)).collect();
+    let mut readers: Vec<_> = (0..4).map(|_| client.open(server.runtime().handle(), &object)).collect();
     let mut buf = [0; 10];
     for reader in &mut readers {
         reader.read_exact(&mut buf).unwrap();

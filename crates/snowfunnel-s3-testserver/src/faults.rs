@@ -23,30 +23,31 @@ use s3s_fs::FileSystem;
 
 /// What the next GetObject requests of one key suffer.
 #[derive(Debug, Clone)]
-pub(crate) struct Cut {
+pub struct Cut {
     /// Bytes served before the body fails.
-    pub(crate) after: usize,
+    pub after: usize,
     /// How many requests are cut; `None`: all of them.
-    pub(crate) times: Option<u32>,
+    pub times: Option<u32>,
     /// New content written over the object when the body is cut.
-    pub(crate) replace_with: Option<Vec<u8>>,
+    pub replace_with: Option<Vec<u8>>,
 }
 
 /// One GetObject request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct GetRecord {
-    pub(crate) key: String,
+pub struct GetRecord {
+    /// The object key.
+    pub key: String,
     /// The first byte asked for with `Range: bytes=N-`.
-    pub(crate) range_start: Option<u64>,
+    pub range_start: Option<u64>,
     /// The `If-Match` value, quotes removed.
-    pub(crate) if_match: Option<String>,
+    pub if_match: Option<String>,
     /// The object's ETag when it was asked for, quotes removed.
-    pub(crate) etag: Option<String>,
+    pub etag: Option<String>,
 }
 
 /// Shared between a test and the server it runs.
 #[derive(Debug, Default)]
-pub(crate) struct Faults {
+pub struct Faults {
     cuts: Mutex<HashMap<String, Cut>>,
     gets: Mutex<Vec<GetRecord>>,
     folder_markers: Mutex<Vec<String>>,
@@ -56,27 +57,36 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
-    pub(crate) fn cut(&self, key: &str, cut: Cut) {
+    /// Applies `cut` to the next GetObject requests of `key`.
+    pub fn cut(&self, key: &str, cut: Cut) {
         self.cuts.lock().unwrap().insert(key.to_owned(), cut);
     }
 
-    pub(crate) fn add_folder_marker(&self, key: &str) {
+    /// Lists a zero-byte folder marker `key` (ending in `/`) on the first page of listings.
+    pub fn add_folder_marker(&self, key: &str) {
         self.folder_markers.lock().unwrap().push(key.to_owned());
     }
 
-    pub(crate) fn ignore_range(&self) {
+    /// Serves whole bodies from now on, as if `Range` were not supported.
+    pub fn ignore_range(&self) {
         self.ignore_range.store(true, Ordering::SeqCst);
     }
 
-    pub(crate) fn gets(&self) -> Vec<GetRecord> {
+    /// Every GetObject request so far, in order.
+    #[must_use]
+    pub fn gets(&self) -> Vec<GetRecord> {
         self.gets.lock().unwrap().clone()
     }
 
-    pub(crate) fn list_calls(&self) -> usize {
+    /// ListObjectsV2 requests so far.
+    #[must_use]
+    pub fn list_calls(&self) -> usize {
         self.list_calls.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn bytes_served(&self) -> u64 {
+    /// Body bytes served so far.
+    #[must_use]
+    pub fn bytes_served(&self) -> u64 {
         self.bytes_served.load(Ordering::SeqCst)
     }
 
@@ -95,6 +105,7 @@ impl Faults {
     }
 }
 
+/// The s3s-fs store behind the faults.
 pub(crate) struct FaultyS3 {
     pub(crate) inner: FileSystem,
     pub(crate) root: PathBuf,

@@ -1,0 +1,104 @@
+//! A real S3-protocol server for snowfunnel's tests: s3s over s3s-fs, in the test's own
+//! process, listening on 127.0.0.1, storing its buckets as directories of a temporary
+//! directory. [`Faults`] makes it misbehave on demand (bodies cut mid-stream, `Range`
+//! ignored, objects replaced mid-read, folder markers in listings), so retries and resumes are
+//! tested against real HTTP rather than a mocked client.
+//!
+//! Test support only: it panics on setup failures, which fail the test that started it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod faults;
+
+use std::sync::Arc;
+
+use hyper_util::rt::TokioIo;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+use crate::faults::FaultyS3;
+pub use crate::faults::{Cut, Faults, GetRecord};
+
+/// The access key id the server accepts.
+pub const ACCESS_KEY: &str = "SNOWFUNNELTESTKEY";
+/// The secret key the server accepts: distinctive, so that a leak in any message would be
+/// found by a plain search.
+pub const SECRET_KEY: &str = "sn0wfunnel/Secret+Key/x7Qp2Lr9Vt4Wm8Zk";
+/// The bucket every server starts with.
+pub const BUCKET: &str = "events";
+
+/// A running server; dropping it stops it and removes its storage.
+pub struct TestServer {
+    // Dropped first: stops the server and every download before the directory goes.
+    runtime: Runtime,
+    endpoint: String,
+    faults: Arc<Faults>,
+    root: TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with one empty bucket, [`BUCKET`], on its own runtime (2 threads).
+    #[must_use]
+    pub fn start() -> TestServer {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(BUCKET)).unwrap();
+        let faults = Arc::new(Faults::default());
+        let store = FaultyS3 {
+            inner: s3s_fs::FileSystem::new(root.path()).unwrap(),
+            root: root.path().to_owned(),
+            faults: Arc::clone(&faults),
+        };
+        let mut builder = S3ServiceBuilder::new(store);
+        builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let service = service.clone();
+                tokio::spawn(async move {
+                    // A connection cut by a fault ends in an error: nothing to do about it.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        TestServer { runtime, endpoint, faults, root }
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:PORT` (path-style addressing only).
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The server's runtime, also handy to drive a client in the test.
+    #[must_use]
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The faults to inject, and what the server recorded.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Stores an object in [`BUCKET`] by writing its file, as s3s-fs keeps it.
+    pub fn put(&self, key: &str, content: &[u8]) {
+        self.put_in(BUCKET, key, content);
+    }
+
+    /// Stores an object in `bucket`, creating the bucket if needed.
+    pub fn put_in(&self, bucket: &str, key: &str, content: &[u8]) {
+        let path = self.root.path().join(bucket).join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
