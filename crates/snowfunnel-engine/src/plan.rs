@@ -49,6 +49,15 @@ impl Plan {
         &self.experiments
     }
 
+    /// The event-time window `[start, end)` (microseconds) outside which no funnel counts an
+    /// event: `None` unless every funnel has both `start` and `end`.
+    #[must_use]
+    pub fn time_window(&self) -> Option<(i64, i64)> {
+        let start = self.funnels.iter().map(|f| f.start).collect::<Option<Vec<_>>>()?.into_iter().min()?;
+        let end = self.funnels.iter().map(|f| f.end).collect::<Option<Vec<_>>>()?.into_iter().max()?;
+        Some((start, end))
+    }
+
     pub(crate) fn experiment_id(&self, name: &str) -> Option<usize> {
         self.experiment_ids.get(name).copied()
     }

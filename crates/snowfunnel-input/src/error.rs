@@ -1,7 +1,9 @@
-//! Errors of the input side, each naming the file.
+//! Errors of the input side, each naming the file or object.
 
 use std::io;
 use std::path::PathBuf;
+
+use snowfunnel_s3::S3Error;
 
 /// An input that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -13,19 +15,19 @@ pub enum InputError {
         path: PathBuf,
     },
     /// A file or directory cannot be opened or read.
-    #[error("{}: cannot read", path.display())]
+    #[error("{input}: cannot read")]
     Read {
-        /// The file.
-        path: PathBuf,
+        /// The file (or object).
+        input: String,
         /// The underlying error.
         #[source]
         source: io::Error,
     },
     /// A gzip file is truncated or corrupt.
-    #[error("{}: corrupt or truncated gzip data after {uncompressed_bytes} decompressed bytes", path.display())]
+    #[error("{input}: corrupt or truncated gzip data after {uncompressed_bytes} decompressed bytes")]
     Corrupt {
-        /// The file.
-        path: PathBuf,
+        /// The file or object.
+        input: String,
         /// Bytes decompressed before the error.
         uncompressed_bytes: u64,
         /// The decoder's error.
@@ -33,12 +35,24 @@ pub enum InputError {
         source: io::Error,
     },
     /// A line longer than [`crate::MAX_LINE_BYTES`]: not an enriched-event file.
-    #[error("{}:{line}: line longer than {max} bytes; is this an enriched event file?", path.display(), max = crate::MAX_LINE_BYTES)]
+    #[error("{input}:{line}: line longer than {max} bytes; is this an enriched event file?", max = crate::MAX_LINE_BYTES)]
     LineTooLong {
-        /// The file.
-        path: PathBuf,
+        /// The file or object.
+        input: String,
         /// 1-based line number.
         line: u64,
+    },
+    /// Listing or reading S3 failed (the message names the bucket or object and the cause).
+    #[error(transparent)]
+    S3(#[from] S3Error),
+    /// An `--include`/`--exclude` glob does not parse.
+    #[error("bad glob {glob:?}: {source}")]
+    BadGlob {
+        /// The glob as given.
+        glob: String,
+        /// Why it does not parse.
+        #[source]
+        source: globset::Error,
     },
 }
 

@@ -1,17 +1,27 @@
 //! The input side: where enriched events come from and how their bytes become lines.
 //!
-//! [`list_inputs`] expands the paths a user gives (files, directories walked recursively)
-//! into a sorted, de-duplicated list of [`InputFile`]s. A [`Source`] opens one, detects gzip
-//! by its magic bytes (multi-member gzip is decoded whole), and fills [`Chunk`]s of whole lines
-//! (1 MiB buffers, reused or passed between threads); [`read_lines`] does it all with one
-//! reused chunk and a per-line callback, without allocating per line.
+//! [`Inputs::resolve`] turns what a user names (local files, directories walked recursively,
+//! `s3://bucket/prefix` URLs listed through `snowfunnel-s3`) into one ordered,
+//! de-duplicated list of [`InputFile`]s, keeping those the `--include`/`--exclude`
+//! [`Selection`] selects and the [`DateWindow`] does not prune. A [`Source`] opens one
+//! (S3 bodies stream in while they are read), detects gzip by its magic bytes (multi-member
+//! gzip is decoded whole), and fills [`Chunk`]s of whole lines (1 MiB buffers, reused or passed
+//! between threads); [`read_lines`] does it all with one reused chunk and a per-line callback,
+//! without allocating per line.
 
 mod error;
+mod inputs;
 mod lines;
 mod open;
+mod prune;
+mod select;
 mod sources;
 
 pub use error::InputError;
+pub use inputs::{InputOptions, Inputs};
 pub use lines::{CHUNK_BYTES, Chunk, MAX_LINE_BYTES};
-pub use open::{FileStats, Source, read_lines};
-pub use sources::{InputFile, list_inputs};
+pub use open::{FileStats, ReadCounter, Source, read_lines};
+pub use prune::{DateWindow, MARGIN_DAYS};
+pub use select::Selection;
+pub use snowfunnel_s3::{S3Error, S3Object, S3Options};
+pub use sources::{InputFile, Location, list_inputs};

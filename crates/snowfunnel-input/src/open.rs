@@ -1,47 +1,85 @@
-//! Opening an input file: gzip (by magic bytes, multi-member) or plain text, read in chunks.
+//! Opening an input: gzip (by magic bytes, multi-member) or plain text, read in chunks.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::bufread::MultiGzDecoder;
+use snowfunnel_s3::S3Error;
 
 use crate::lines::{Chunker, SplitError};
-use crate::{Chunk, InputError, InputFile};
+use crate::{Chunk, InputError, InputFile, Location};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Read size from the stored bytes (file or object body) into the decoder.
+const READ_BUFFER: usize = 256 << 10;
 
-/// What reading one file saw.
+/// What reading one input saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FileStats {
-    /// Bytes on disk.
+    /// Stored bytes (on disk, or the object's size).
     pub stored_bytes: u64,
     /// Bytes after decompression (equal to `stored_bytes` for plain files).
     pub bytes: u64,
     /// Lines.
     pub lines: u64,
-    /// Whether the file was gzip.
+    /// Whether the input was gzip.
     pub gzip: bool,
 }
 
+/// A count of stored bytes read, shared by every [`Source`] of a run (for progress).
+pub type ReadCounter = Arc<AtomicU64>;
+
 /// An open input, handing out its content as chunks of whole lines.
+///
+/// Whether it is gzip is decided by its first two bytes, at the first [`Source::fill`], so
+/// that opening never waits for data.
 pub struct Source {
     file: InputFile,
-    gzip: bool,
-    chunker: Chunker<Box<dyn Read + Send>>,
+    state: SourceState,
+}
+
+enum SourceState {
+    Opened(Box<dyn Read + Send>),
+    Reading {
+        gzip: bool,
+        chunker: Chunker<Box<dyn Read + Send>>,
+    },
+    /// Only while switching from one to the other.
+    Switching,
 }
 
 impl Source {
-    /// Opens `file`, detecting gzip by its first two bytes.
+    /// Opens the local `file`.
     ///
     /// # Errors
-    /// [`InputError::Read`] when the file cannot be opened or read.
+    /// [`InputError::Read`] when the file cannot be opened; S3 objects are opened through
+    /// [`crate::Inputs::open`].
     pub fn open(file: &InputFile) -> Result<Self, InputError> {
-        let read_error = |source| InputError::Read { path: file.path.clone(), source };
-        let mut reader = BufReader::with_capacity(256 << 10, File::open(&file.path).map_err(read_error)?);
-        let gzip = reader.fill_buf().map_err(read_error)?.starts_with(&GZIP_MAGIC);
-        let reader: Box<dyn Read + Send> =
-            if gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) };
-        Ok(Source { file: file.clone(), gzip, chunker: Chunker::new(reader) })
+        let Location::Local(path) = &file.location else {
+            return Err(InputError::Read {
+                input: file.to_string(),
+                source: io::Error::other("an S3 object needs an S3 client: open it through Inputs"),
+            });
+        };
+        let reader =
+            File::open(path).map_err(|source| InputError::Read { input: file.to_string(), source })?;
+        Ok(Source::from_reader(file.clone(), reader))
+    }
+
+    /// A source over the stored bytes of `file`, read from `reader`.
+    pub fn from_reader(file: InputFile, reader: impl Read + Send + 'static) -> Self {
+        Source { file, state: SourceState::Opened(Box::new(reader)) }
+    }
+
+    /// Adds every stored byte read from now on to `counter`.
+    #[must_use]
+    pub fn counting(mut self, counter: ReadCounter) -> Self {
+        if let SourceState::Opened(reader) = std::mem::replace(&mut self.state, SourceState::Switching) {
+            self.state = SourceState::Opened(Box::new(Counted { reader, counter }));
+        }
+        self
     }
 
     /// The file.
@@ -53,29 +91,72 @@ impl Source {
     /// Refills `chunk` with the next lines; `Ok(false)` at the end of the file.
     ///
     /// # Errors
-    /// [`InputError::Read`] when reading fails, [`InputError::Corrupt`] when the gzip data is
-    /// damaged or truncated (the chunks before were whole and valid), [`InputError::LineTooLong`]
-    /// for a line over [`crate::MAX_LINE_BYTES`].
+    /// [`InputError::Read`] when reading fails, [`InputError::S3`] when an S3 body fails for
+    /// good, [`InputError::Corrupt`] when the gzip data is damaged or truncated (the chunks
+    /// before were whole and valid), [`InputError::LineTooLong`] for a line over
+    /// [`crate::MAX_LINE_BYTES`].
     pub fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, InputError> {
-        let path = || self.file.path.clone();
-        self.chunker.fill(chunk).map_err(|e| match e {
-            SplitError::TooLong { line } => InputError::LineTooLong { path: path(), line },
-            SplitError::Io { source, bytes } if self.gzip && is_decode_error(&source) => {
-                InputError::Corrupt { path: path(), uncompressed_bytes: bytes, source }
+        if let SourceState::Opened(_) = self.state {
+            self.start()?;
+        }
+        let SourceState::Reading { gzip, chunker } = &mut self.state else { unreachable!("started above") };
+        let input = || self.file.to_string();
+        chunker.fill(chunk).map_err(|e| match e {
+            SplitError::TooLong { line } => InputError::LineTooLong { input: input(), line },
+            SplitError::Io { source, bytes } if *gzip && is_decode_error(&source) => {
+                InputError::Corrupt { input: input(), uncompressed_bytes: bytes, source }
             }
-            SplitError::Io { source, .. } => InputError::Read { path: path(), source },
+            SplitError::Io { source, .. } => read_error(input(), source),
         })
+    }
+
+    /// Reads the first bytes to tell gzip from plain text, and sets up the decoder.
+    fn start(&mut self) -> Result<(), InputError> {
+        let SourceState::Opened(mut reader) = std::mem::replace(&mut self.state, SourceState::Switching)
+        else {
+            return Ok(());
+        };
+        let mut magic = [0u8; 2];
+        let mut got = 0;
+        while got < magic.len() {
+            match reader.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(read_error(self.file.to_string(), source)),
+            }
+        }
+        let gzip = magic[..got] == GZIP_MAGIC;
+        let stored =
+            BufReader::with_capacity(READ_BUFFER, io::Cursor::new(magic[..got].to_vec()).chain(reader));
+        let reader: Box<dyn Read + Send> =
+            if gzip { Box::new(MultiGzDecoder::new(stored)) } else { Box::new(stored) };
+        self.state = SourceState::Reading { gzip, chunker: Chunker::new(reader) };
+        Ok(())
     }
 
     /// What was read so far (all of it once [`Source::fill`] returned `false`).
     #[must_use]
     pub fn stats(&self) -> FileStats {
-        FileStats {
-            stored_bytes: self.file.size,
-            bytes: self.chunker.bytes(),
-            lines: self.chunker.lines(),
-            gzip: self.gzip,
-        }
+        let (gzip, bytes, lines) = match &self.state {
+            SourceState::Reading { gzip, chunker } => (*gzip, chunker.bytes(), chunker.lines()),
+            _ => (false, 0, 0),
+        };
+        FileStats { stored_bytes: self.file.size, bytes, lines, gzip }
+    }
+}
+
+/// Counts the stored bytes read, for progress.
+struct Counted {
+    reader: Box<dyn Read + Send>,
+    counter: ReadCounter,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -96,11 +177,22 @@ pub fn read_lines(
     Ok(source.stats())
 }
 
+/// An error reading `input`: the S3 error inside it when there is one (its message names the
+/// object and the cause), else a read error.
+fn read_error(input: String, source: io::Error) -> InputError {
+    match source.downcast::<S3Error>() {
+        Ok(s3) => InputError::S3(s3),
+        Err(source) => InputError::Read { input, source },
+    }
+}
+
+/// Whether the decoder found the data damaged (an S3 body that failed is not).
 fn is_decode_error(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
-    )
+    !e.get_ref().is_some_and(|e| e.is::<S3Error>())
+        && matches!(
+            e.kind(),
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+        )
 }
 
 #[cfg(test)]
@@ -120,7 +212,7 @@ mod tests {
     }
 
     fn read(path: &Path) -> Result<(FileStats, Vec<Vec<u8>>), InputError> {
-        let file = InputFile { path: path.to_owned(), size: std::fs::metadata(path).unwrap().len() };
+        let file = InputFile::local(path, std::fs::metadata(path).unwrap().len());
         let mut lines = Vec::new();
         let stats = read_lines(&file, &mut Chunk::new(), |_, l| lines.push(l.to_vec()))?;
         Ok((stats, lines))

@@ -1,19 +1,65 @@
-//! Expanding command-line paths into the list of files to read.
+//! Expanding local command-line paths into the list of files to read.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
+use snowfunnel_s3::S3Object;
 use walkdir::WalkDir;
 
 use crate::InputError;
 
-/// One file to read.
+/// One input to read: a local file or an S3 object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputFile {
-    /// Its path.
-    pub path: PathBuf,
-    /// Its size on disk in bytes.
+    /// Where it is.
+    pub location: Location,
+    /// Its stored size in bytes (on disk, or as listed).
     pub size: u64,
+}
+
+/// Where an [`InputFile`] is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A local file, by the path it was found under.
+    Local(PathBuf),
+    /// An S3 object, as listed.
+    S3(S3Object),
+}
+
+impl InputFile {
+    /// A local file.
+    #[must_use]
+    pub fn local(path: impl Into<PathBuf>, size: u64) -> Self {
+        InputFile { location: Location::Local(path.into()), size }
+    }
+
+    /// An S3 object.
+    #[must_use]
+    pub fn s3(object: S3Object) -> Self {
+        InputFile { size: object.size, location: Location::S3(object) }
+    }
+
+    /// What `--include`/`--exclude` globs and date pruning look at: the object key, or the
+    /// path as listed (with `/` separators).
+    #[must_use]
+    pub fn key(&self) -> Cow<'_, str> {
+        match &self.location {
+            Location::Local(path) => path.to_string_lossy(),
+            Location::S3(object) => Cow::Borrowed(&object.key),
+        }
+    }
+}
+
+impl fmt::Display for InputFile {
+    /// The path, or `s3://bucket/key`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Location::Local(path) => path.display().fmt(f),
+            Location::S3(object) => object.fmt(f),
+        }
+    }
 }
 
 /// Expands `paths` into files: a file stands for itself; a directory for every regular file
@@ -29,7 +75,7 @@ pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>, InputError> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => InputError::NotFound { path: path.clone() },
-            _ => InputError::Read { path: path.clone(), source },
+            _ => InputError::Read { input: path.display().to_string(), source },
         })?;
         if meta.is_dir() {
             let walk = WalkDir::new(path)
@@ -57,10 +103,11 @@ fn push_unique(
     path: &Path,
     size: u64,
 ) -> Result<(), InputError> {
-    let canonical =
-        path.canonicalize().map_err(|source| InputError::Read { path: path.to_owned(), source })?;
+    let canonical = path
+        .canonicalize()
+        .map_err(|source| InputError::Read { input: path.display().to_string(), source })?;
     if seen.insert(canonical) {
-        files.push(InputFile { path: path.to_owned(), size });
+        files.push(InputFile::local(path, size));
     }
     Ok(())
 }
@@ -70,8 +117,8 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 fn walk_error(root: &Path, e: walkdir::Error) -> InputError {
-    let path = e.path().unwrap_or(root).to_owned();
-    InputError::Read { path, source: e.into() }
+    let input = e.path().unwrap_or(root).display().to_string();
+    InputError::Read { input, source: e.into() }
 }
 
 #[cfg(test)]
@@ -88,7 +135,13 @@ mod tests {
             std::fs::write(root.join(f), f).unwrap();
         }
         let files = list_inputs(&[root.to_owned(), root.join("a.tsv")]).unwrap();
-        let names: Vec<_> = files.iter().map(|f| f.path.strip_prefix(root).unwrap().to_owned()).collect();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| match &f.location {
+                Location::Local(path) => path.strip_prefix(root).unwrap().to_owned(),
+                Location::S3(_) => unreachable!("local paths only"),
+            })
+            .collect();
         assert_eq!(names, vec![PathBuf::from("a.tsv"), "b/1.gz".into(), "b/c/2.gz".into()]);
         assert_eq!(files[0].size, 5);
     }

@@ -1,7 +1,8 @@
 //! The output side: turns a [`snowfunnel_engine::RunReport`] into what people read.
 //!
 //! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract);
-//! - [`funnel_table`] and [`summary_text`]: readable terminal output;
+//! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
+//!   long runs;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
 //! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
 //!   destination and renamed into place only when the run succeeded, so no reader ever sees a
@@ -11,11 +12,13 @@ mod atomic;
 mod bad_rows;
 mod csv_out;
 mod number;
+mod progress;
 mod summary;
 mod table;
 
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
 pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
+pub use progress::{Progress, progress_line};
 pub use summary::{RunTotals, summary_text};
 pub use table::funnel_table;

@@ -18,6 +18,10 @@ pub struct RunTotals {
     pub bytes: u64,
     /// Files skipped as corrupt, with the reason (`--skip-corrupt-files`).
     pub skipped_files: Vec<String>,
+    /// Inputs left out by `--include` / `--exclude`.
+    pub deselected: u64,
+    /// Inputs left out by date pruning.
+    pub pruned: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -39,6 +43,15 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
             bytes(totals.bytes)
         ),
     );
+    if totals.deselected > 0 {
+        line("not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
+    }
+    if totals.pruned > 0 {
+        line(
+            "pruned by date",
+            format!("{} (dated outside the funnels' window; --no-prune reads them)", grouped(totals.pruned)),
+        );
+    }
     for skipped in &totals.skipped_files {
         line("skipped (corrupt)", skipped.clone());
     }

@@ -24,9 +24,27 @@ pub(crate) struct RunArgs {
     #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
     pub(crate) funnels: Vec<PathBuf>,
 
-    /// Enriched event files (gzip or plain TSV) or directories, read recursively.
+    /// Enriched event files (gzip or plain TSV), directories (read recursively) or
+    /// `s3://bucket/prefix` URLs (every object under the prefix).
     #[arg(value_name = "INPUT", required = true)]
     pub(crate) inputs: Vec<PathBuf>,
+
+    /// Read only inputs whose object key or file path matches this glob (repeatable; `*`
+    /// also matches `/`).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) include: Vec<String>,
+
+    /// Skip inputs whose object key or file path matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Read every input, even those whose key or path dates them outside the funnels'
+    /// start..end window (pruning keeps a margin of one day on each side).
+    #[arg(long)]
+    pub(crate) no_prune: bool,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 
     /// Directory for `<funnel name>.csv` files.
     #[arg(long, value_name = "DIR", default_value = "out")]
@@ -51,6 +69,29 @@ pub(crate) struct RunArgs {
     /// Print nothing on stdout (the CSV files are still written).
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+}
+
+/// How to reach S3; the credentials come from the standard AWS chain (environment, profile,
+/// SSO, instance or task role).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "S3")]
+pub(crate) struct S3Args {
+    /// Endpoint of an S3-compatible store (MinIO, Ceph, R2...); default: AWS, or
+    /// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` when set.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// Address buckets as `endpoint/bucket/key` (most S3-compatible stores need it).
+    #[arg(long)]
+    pub(crate) s3_path_style: bool,
+
+    /// Region to sign requests for; default: `AWS_REGION`, the profile, else us-east-1.
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+
+    /// Objects downloaded at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) s3_concurrency: u16,
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

@@ -5,6 +5,7 @@ mod cli;
 mod exit;
 mod funnels;
 mod pipeline;
+mod progress;
 mod run;
 
 use std::process::ExitCode;

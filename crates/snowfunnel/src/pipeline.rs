@@ -11,14 +11,16 @@
 //!
 //! Either way a corrupt file skipped with `--skip-corrupt-files` leaves no trace in the counts,
 //! and the bad-row logs of each file are merged by line number, so output does not depend on
-//! the thread count.
+//! the thread count. Inputs are files or S3 objects alike: an object's body streams in while
+//! it is parsed, and objects are opened ahead of the workers (`open_ahead`) so that downloads
+//! overlap with parsing.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use snowfunnel_engine::{Ingester, Plan, State};
-use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Source, read_lines};
+use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Source};
 use snowfunnel_report::BadRowLog;
 
 /// How to run.
@@ -26,6 +28,17 @@ pub(crate) struct Options {
     pub(crate) threads: usize,
     pub(crate) log_bad_rows: bool,
     pub(crate) skip_corrupt: bool,
+    /// Inputs opened before a worker takes them (S3 downloads start on opening).
+    pub(crate) open_ahead: usize,
+}
+
+/// Running totals, for the progress line.
+#[derive(Default)]
+pub(crate) struct Tally {
+    /// Inputs read to the end.
+    pub(crate) inputs_done: AtomicU64,
+    /// Lines handed to parsers.
+    pub(crate) lines: AtomicU64,
 }
 
 /// What a run over all files produced.
@@ -54,15 +67,17 @@ struct FileResult {
     logs: Vec<BadRowLog>,
 }
 
-/// Processes `files` with `options.threads` threads.
-pub(crate) fn process(plan: &Plan, files: &[InputFile], options: &Options) -> Result<Output> {
+/// Processes every input with `options.threads` threads.
+pub(crate) fn process(plan: &Plan, inputs: &Inputs, options: &Options, tally: &Tally) -> Result<Output> {
+    let files = inputs.files();
     let mut results: Vec<FileResult> =
         files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
+    let run = Run { plan, inputs, options, tally };
     let merged = if options.threads > files.len() {
-        inflate_and_parse_apart(plan, files, options, &mut results)?;
+        inflate_and_parse_apart(&run, &mut results)?;
         Vec::new()
     } else {
-        file_per_worker(plan, files, options, &mut results)?
+        file_per_worker(&run, &mut results)?
     };
     assemble(plan, merged, results, options)
 }
@@ -95,38 +110,65 @@ fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: 
     Ok(out)
 }
 
+/// What every thread of a run shares.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    plan: &'a Plan,
+    inputs: &'a Inputs,
+    options: &'a Options,
+    tally: &'a Tally,
+}
+
 /// A worker's merged state and, per file it took (by index), what became of it.
 type WorkerDone = (State, Vec<(usize, FileResult)>);
 
 /// Returns each worker's state: the files it read completely, merged as it went, so memory
-/// follows the distinct keys and not the number of files.
-fn file_per_worker(
-    plan: &Plan,
-    files: &[InputFile],
-    options: &Options,
-    results: &mut [FileResult],
-) -> Result<Vec<State>> {
+/// follows the distinct keys and not the number of files. An opener thread opens the inputs
+/// ahead of the workers, largest first.
+fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<State>> {
+    let Run { plan, inputs, options, tally } = *run;
+    let files = inputs.files();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let (opened_tx, opened_rx) = crossbeam_channel::bounded::<(usize, Result<Source, InputError>)>(
+        options.open_ahead.saturating_sub(options.threads).max(1),
+    );
     let per_worker: Vec<Result<WorkerDone>> = std::thread::scope(|scope| {
+        let stop = &stop;
+        scope.spawn(move || {
+            for index in order {
+                // A send fails once every worker has stopped.
+                if stop.load(Ordering::Relaxed)
+                    || opened_tx.send((index, inputs.open(&files[index]))).is_err()
+                {
+                    break;
+                }
+            }
+        });
         let workers: Vec<_> = (0..options.threads.max(1))
             .map(|_| {
-                scope.spawn(|| {
+                let opened = opened_rx.clone();
+                scope.spawn(move || {
                     let mut ingester = Ingester::new(plan);
                     let mut chunk = Chunk::new();
                     let mut merged = State::new(plan);
                     let mut done = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
-                        let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                        let Ok((index, source)) = opened.recv() else { break };
                         let file = &files[index];
                         let mut state = State::new(plan);
                         let mut log = BadRowLogger::new(options.log_bad_rows, file);
-                        let outcome = read_lines(file, &mut chunk, |number, line| {
-                            if let Err(e) = ingester.ingest(&mut state, line) {
-                                log.push(number, &e, line);
+                        let outcome = source.and_then(|mut source| {
+                            while source.fill(&mut chunk)? {
+                                tally.lines.fetch_add(chunk.lines, Ordering::Relaxed);
+                                chunk.for_each_line(|number, line| {
+                                    if let Err(e) = ingester.ingest(&mut state, line) {
+                                        log.push(number, &e, line);
+                                    }
+                                });
                             }
+                            Ok(source.stats())
                         });
                         let failed =
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
@@ -134,6 +176,7 @@ fn file_per_worker(
                         let outcome = match outcome {
                             Ok(stats) => {
                                 merged.merge(state);
+                                tally.inputs_done.fetch_add(1, Ordering::Relaxed);
                                 Outcome::Read(stats)
                             }
                             // Nothing of a file that failed counts.
@@ -148,6 +191,7 @@ fn file_per_worker(
                 })
             })
             .collect();
+        drop(opened_rx);
         workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
     });
     let mut merged = Vec::with_capacity(per_worker.len());
@@ -167,12 +211,9 @@ struct Work {
     chunk: Chunk,
 }
 
-fn inflate_and_parse_apart(
-    plan: &Plan,
-    files: &[InputFile],
-    options: &Options,
-    results: &mut [FileResult],
-) -> Result<()> {
+fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<()> {
+    let Run { plan, inputs, options, .. } = *run;
+    let files = inputs.files();
     let parsers = options.threads.saturating_sub(files.len()).max(1);
     // Enough chunks that readers and parsers rarely wait for one another; memory is bounded by
     // the pool (1 MiB each), whatever the size of the files.
@@ -184,13 +225,11 @@ fn inflate_and_parse_apart(
     let (work_tx, work_rx) = crossbeam_channel::unbounded::<Work>();
     let stop = AtomicBool::new(false);
     let (outcomes, parsed) = std::thread::scope(|scope| {
-        let readers: Vec<_> = files
-            .iter()
-            .enumerate()
-            .map(|(index, file)| {
+        let readers: Vec<_> = (0..files.len())
+            .map(|index| {
                 let (free_rx, free_tx, work_tx, stop) =
                     (free_rx.clone(), free_tx.clone(), work_tx.clone(), &stop);
-                scope.spawn(move || read_file(index, file, &free_rx, &free_tx, &work_tx, stop, options))
+                scope.spawn(move || read_file(run, index, &free_rx, &free_tx, &work_tx, stop))
             })
             .collect();
         drop(work_tx);
@@ -218,24 +257,28 @@ fn inflate_and_parse_apart(
 }
 
 fn read_file(
+    run: &Run<'_>,
     index: usize,
-    file: &InputFile,
     free: &Receiver<Chunk>,
     recycle: &Sender<Chunk>,
     work: &Sender<Work>,
     stop: &AtomicBool,
-    options: &Options,
 ) -> Outcome {
-    let mut source = match Source::open(file) {
+    let Run { inputs, options, tally, .. } = *run;
+    let mut source = match inputs.open(&inputs.files()[index]) {
         Ok(source) => source,
         Err(e) => return Outcome::Failed(e),
     };
     while !stop.load(Ordering::Relaxed) {
         let mut chunk = free.recv().expect("the pool outlives the readers");
         match source.fill(&mut chunk) {
-            Ok(true) => work.send(Work { file: index, chunk }).expect("parsers outlive the readers"),
+            Ok(true) => {
+                tally.lines.fetch_add(chunk.lines, Ordering::Relaxed);
+                work.send(Work { file: index, chunk }).expect("parsers outlive the readers");
+            }
             Ok(false) => {
                 let _ = recycle.send(chunk);
+                tally.inputs_done.fetch_add(1, Ordering::Relaxed);
                 return Outcome::Read(source.stats());
             }
             Err(e) => {
@@ -284,12 +327,7 @@ struct BadRowLogger<'a> {
 
 impl<'a> BadRowLogger<'a> {
     fn new(enabled: bool, file: &'a InputFile) -> Self {
-        BadRowLogger {
-            file,
-            name: file.path.display().to_string(),
-            log: enabled.then(BadRowLog::new),
-            error: None,
-        }
+        BadRowLogger { file, name: file.to_string(), log: enabled.then(BadRowLog::new), error: None }
     }
 
     fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
@@ -302,9 +340,7 @@ impl<'a> BadRowLogger<'a> {
 
     fn finish(self) -> Result<Vec<BadRowLog>> {
         if let Some(e) = self.error {
-            return Err(
-                anyhow::Error::new(e).context(format!("logging bad rows of {}", self.file.path.display()))
-            );
+            return Err(anyhow::Error::new(e).context(format!("logging bad rows of {}", self.file)));
         }
         Ok(self.log.into_iter().collect())
     }

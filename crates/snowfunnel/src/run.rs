@@ -5,39 +5,55 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use snowfunnel_engine::{Plan, RunReport};
-use snowfunnel_input::list_inputs;
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
 use snowfunnel_report::{
     AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_table, summary_text,
 };
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, S3Args};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
-use crate::pipeline::{self, Options, default_threads};
+use crate::pipeline::{self, Options, Tally, default_threads};
+use crate::progress;
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let funnels = load_funnels(&args.funnels).exit_code(USAGE)?;
-    let files = list_inputs(&args.inputs)?;
-    if files.is_empty() {
-        return Err(anyhow!("no input files found in {}", display_paths(&args.inputs)).into());
+    let plan = Plan::new(funnels);
+    let input_options = InputOptions {
+        selection: Selection::new(&args.include, &args.exclude).exit_code(USAGE)?,
+        window: if args.no_prune {
+            None
+        } else {
+            plan.time_window().map(|(start, end)| DateWindow { start, end })
+        },
+        s3: s3_options(&args.s3),
+    };
+    let inputs = Inputs::resolve(&args.inputs, &input_options)?;
+    if inputs.files().is_empty() {
+        return Err(no_inputs(args, &inputs).into());
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output directory {}", args.out.display()))?;
 
-    let plan = Plan::new(funnels);
     let options = Options {
         threads: default_threads(args.threads)?,
         log_bad_rows: args.bad_rows.is_some(),
         skip_corrupt: args.skip_corrupt_files,
+        open_ahead: usize::from(args.s3.s3_concurrency),
     };
-    let mut output = pipeline::process(&plan, &files, &options)?;
+    let tally = Tally::default();
+    let mut output = progress::while_running(!args.quiet, &inputs, &tally, started, || {
+        pipeline::process(&plan, &inputs, &options, &tally)
+    })?;
     let report = output.state.report(&plan);
     let totals = RunTotals {
         files: output.files.len() as u64,
         stored_bytes: output.files.iter().map(|f| f.stored_bytes).sum(),
         bytes: output.files.iter().map(|f| f.bytes).sum(),
         skipped_files: output.skipped,
+        deselected: inputs.deselected(),
+        pruned: inputs.pruned(),
         elapsed: started.elapsed(),
     };
 
@@ -95,6 +111,30 @@ fn check_bad_ratio(report: &RunReport, max: f64) -> anyhow::Result<()> {
     ))
 }
 
-fn display_paths(paths: &[std::path::PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+fn s3_options(args: &S3Args) -> S3Options {
+    S3Options {
+        endpoint_url: args.endpoint_url.clone(),
+        force_path_style: args.s3_path_style,
+        region: args.region.clone(),
+        concurrency: usize::from(args.s3_concurrency),
+        ..S3Options::default()
+    }
+}
+
+/// Why there is nothing to read.
+fn no_inputs(args: &RunArgs, inputs: &Inputs) -> anyhow::Error {
+    let named = args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let mut left_out = Vec::new();
+    if inputs.deselected() > 0 {
+        left_out.push(format!("{} not selected by --include/--exclude", inputs.deselected()));
+    }
+    if inputs.pruned() > 0 {
+        left_out
+            .push(format!("{} dated outside the funnels' window (--no-prune reads them)", inputs.pruned()));
+    }
+    if left_out.is_empty() {
+        anyhow!("no input files found in {named}")
+    } else {
+        anyhow!("no inputs left to read in {named}: {}", left_out.join(", "))
+    }
 }

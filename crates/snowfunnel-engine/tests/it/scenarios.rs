@@ -135,3 +135,16 @@ fn halves_merge_into_the_whole() {
         assert_eq!(a.canonical_sets(), whole_state.canonical_sets(), "cut at {cut}");
     }
 }
+
+#[test]
+fn the_time_window_spans_every_funnel_or_is_none() {
+    let day = 86_400_000_000;
+    let first = parse_funnel("f.toml", "f", FUNNEL).unwrap();
+    let later =
+        parse_funnel("g.toml", "g", &FUNNEL.replace("03-01", "03-05").replace("03-02", "03-09")).unwrap();
+    let open = parse_funnel("h.toml", "h", &FUNNEL.replace("end = \"2026-03-02\"\n", "")).unwrap();
+    let start = first.start.unwrap();
+    assert_eq!(Plan::new(vec![first.clone()]).time_window(), Some((start, start + day)));
+    assert_eq!(Plan::new(vec![later, first.clone()]).time_window(), Some((start, start + 8 * day)));
+    assert_eq!(Plan::new(vec![first, open]).time_window(), None);
+}

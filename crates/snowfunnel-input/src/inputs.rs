@@ -1,0 +1,140 @@
+//! The inputs of a run: local paths and `s3://` prefixes resolved into one list of files and
+//! objects, selected by globs and pruned by date, and the means to open each.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use snowfunnel_s3::{S3Client, S3Options, S3Url};
+use tokio::runtime::Runtime;
+
+use crate::open::ReadCounter;
+use crate::{DateWindow, InputError, InputFile, Location, Selection, Source, list_inputs};
+
+/// How to find inputs.
+#[derive(Debug, Clone, Default)]
+pub struct InputOptions {
+    /// `--include` / `--exclude`.
+    pub selection: Selection,
+    /// The run's event-time window, when every funnel has one and pruning is on.
+    pub window: Option<DateWindow>,
+    /// How to reach S3 (used only when an argument is an `s3://` URL).
+    pub s3: S3Options,
+}
+
+/// Every file and object a run reads, in order: local files (as [`list_inputs`] lists them),
+/// then S3 objects, prefix by prefix in the order given, each sorted by key; each input once.
+pub struct Inputs {
+    files: Vec<InputFile>,
+    deselected: u64,
+    pruned: u64,
+    s3: Option<S3Access>,
+    read_bytes: ReadCounter,
+}
+
+/// The S3 side: a client and the runtime its requests and downloads run on.
+struct S3Access {
+    // Field order: the client goes before the runtime it was made on.
+    client: S3Client,
+    runtime: Runtime,
+}
+
+impl Inputs {
+    /// Lists the inputs `args` name: local files and directories (see [`list_inputs`]) and
+    /// `s3://bucket/prefix` URLs (every object under the prefix), then keeps those that
+    /// `options.selection` selects and `options.window` does not prune.
+    ///
+    /// # Errors
+    /// [`InputError::NotFound`] and [`InputError::Read`] for local paths;
+    /// [`InputError::S3`] for an invalid URL, missing credentials, a missing bucket, denied
+    /// access, an unreachable endpoint or a prefix without objects.
+    pub fn resolve(args: &[PathBuf], options: &InputOptions) -> Result<Inputs, InputError> {
+        let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            args.iter().partition(|arg| arg.to_str().is_some_and(S3Url::is_s3));
+        let urls: Vec<S3Url> =
+            urls.iter().filter_map(|url| url.to_str()).map(S3Url::parse).collect::<Result<_, _>>()?;
+        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+        let mut listed = list_inputs(&paths)?;
+        let s3 = if urls.is_empty() { None } else { Some(S3Access::connect(options.s3.clone())?) };
+        if let Some(access) = &s3 {
+            let mut seen = std::collections::HashSet::new();
+            for url in &urls {
+                let objects = access.runtime.block_on(access.client.list(url))?;
+                let new = objects.into_iter().filter(|o| seen.insert((o.bucket.clone(), o.key.clone())));
+                listed.extend(new.map(InputFile::s3));
+            }
+        }
+
+        let mut inputs = Inputs {
+            files: Vec::new(),
+            deselected: 0,
+            pruned: 0,
+            s3,
+            read_bytes: Arc::new(AtomicU64::new(0)),
+        };
+        for file in listed {
+            let key = file.key();
+            if !options.selection.selects(&key) {
+                inputs.deselected += 1;
+            } else if options.window.is_some_and(|window| !window.keeps(&key)) {
+                inputs.pruned += 1;
+            } else {
+                inputs.files.push(file);
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// The inputs to read.
+    #[must_use]
+    pub fn files(&self) -> &[InputFile] {
+        &self.files
+    }
+
+    /// Inputs left out by `--include` / `--exclude`.
+    #[must_use]
+    pub fn deselected(&self) -> u64 {
+        self.deselected
+    }
+
+    /// Inputs left out because their dates fall outside the window.
+    #[must_use]
+    pub fn pruned(&self) -> u64 {
+        self.pruned
+    }
+
+    /// Stored bytes read so far by every source opened here.
+    #[must_use]
+    pub fn read_bytes(&self) -> u64 {
+        self.read_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Opens `file`. An S3 object starts downloading at once, in the background, up to the
+    /// client's concurrency; its bytes reach the source's reader through a bounded buffer.
+    /// Read each source to its end (or drop it) before waiting on sources opened later.
+    ///
+    /// # Errors
+    /// [`InputError::Read`] when a local file cannot be opened.
+    pub fn open(&self, file: &InputFile) -> Result<Source, InputError> {
+        let source = match (&file.location, &self.s3) {
+            (Location::S3(object), Some(access)) => {
+                Source::from_reader(file.clone(), access.client.open(access.runtime.handle(), object))
+            }
+            _ => Source::open(file)?,
+        };
+        Ok(source.counting(Arc::clone(&self.read_bytes)))
+    }
+}
+
+impl S3Access {
+    fn connect(options: S3Options) -> Result<S3Access, InputError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("s3-io")
+            .enable_all()
+            .build()
+            .map_err(|source| InputError::Read { input: "the S3 runtime".to_owned(), source })?;
+        let client = runtime.block_on(snowfunnel_s3::connect(options))?;
+        Ok(S3Access { client, runtime })
+    }
+}
