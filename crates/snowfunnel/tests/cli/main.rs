@@ -6,3 +6,4 @@ mod bad_input;
 mod golden;
 mod harness;
 mod outputs;
+mod s3;
