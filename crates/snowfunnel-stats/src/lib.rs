@@ -1,7 +1,14 @@
-//! The statistics of an experiment funnel, with no IO: how sure each variant's conversion is.
+//! The statistics of an experiment funnel, with no IO: how sure each variant's conversion is,
+//! and whether a candidate variant converts differently from the control.
 //!
-//! [`wilson_interval`] gives the score interval of a conversion rate.
+//! [`wilson_interval`] gives the score interval of a conversion rate; [`two_proportion_test`]
+//! compares two rates with the pooled z-test, or [`fisher_exact_two_sided`] for small expected
+//! counts.
 
+mod fisher;
 mod interval;
+mod proportions;
 
+pub use fisher::fisher_exact_two_sided;
 pub use interval::{normal_critical_value, wilson_interval};
+pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};

@@ -1,6 +1,8 @@
 //! Integration tests of snowfunnel-stats: reference values from scipy and statsmodels (and
 //! mpmath where those lose digits), embedded as literals so that the tests need no Python.
 
+mod fisher;
+mod proportions;
 mod wilson;
 
 /// Tolerance for every reference comparison unless a case says otherwise.
