@@ -3,12 +3,14 @@
 //!
 //! [`wilson_interval`] gives the score interval of a conversion rate; [`two_proportion_test`]
 //! compares two rates with the pooled z-test, or [`fisher_exact_two_sided`] for small expected
-//! counts.
+//! counts; [`holm_bonferroni`] adjusts the p-values of every comparison of a funnel.
 
 mod fisher;
+mod holm;
 mod interval;
 mod proportions;
 
 pub use fisher::fisher_exact_two_sided;
+pub use holm::holm_bonferroni;
 pub use interval::{normal_critical_value, wilson_interval};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};

@@ -2,6 +2,7 @@
 //! mpmath where those lose digits), embedded as literals so that the tests need no Python.
 
 mod fisher;
+mod holm;
 mod proportions;
 mod wilson;
 
