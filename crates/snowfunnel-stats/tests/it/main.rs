@@ -4,6 +4,7 @@
 mod fisher;
 mod holm;
 mod proportions;
+mod srm;
 mod wilson;
 
 /// Tolerance for every reference comparison unless a case says otherwise.
