@@ -2,7 +2,9 @@
 //! mpmath where those lose digits), embedded as literals so that the tests need no Python.
 
 mod fisher;
+mod funnel;
 mod holm;
+mod properties;
 mod proportions;
 mod srm;
 mod wilson;
