@@ -1,0 +1,29 @@
+//! The statistics of an experiment funnel, with no IO: how sure each variant's conversion is,
+//! whether a candidate variant converts differently from the control, and whether the variants
+//! got the traffic split they were planned to get.
+//!
+//! Data flow: the engine counts keys per variant and step; [`compare_funnel`] turns those
+//! counts into one [`StepStats`] per variant and step: the [`wilson_interval`] of the conversion
+//! from step 1, and against the control the lift, the p-value of [`two_proportion_test`]
+//! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
+//! [`holm_bonferroni`] adjusted p-value over the whole funnel. [`sample_ratio_mismatch`] tests
+//! the step-1 keys per variant against the planned weights. The report prints the results.
+//!
+//! Undefined values (a variant without keys, a funnel without control) are `None`, never NaN;
+//! inputs that are bugs or bad configuration are [`StatsError`]s.
+
+mod error;
+mod fisher;
+mod funnel;
+mod holm;
+mod interval;
+mod proportions;
+mod srm;
+
+pub use error::StatsError;
+pub use fisher::fisher_exact_two_sided;
+pub use funnel::{CompareOptions, Comparison, StepStats, compare_funnel};
+pub use holm::holm_bonferroni;
+pub use interval::{normal_critical_value, wilson_interval};
+pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
+pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};
