@@ -19,17 +19,21 @@ pub enum BadReason {
     /// `unstruct_event` is not valid self-describing event JSON (checked only when a funnel
     /// step matches on the event schema).
     UnstructEvent,
+    /// `se_value` is not empty and not a number (checked only by the events extract, which
+    /// writes it as a number).
+    SeValue,
 }
 
 impl BadReason {
     /// Every reason, in report order.
-    pub const ALL: [BadReason; 6] = [
+    pub const ALL: [BadReason; 7] = [
         BadReason::NotTsv,
         BadReason::FieldCount,
         BadReason::CollectorTstamp,
         BadReason::DerivedTstamp,
         BadReason::Contexts,
         BadReason::UnstructEvent,
+        BadReason::SeValue,
     ];
 
     /// A stable, machine-readable name for reports.
@@ -42,6 +46,7 @@ impl BadReason {
             BadReason::DerivedTstamp => "invalid_derived_tstamp",
             BadReason::Contexts => "invalid_contexts",
             BadReason::UnstructEvent => "invalid_unstruct_event",
+            BadReason::SeValue => "invalid_se_value",
         }
     }
 
@@ -89,6 +94,9 @@ pub enum RowError {
     /// Invalid unstruct_event JSON.
     #[error("invalid unstruct_event JSON: {0}")]
     UnstructEvent(String),
+    /// A `se_value` that is not a number.
+    #[error("invalid se_value {0:?}: not a number")]
+    SeValue(String),
 }
 
 impl RowError {
@@ -102,12 +110,14 @@ impl RowError {
             RowError::Timestamp { .. } => BadReason::DerivedTstamp,
             RowError::Contexts(_) => BadReason::Contexts,
             RowError::UnstructEvent(_) => BadReason::UnstructEvent,
+            RowError::SeValue(_) => BadReason::SeValue,
         }
     }
 }
 
 /// A short, printable excerpt of a raw value for error messages.
-pub(crate) fn excerpt(raw: &[u8]) -> String {
+#[must_use]
+pub fn excerpt(raw: &[u8]) -> String {
     const MAX: usize = 64;
     let cut = &raw[..raw.len().min(MAX)];
     let mut s = String::from_utf8_lossy(cut).into_owned();

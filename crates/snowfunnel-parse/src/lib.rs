@@ -20,7 +20,7 @@ mod timestamp;
 pub use contexts::{
     ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys, check_shape,
 };
-pub use error::{BadReason, RowError};
+pub use error::{BadReason, RowError, excerpt};
 pub use event::EnrichedEvent;
 pub use fields::FIELD_COUNT;
 pub use timestamp::{TimestampError, format_micros, parse_date_or_timestamp, parse_timestamp};
