@@ -1,0 +1,25 @@
+//! The events extract: enriched-event lines in, one row per (event, experiment context) out,
+//! with no IO.
+//!
+//! The flow: an [`ExtractSpec`] (experiments, event-time window, environment and app_id
+//! filters) is checked into a [`Filter`]; an [`Extractor`] per thread turns each line into at
+//! most one **record** appended to a byte buffer (an event's fields once, then each of its
+//! contexts of the selected experiments), counting lines, events, bad rows and rows in
+//! [`Counters`]. Records are a compact binary encoding meant for spools (memory, then a
+//! temporary file), so that any number of threads can extract while the output stays in input
+//! order: [`Records`] reads them back and [`Record::rows`] yields [`ExtractRow`]s, the
+//! [`COLUMNS`] of the extract, borrowed from the buffer. A [`Deduplicator`] applies the
+//! [`DuplicatePolicy`] to records read back in output order, by a 128-bit hash of the event id
+//! ([`event_id_hash`]).
+
+mod duplicates;
+mod error;
+mod extractor;
+mod filter;
+mod record;
+
+pub use duplicates::{Deduplicator, DuplicatePolicy, DuplicateStats, event_id_hash};
+pub use error::{DecodeError, SpecError};
+pub use extractor::{Counters, Extractor};
+pub use filter::{Environment, EnvironmentMap, EnvironmentSelection, ExtractSpec, Filter};
+pub use record::{COLUMNS, ExtractRow, MIGRATION_KEY_SEPARATOR, Record, Records};
