@@ -1,9 +1,13 @@
-//! The output side: turns a [`snowfunnel_engine::RunReport`] into what people read.
+//! The output side: turns a [`snowfunnel_engine::RunReport`] or an events extract into what
+//! people and their tools read.
 //!
 //! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract);
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
+//! - for `snowfunnel events`: [`RowSpool`] keeps each worker's extract records (memory, then a
+//!   temporary file) as [`Segment`]s until [`EventsWriter`] writes their rows, as CSV or Parquet,
+//!   in input order; [`events_summary_text`] sums it up;
 //! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
 //!   destination and renamed into place only when the run succeeded, so no reader ever sees a
 //!   half-written report.
@@ -11,14 +15,20 @@
 mod atomic;
 mod bad_rows;
 mod csv_out;
+mod events_out;
 mod number;
 mod progress;
+mod spool;
 mod summary;
 mod table;
 
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
 pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
+pub use events_out::{
+    EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
+};
 pub use progress::{Progress, progress_line};
-pub use summary::{RunTotals, summary_text};
+pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
+pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};
 pub use table::funnel_table;

@@ -34,36 +34,10 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     let mut line = |label: &str, value: String| {
         let _ = writeln!(s, "  {label:<18} {value}");
     };
-    line(
-        "files",
-        format!(
-            "{} ({} stored, {} decompressed)",
-            grouped(totals.files),
-            bytes(totals.stored_bytes),
-            bytes(totals.bytes)
-        ),
-    );
-    if totals.deselected > 0 {
-        line("not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
-    }
-    if totals.pruned > 0 {
-        line(
-            "pruned by date",
-            format!("{} (dated outside the funnels' window; --no-prune reads them)", grouped(totals.pruned)),
-        );
-    }
-    for skipped in &totals.skipped_files {
-        line("skipped (corrupt)", skipped.clone());
-    }
+    input_lines(&mut line, totals, "the funnels' window");
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
-    let mut bad = format!("{} ({} of lines)", grouped(c.bad_rows()), percent(c.bad_rows(), c.lines));
-    let reasons: Vec<String> =
-        c.bad_by_reason().map(|(r, n)| format!("{} {}", r.code(), grouped(n))).collect();
-    if !reasons.is_empty() {
-        let _ = write!(bad, ": {}", reasons.join(", "));
-    }
-    line("bad lines", bad);
+    line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
     line(
         "experiment events",
         format!(
@@ -90,6 +64,100 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
             ),
         );
     }
+    line("elapsed", elapsed(totals));
+    s
+}
+
+/// What an events extract did, besides its input totals.
+#[derive(Clone, Debug)]
+pub struct EventsSummary {
+    /// The extract's counters.
+    pub counters: snowfunnel_extract::Counters,
+    /// The duplicate policy applied.
+    pub policy: snowfunnel_extract::DuplicatePolicy,
+    /// What it dropped.
+    pub duplicates: snowfunnel_extract::DuplicateStats,
+    /// Rows written.
+    pub rows_written: u64,
+    /// Where they went.
+    pub output: String,
+}
+
+/// The human-readable summary of `snowfunnel events`.
+#[must_use]
+pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> String {
+    let c = &summary.counters;
+    let d = &summary.duplicates;
+    let mut s = String::from("Events summary\n");
+    let mut line = |label: &str, value: String| {
+        let _ = writeln!(s, "  {label:<18} {value}");
+    };
+    input_lines(&mut line, totals, "the --start/--end window");
+    line("lines", grouped(c.lines));
+    line("events", grouped(c.events));
+    line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
+    line(
+        "experiment events",
+        format!(
+            "{} ({} contexts without key or incomplete: ignored)",
+            grouped(c.experiment_events),
+            grouped(c.ignored_contexts)
+        ),
+    );
+    line("events matched", format!("{} ({} rows)", grouped(c.events_matched), grouped(c.rows)));
+    line(
+        "duplicates",
+        format!(
+            "{} events dropped ({} rows; --duplicates {})",
+            grouped(d.events_dropped),
+            grouped(d.rows_dropped),
+            summary.policy.name()
+        ),
+    );
+    line("rows written", format!("{} to {}", grouped(summary.rows_written), summary.output));
+    line("elapsed", elapsed(totals));
+    s
+}
+
+/// Files, and the inputs left out.
+fn input_lines(line: &mut impl FnMut(&str, String), totals: &RunTotals, window: &str) {
+    line(
+        "files",
+        format!(
+            "{} ({} stored, {} decompressed)",
+            grouped(totals.files),
+            bytes(totals.stored_bytes),
+            bytes(totals.bytes)
+        ),
+    );
+    if totals.deselected > 0 {
+        line("not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
+    }
+    if totals.pruned > 0 {
+        line(
+            "pruned by date",
+            format!("{} (dated outside {window}; --no-prune reads them)", grouped(totals.pruned)),
+        );
+    }
+    for skipped in &totals.skipped_files {
+        line("skipped (corrupt)", skipped.clone());
+    }
+}
+
+fn bad_lines(
+    bad: u64,
+    lines: u64,
+    by_reason: impl Iterator<Item = (snowfunnel_parse::BadReason, u64)>,
+) -> String {
+    let mut text = format!("{} ({} of lines)", grouped(bad), percent(bad, lines));
+    let reasons: Vec<String> = by_reason.map(|(r, n)| format!("{} {}", r.code(), grouped(n))).collect();
+    if !reasons.is_empty() {
+        let _ = write!(text, ": {}", reasons.join(", "));
+    }
+    text
+}
+
+fn elapsed(totals: &RunTotals) -> String {
     let secs = totals.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let rate = if secs > 0.0 {
@@ -97,6 +165,5 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     } else {
         String::new()
     };
-    line("elapsed", format!("{secs:.2} s{rate}"));
-    s
+    format!("{secs:.2} s{rate}")
 }
