@@ -2,7 +2,7 @@
 //! them) and what the extract does with them.
 //!
 //! Event ids are tracked as 128-bit hashes in a hash set: 16 bytes per distinct event id of
-//! the extracted events, about 18 to 37 bytes with the table's free slots, and up to half
+//! the extracted events, about 20 to 40 bytes with the table's free slots, and up to half
 //! again while it grows. Two distinct ids share a hash with probability about `n² / 2^129`
 //! for `n` ids: below 10^-20 for a billion. The policy `all` tracks nothing.
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Per-variant experiment funnels straight from Snowplow enriched event dumps.
 #[derive(Debug, Parser)]
@@ -16,6 +16,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Compute funnels over enriched event files and write one CSV per funnel.
     Run(RunArgs),
+    /// Extract the events of experiments: one row per event and experiment context, as CSV or
+    /// Parquet.
+    Events(EventsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +27,22 @@ pub(crate) struct RunArgs {
     #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
     pub(crate) funnels: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Directory for `<funnel name>.csv` files.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub(crate) out: PathBuf,
+
+    /// Print nothing on stdout (the CSV files are still written).
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+/// What every command that reads enriched events shares: the inputs, how to read them, and
+/// what to do with bad rows.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
     /// Enriched event files (gzip or plain TSV), directories (read recursively) or
     /// `s3://bucket/prefix` URLs (every object under the prefix).
     #[arg(value_name = "INPUT", required = true)]
@@ -38,17 +57,13 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
-    /// Read every input, even those whose key or path dates them outside the funnels'
-    /// start..end window (pruning keeps a margin of one day on each side).
+    /// Read every input, even those whose key or path dates them outside the event-time
+    /// window (pruning keeps a margin of one day on each side).
     #[arg(long)]
     pub(crate) no_prune: bool,
 
     #[command(flatten)]
     pub(crate) s3: S3Args,
-
-    /// Directory for `<funnel name>.csv` files.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    pub(crate) out: PathBuf,
 
     /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
     #[arg(long, value_name = "FILE")]
@@ -65,10 +80,81 @@ pub(crate) struct RunArgs {
     /// Worker threads (default: available cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
+}
 
-    /// Print nothing on stdout (the CSV files are still written).
+#[derive(Debug, clap::Args)]
+pub(crate) struct EventsArgs {
+    /// An experiment to extract (exact name; repeatable).
+    #[arg(long = "experiment", short = 'e', value_name = "NAME", required = true)]
+    pub(crate) experiments: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Keep events from this event time on: a UTC date (`2026-03-01`) or timestamp
+    /// (`2026-03-01 12:00:00`, `2026-03-01T12:00:00Z`).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) start: Option<i64>,
+
+    /// Keep events before this event time (exclusive); a date or timestamp as for --start.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) end: Option<i64>,
+
+    /// Keep the events of one environment (by app_id: see --production-app-id,
+    /// --staging-app-id; any other app_id is `other`).
+    #[arg(long, value_enum, default_value_t = EnvironmentArg::All)]
+    pub(crate) environment: EnvironmentArg,
+
+    /// Keep only events of this app_id (repeatable).
+    #[arg(long = "app-id", value_name = "ID")]
+    pub(crate) app_ids: Vec<String>,
+
+    /// The app_ids of production (repeatable; replaces the default).
+    #[arg(long = "production-app-id", value_name = "ID", default_values_t = ["gitlab".to_owned()])]
+    pub(crate) production_app_ids: Vec<String>,
+
+    /// The app_ids of staging (repeatable; replaces the default).
+    #[arg(long = "staging-app-id", value_name = "ID", default_values_t = ["gitlab-staging".to_owned()])]
+    pub(crate) staging_app_ids: Vec<String>,
+
+    /// Events whose event_id occurs more than once: keep the first in output order, keep
+    /// all, or drop every copy.
+    #[arg(long, value_enum, default_value_t = DuplicatesArg::First)]
+    pub(crate) duplicates: DuplicatesArg,
+
+    /// Output format (default: parquet when --out ends in `.parquet`, else csv).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<FormatArg>,
+
+    /// Output file, or `-` for stdout (CSV only). Written to a temporary file and renamed into
+    /// place when the extract succeeds.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
+    pub(crate) out: PathBuf,
+
+    /// Print no summary on stderr.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EnvironmentArg {
+    Production,
+    Staging,
+    Other,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DuplicatesArg {
+    First,
+    All,
+    Drop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FormatArg {
+    Csv,
+    Parquet,
 }
 
 /// How to reach S3; the credentials come from the standard AWS chain (environment, profile,
@@ -92,6 +178,11 @@ pub(crate) struct S3Args {
     /// Objects downloaded at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) s3_concurrency: u16,
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    snowfunnel_parse::parse_date_or_timestamp(s.as_bytes())
+        .map_err(|e| format!("{e}: expected a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DD hh:mm:ss)"))
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

@@ -1,7 +1,8 @@
 //! The `snowfunnel` command: parses arguments and wires the crates together
-//! (input → parse → engine → report); the work itself lives in the library crates.
+//! (input → parse → engine or extract → report); the work itself lives in the library crates.
 
 mod cli;
+mod events;
 mod exit;
 mod funnels;
 mod pipeline;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Events(args) => events::events(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,13 +1,14 @@
-//! Running the engine over input files on worker threads.
+//! Running a [`Job`] (the funnel engine, or the events extract) over input files on worker
+//! threads.
 //!
 //! Two shapes, one result:
 //! - **a file per worker** when there are at least as many files as threads: each worker
-//!   inflates and parses whole files, largest first, one partition state per file merged into
-//!   the worker's state once the file was read completely;
+//!   inflates and parses whole files, largest first, one part per file, which the job may fold
+//!   into the worker's running part once the file was read completely;
 //! - **inflate and parse apart** when there are fewer files than threads: one reader thread per
 //!   file inflates it into chunks of whole lines, and parser threads take the chunks as they
-//!   come, so even a single large file uses more than one core. Each parser keeps a state per
-//!   file, merged at the end.
+//!   come, so even a single large file uses more than one core. Each parser keeps a part per
+//!   file, returned per file at the end.
 //!
 //! Either way a corrupt file skipped with `--skip-corrupt-files` leaves no trace in the counts,
 //! and the bad-row logs of each file are merged by line number, so output does not depend on
@@ -19,9 +20,38 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
-use snowfunnel_engine::{Ingester, Plan, State};
 use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Source};
 use snowfunnel_report::BadRowLog;
+
+/// What workers do with the lines they read: the one thing the commands differ in.
+pub(crate) trait Job: Sync {
+    /// A thread's reusable buffers.
+    type Worker;
+    /// What one thread made of one file, or of the chunks of one file it parsed.
+    type Part: Send;
+
+    /// A thread's buffers.
+    fn worker(&self) -> Self::Worker;
+
+    /// An empty part.
+    fn part(&self) -> Self::Part;
+
+    /// Feeds the lines of `chunk` into `part`, logging bad rows.
+    ///
+    /// # Errors
+    /// When the job cannot store what it made (a spool that cannot be written).
+    fn chunk(
+        &self,
+        worker: &mut Self::Worker,
+        part: &mut Self::Part,
+        chunk: &Chunk,
+        log: &mut BadRowLogger<'_>,
+    ) -> Result<()>;
+
+    /// A worker read a whole file into `part`: fold it into the worker's running part and
+    /// return `None`, or return it to be kept for that file.
+    fn fold(&self, running: &mut Self::Part, part: Self::Part) -> Option<Self::Part>;
+}
 
 /// How to run.
 pub(crate) struct Options {
@@ -42,8 +72,11 @@ pub(crate) struct Tally {
 }
 
 /// What a run over all files produced.
-pub(crate) struct Output {
-    pub(crate) state: State,
+pub(crate) struct Output<P> {
+    /// Each worker's running part (see [`Job::fold`]).
+    pub(crate) running: Vec<P>,
+    /// Per file read completely, in input order: the parts kept for it.
+    pub(crate) parts: Vec<Vec<P>>,
     /// Per file read completely, in input order.
     pub(crate) files: Vec<FileStats>,
     /// Per file read completely, in input order: its bad-row logs, each in line order.
@@ -60,42 +93,41 @@ enum Outcome {
     Stopped,
 }
 
-/// Per file: its outcome, its partial states not yet merged, and its bad-row logs.
-struct FileResult {
+/// Per file: its outcome, its parts, and its bad-row logs.
+struct FileResult<P> {
     outcome: Option<Outcome>,
-    states: Vec<State>,
+    parts: Vec<P>,
     logs: Vec<BadRowLog>,
 }
 
 /// Processes every input with `options.threads` threads.
-pub(crate) fn process(plan: &Plan, inputs: &Inputs, options: &Options, tally: &Tally) -> Result<Output> {
+pub(crate) fn process<J: Job>(
+    job: &J,
+    inputs: &Inputs,
+    options: &Options,
+    tally: &Tally,
+) -> Result<Output<J::Part>> {
     let files = inputs.files();
-    let mut results: Vec<FileResult> =
-        files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
-    let run = Run { plan, inputs, options, tally };
-    let merged = if options.threads > files.len() {
+    let mut results: Vec<FileResult<J::Part>> =
+        files.iter().map(|_| FileResult { outcome: None, parts: Vec::new(), logs: Vec::new() }).collect();
+    let run = Run { job, inputs, options, tally };
+    let running = if options.threads > files.len() {
         inflate_and_parse_apart(&run, &mut results)?;
         Vec::new()
     } else {
         file_per_worker(&run, &mut results)?
     };
-    assemble(plan, merged, results, options)
+    assemble(running, results, options)
 }
 
-/// Merges the states already merged per worker and the per-file results in input order, or
-/// returns the first file's error.
-fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: &Options) -> Result<Output> {
+/// Gathers the per-file results in input order, or returns the first file's error.
+fn assemble<P>(running: Vec<P>, results: Vec<FileResult<P>>, options: &Options) -> Result<Output<P>> {
     let mut out =
-        Output { state: State::new(plan), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
-    for state in merged {
-        out.state.merge(state);
-    }
+        Output { running, parts: Vec::new(), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
     for result in results {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
-                for state in result.states {
-                    out.state.merge(state);
-                }
+                out.parts.push(result.parts);
                 out.files.push(stats);
                 out.bad_rows.push(result.logs);
             }
@@ -111,22 +143,29 @@ fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: 
 }
 
 /// What every thread of a run shares.
-#[derive(Clone, Copy)]
-struct Run<'a> {
-    plan: &'a Plan,
+struct Run<'a, J> {
+    job: &'a J,
     inputs: &'a Inputs,
     options: &'a Options,
     tally: &'a Tally,
 }
 
-/// A worker's merged state and, per file it took (by index), what became of it.
-type WorkerDone = (State, Vec<(usize, FileResult)>);
+impl<J> Clone for Run<'_, J> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
 
-/// Returns each worker's state: the files it read completely, merged as it went, so memory
-/// follows the distinct keys and not the number of files. An opener thread opens the inputs
-/// ahead of the workers, largest first.
-fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<State>> {
-    let Run { plan, inputs, options, tally } = *run;
+impl<J> Copy for Run<'_, J> {}
+
+/// A worker's running part and, per file it took (by index), what became of it.
+type WorkerDone<P> = (P, Vec<(usize, FileResult<P>)>);
+
+/// Returns each worker's running part: for the funnel engine, the files it read completely,
+/// merged as it went, so memory follows the distinct keys and not the number of files. An
+/// opener thread opens the inputs ahead of the workers, largest first.
+fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]) -> Result<Vec<J::Part>> {
+    let Run { job, inputs, options, tally } = *run;
     let files = inputs.files();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
@@ -134,7 +173,7 @@ fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<Stat
     let (opened_tx, opened_rx) = crossbeam_channel::bounded::<(usize, Result<Source, InputError>)>(
         options.open_ahead.saturating_sub(options.threads).max(1),
     );
-    let per_worker: Vec<Result<WorkerDone>> = std::thread::scope(|scope| {
+    let per_worker: Vec<Result<WorkerDone<J::Part>>> = std::thread::scope(|scope| {
         let stop = &stop;
         scope.spawn(move || {
             for index in order {
@@ -150,59 +189,60 @@ fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<Stat
             .map(|_| {
                 let opened = opened_rx.clone();
                 scope.spawn(move || {
-                    let mut ingester = Ingester::new(plan);
+                    let mut worker = job.worker();
                     let mut chunk = Chunk::new();
-                    let mut merged = State::new(plan);
+                    let mut running = job.part();
                     let mut done = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let Ok((index, source)) = opened.recv() else { break };
                         let file = &files[index];
-                        let mut state = State::new(plan);
+                        let mut part = job.part();
                         let mut log = BadRowLogger::new(options.log_bad_rows, file);
+                        let mut job_error = None;
                         let outcome = source.and_then(|mut source| {
-                            while source.fill(&mut chunk)? {
+                            while job_error.is_none() && source.fill(&mut chunk)? {
                                 tally.lines.fetch_add(chunk.lines, Ordering::Relaxed);
-                                chunk.for_each_line(|number, line| {
-                                    if let Err(e) = ingester.ingest(&mut state, line) {
-                                        log.push(number, &e, line);
-                                    }
-                                });
+                                job_error = job.chunk(&mut worker, &mut part, &chunk, &mut log).err();
                             }
                             Ok(source.stats())
                         });
+                        if let Some(e) = job_error {
+                            stop.store(true, Ordering::Relaxed);
+                            return Err(e);
+                        }
                         let failed =
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
                         let logs = log.finish()?;
-                        let outcome = match outcome {
+                        let (outcome, parts) = match outcome {
                             Ok(stats) => {
-                                merged.merge(state);
+                                let kept = job.fold(&mut running, part);
                                 tally.inputs_done.fetch_add(1, Ordering::Relaxed);
-                                Outcome::Read(stats)
+                                (Outcome::Read(stats), kept.into_iter().collect())
                             }
                             // Nothing of a file that failed counts.
-                            Err(e) => Outcome::Failed(e),
+                            Err(e) => (Outcome::Failed(e), Vec::new()),
                         };
-                        done.push((index, FileResult { outcome: Some(outcome), states: Vec::new(), logs }));
+                        done.push((index, FileResult { outcome: Some(outcome), parts, logs }));
                         if failed {
                             stop.store(true, Ordering::Relaxed);
                         }
                     }
-                    Ok((merged, done))
+                    Ok((running, done))
                 })
             })
             .collect();
         drop(opened_rx);
         workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
     });
-    let mut merged = Vec::with_capacity(per_worker.len());
+    let mut running = Vec::with_capacity(per_worker.len());
     for worker in per_worker {
-        let (state, done) = worker?;
-        merged.push(state);
+        let (part, done) = worker?;
+        running.push(part);
         for (index, result) in done {
             results[index] = result;
         }
     }
-    Ok(merged)
+    Ok(running)
 }
 
 /// One chunk of one file on its way from a reader to a parser.
@@ -211,8 +251,8 @@ struct Work {
     chunk: Chunk,
 }
 
-fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<()> {
-    let Run { plan, inputs, options, .. } = *run;
+fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]) -> Result<()> {
+    let Run { job, inputs, options, .. } = *run;
     let files = inputs.files();
     let parsers = options.threads.saturating_sub(files.len()).max(1);
     // Enough chunks that readers and parsers rarely wait for one another; memory is bounded by
@@ -236,7 +276,7 @@ fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<
         let parsers: Vec<_> = (0..parsers)
             .map(|_| {
                 let (work_rx, free_tx) = (work_rx.clone(), free_tx.clone());
-                scope.spawn(move || parse_chunks(plan, files, &work_rx, &free_tx, options))
+                scope.spawn(move || parse_chunks(job, files, &work_rx, &free_tx, options))
             })
             .collect();
         let outcomes: Vec<Outcome> =
@@ -248,16 +288,16 @@ fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<
         result.outcome = Some(outcome);
     }
     for per_file in parsed {
-        for (result, (state, logs)) in results.iter_mut().zip(per_file?) {
-            result.states.push(state);
+        for (result, (part, logs)) in results.iter_mut().zip(per_file?) {
+            result.parts.push(part);
             result.logs.extend(logs);
         }
     }
     Ok(())
 }
 
-fn read_file(
-    run: &Run<'_>,
+fn read_file<J>(
+    run: &Run<'_, J>,
     index: usize,
     free: &Receiver<Chunk>,
     recycle: &Sender<Chunk>,
@@ -293,32 +333,34 @@ fn read_file(
     Outcome::Stopped
 }
 
-/// A parser: per file, the state of the chunks it parsed and their bad-row log.
-fn parse_chunks(
-    plan: &Plan,
+/// A parser: per file, the part made of the chunks it parsed and their bad-row log.
+fn parse_chunks<J: Job>(
+    job: &J,
     files: &[InputFile],
     work: &Receiver<Work>,
     recycle: &Sender<Chunk>,
     options: &Options,
-) -> Result<Vec<(State, Vec<BadRowLog>)>> {
-    let mut ingester = Ingester::new(plan);
-    let mut states: Vec<State> = files.iter().map(|_| State::new(plan)).collect();
+) -> Result<Vec<(J::Part, Vec<BadRowLog>)>> {
+    let mut worker = job.worker();
+    let mut parts: Vec<J::Part> = files.iter().map(|_| job.part()).collect();
     let mut logs: Vec<BadRowLogger<'_>> =
         files.iter().map(|f| BadRowLogger::new(options.log_bad_rows, f)).collect();
+    let mut failed = None;
     for Work { file, chunk } in work {
-        let (state, log) = (&mut states[file], &mut logs[file]);
-        chunk.for_each_line(|number, line| {
-            if let Err(e) = ingester.ingest(state, line) {
-                log.push(number, &e, line);
-            }
-        });
+        // After an error, keep taking chunks so that no reader waits for a free one forever.
+        if failed.is_none() {
+            failed = job.chunk(&mut worker, &mut parts[file], &chunk, &mut logs[file]).err();
+        }
         let _ = recycle.send(chunk);
     }
-    states.into_iter().zip(logs).map(|(state, log)| Ok((state, log.finish()?))).collect()
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    parts.into_iter().zip(logs).map(|(part, log)| Ok((part, log.finish()?))).collect()
 }
 
 /// Logs the bad rows of one file, if asked to, keeping the first write error for later.
-struct BadRowLogger<'a> {
+pub(crate) struct BadRowLogger<'a> {
     file: &'a InputFile,
     name: String,
     log: Option<BadRowLog>,
@@ -330,7 +372,7 @@ impl<'a> BadRowLogger<'a> {
         BadRowLogger { file, name: file.to_string(), log: enabled.then(BadRowLog::new), error: None }
     }
 
-    fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
+    pub(crate) fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
         if let Some(log) = &mut self.log
             && self.error.is_none()
         {
