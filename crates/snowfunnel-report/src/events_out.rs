@@ -234,6 +234,7 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, TimestampMillisecondType};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::basic::Encoding;
     use snowfunnel_extract::Environment;
 
     use super::*;
@@ -295,8 +296,11 @@ mod tests {
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
         assert_eq!(builder.schema().as_ref(), parquet_schema().as_ref());
         let metadata = builder.metadata().clone();
-        let column = metadata.row_group(0).column(0);
-        assert!(matches!(column.compression(), Compression::ZSTD(_)));
+        let group = metadata.row_group(0);
+        assert!(matches!(group.column(0).compression(), Compression::ZSTD(_)));
+        let dictionary = |c: usize| group.column(c).encodings().any(|e| e == Encoding::RLE_DICTIONARY);
+        assert!(!dictionary(0), "event_id is unique: no dictionary");
+        assert!(dictionary(1) && dictionary(2) && dictionary(5), "strings are dictionary-encoded");
         let mut seen = 0;
         for batch in builder.build().unwrap() {
             let batch = batch.unwrap();
