@@ -27,9 +27,6 @@ pub(crate) struct RunArgs {
     #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
     pub(crate) funnels: Vec<PathBuf>,
 
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
-
     /// Directory for `<funnel name>.csv` files.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub(crate) out: PathBuf,
@@ -37,6 +34,10 @@ pub(crate) struct RunArgs {
     /// Print nothing on stdout (the CSV files are still written).
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+
+    // Last: it ends with the S3 options under their own heading.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 /// What every command that reads enriched events shares: the inputs, how to read them, and
@@ -62,9 +63,6 @@ pub(crate) struct InputArgs {
     #[arg(long)]
     pub(crate) no_prune: bool,
 
-    #[command(flatten)]
-    pub(crate) s3: S3Args,
-
     /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub(crate) bad_rows: Option<PathBuf>,
@@ -80,6 +78,10 @@ pub(crate) struct InputArgs {
     /// Worker threads (default: available cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
+
+    // Last: its help heading holds for every argument after it.
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,9 +89,6 @@ pub(crate) struct EventsArgs {
     /// An experiment to extract (exact name; repeatable).
     #[arg(long = "experiment", short = 'e', value_name = "NAME", required = true)]
     pub(crate) experiments: Vec<String>,
-
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
 
     /// Keep events from this event time on: a UTC date (`2026-03-01`) or timestamp
     /// (`2026-03-01 12:00:00`, `2026-03-01T12:00:00Z`).
@@ -134,6 +133,10 @@ pub(crate) struct EventsArgs {
     /// Print no summary on stderr.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+
+    // Last: it ends with the S3 options under their own heading.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
