@@ -14,6 +14,7 @@ mod ingest;
 mod plan;
 mod report;
 mod state;
+mod unify;
 
 pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Step, check_unique_names, parse_funnel};

@@ -3,10 +3,13 @@
 //! count(variant v, step n) = |keys of v, minus conflicting keys, ∩ S1 ∩ … ∩ Sn|, where a key
 //! is conflicting when it was seen with more than one variant among the funnel's events.
 
+use std::borrow::Cow;
+
 use roaring::RoaringBitmap;
 
 use crate::plan::Plan;
 use crate::state::{Counters, State, VariantSets};
+use crate::unify::Unifier;
 
 /// One funnel's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +18,8 @@ pub struct FunnelReport {
     pub name: String,
     /// Experiment name.
     pub experiment: String,
+    /// The baseline variant's name (first in `variants` when it was seen).
+    pub control: String,
     /// Step names, in order.
     pub step_names: Vec<String>,
     /// One entry per variant seen: the control first, then by name.
@@ -86,13 +91,19 @@ impl State {
     /// Computes the report. Takes `&mut self` only to finish pending bitmap batches.
     #[must_use]
     pub fn report(&mut self, plan: &Plan) -> RunReport {
+        let unifiers: Vec<Unifier> =
+            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
         let funnels = plan
             .funnels()
             .iter()
             .zip(&mut self.funnels)
             .map(|(def, state)| {
-                let (variants, union, conflicting) = split_variants(&mut state.variants, &def.control);
-                let steps: Vec<&RoaringBitmap> = state.steps.iter_mut().map(|b| b.finish()).collect();
+                let unifier = &unifiers
+                    [plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan")];
+                let (variants, union, conflicting) =
+                    split_variants(&mut state.variants, &def.control, unifier);
+                let steps: Vec<Cow<'_, RoaringBitmap>> =
+                    state.steps.iter_mut().map(|b| unifier.apply(b.finish())).collect();
                 let variants = variants
                     .into_iter()
                     .map(|(variant, keys)| {
@@ -100,7 +111,7 @@ impl State {
                         let keys_per_step = steps
                             .iter()
                             .map(|step| {
-                                reached &= *step;
+                                reached &= step.as_ref();
                                 reached.len()
                             })
                             .collect();
@@ -110,6 +121,7 @@ impl State {
                 FunnelReport {
                     name: def.name.clone(),
                     experiment: def.experiment.clone(),
+                    control: def.control.clone(),
                     step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
                     variants,
                     keys: union.len(),
@@ -120,12 +132,12 @@ impl State {
         let experiments = plan
             .experiments()
             .iter()
-            .zip(&mut self.experiments)
-            .map(|(name, state)| {
+            .zip(self.experiments.iter_mut().zip(&unifiers))
+            .map(|(name, (state, unifier))| {
                 // The control of the experiment's first funnel orders the variants.
                 let control =
                     plan.funnels().iter().find(|f| f.experiment == *name).map_or("control", |f| &f.control);
-                let (variants, union, conflicting) = split_variants(&mut state.variants, control);
+                let (variants, union, conflicting) = split_variants(&mut state.variants, control, unifier);
                 ExperimentSummary {
                     experiment: name.clone(),
                     contexts: state.contexts,
@@ -140,13 +152,14 @@ impl State {
 }
 
 /// The variants' key sets in report order (control first, then by name), their union, and
-/// the keys in more than one of them.
+/// the keys in more than one of them; keys of one subject count as one (see [`Unifier`]).
 fn split_variants(
     sets: &mut VariantSets,
     control: &str,
+    unifier: &Unifier,
 ) -> (Vec<(String, RoaringBitmap)>, RoaringBitmap, RoaringBitmap) {
     let mut variants: Vec<(String, RoaringBitmap)> =
-        sets.0.iter_mut().map(|(v, b)| (v.to_string(), b.finish().clone())).collect();
+        sets.0.iter_mut().map(|(v, b)| (v.to_string(), unifier.apply(b.finish()).into_owned())).collect();
     variants.sort_by(|(a, _), (b, _)| (a != control, a).cmp(&(b != control, b)));
     let mut union = RoaringBitmap::new();
     let mut conflicting = RoaringBitmap::new();

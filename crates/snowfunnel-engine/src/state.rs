@@ -4,6 +4,7 @@
 //! state of their union: bitmaps are sets, so the order of events and duplicated events do not
 //! matter, and merging is exact.
 
+use hashbrown::HashSet;
 use snowfunnel_parse::{BadReason, EnrichedEvent, ExperimentContext};
 
 use crate::bitmap::BitmapBuilder;
@@ -87,6 +88,8 @@ pub(crate) struct ExperimentState {
     /// Experiment contexts with a key, over all events (no funnel filter).
     pub(crate) contexts: u64,
     pub(crate) variants: VariantSets,
+    /// `(older key, current key)` pairs from the contexts' `migration_keys`.
+    pub(crate) migrations: HashSet<(u32, u32)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -153,6 +156,10 @@ impl State {
             return;
         };
         let id = self.keys.intern(context.key.as_bytes());
+        for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
+            let older = self.keys.intern(older.as_bytes());
+            self.experiments[e].migrations.insert((older, id));
+        }
         let experiment = &mut self.experiments[e];
         experiment.contexts += 1;
         experiment.variants.push(context.variant, id);
@@ -189,6 +196,8 @@ impl State {
         for (mine, theirs) in self.experiments.iter_mut().zip(other.experiments) {
             mine.contexts += theirs.contexts;
             mine.variants.merge(theirs.variants, &remap);
+            let at = |id: u32| remap[id as usize];
+            mine.migrations.extend(theirs.migrations.into_iter().map(|(a, b)| (at(a), at(b))));
         }
         for (mine, theirs) in self.funnels.iter_mut().zip(other.funnels) {
             mine.variants.merge(theirs.variants, &remap);
@@ -213,6 +222,10 @@ impl State {
             for (variant, b) in &mut exp.variants.0 {
                 out.push((format!("experiment {e} variant {variant}"), sorted(b)));
             }
+            let mut pairs: Vec<Vec<u8>> =
+                exp.migrations.iter().map(|&(a, b)| [keys.get(a), b" -> ", keys.get(b)].concat()).collect();
+            pairs.sort();
+            out.push((format!("experiment {e} migrations"), pairs));
         }
         for (f, fun) in self.funnels.iter_mut().enumerate() {
             for (variant, b) in &mut fun.variants.0 {

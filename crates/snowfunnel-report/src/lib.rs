@@ -1,6 +1,7 @@
 //! The output side: turns a [`snowfunnel_engine::RunReport`] into what people read.
 //!
-//! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract);
+//! - [`funnel_stats`] and [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column
+//!   contract), statistics included;
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
@@ -13,6 +14,7 @@ mod bad_rows;
 mod csv_out;
 mod number;
 mod progress;
+mod stats;
 mod summary;
 mod table;
 
@@ -20,5 +22,6 @@ pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
 pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
 pub use progress::{Progress, progress_line};
+pub use stats::funnel_stats;
 pub use summary::{RunTotals, summary_text};
 pub use table::funnel_table;

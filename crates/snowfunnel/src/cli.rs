@@ -58,6 +58,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
     pub(crate) max_bad_ratio: f64,
 
+    /// Significance level: a variant's difference from the control is significant when its
+    /// Holm-adjusted p-value is below it.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
+    pub(crate) alpha: f64,
+
     /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
     #[arg(long)]
     pub(crate) skip_corrupt_files: bool,
@@ -92,6 +97,11 @@ pub(crate) struct S3Args {
     /// Objects downloaded at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) s3_concurrency: u16,
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if r > 0.0 && r < 1.0 { Ok(r) } else { Err("must be between 0 and 1, exclusive".into()) }
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

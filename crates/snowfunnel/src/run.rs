@@ -7,8 +7,9 @@ use anyhow::{Context, anyhow};
 use snowfunnel_engine::{Plan, RunReport};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
 use snowfunnel_report::{
-    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_table, summary_text,
+    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_stats, funnel_table, summary_text,
 };
+use snowfunnel_stats::CompareOptions;
 
 use crate::cli::{RunArgs, S3Args};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
@@ -66,11 +67,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     check_bad_ratio(&report, args.max_bad_ratio).exit_code(BAD_DATA)?;
 
+    let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
+    let stats = report
+        .funnels
+        .iter()
+        .map(|funnel| funnel_stats(funnel, compare).with_context(|| format!("statistics of {}", funnel.name)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut pending = Vec::with_capacity(report.funnels.len());
-    for funnel in &report.funnels {
+    for (funnel, stats) in report.funnels.iter().zip(&stats) {
         let path = args.out.join(format!("{}.csv", funnel.name));
         let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        funnel_csv(funnel, &mut file).with_context(|| format!("writing {}", path.display()))?;
+        funnel_csv(funnel, stats, &mut file).with_context(|| format!("writing {}", path.display()))?;
         pending.push(file);
     }
     commit_all(pending)
@@ -78,8 +85,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();
-        for funnel in &report.funnels {
-            writeln!(stdout, "{}", funnel_table(funnel))?;
+        for (funnel, stats) in report.funnels.iter().zip(&stats) {
+            writeln!(stdout, "{}", funnel_table(funnel, stats))?;
         }
         write!(stdout, "{}", summary_text(&report, &totals))?;
         writeln!(

@@ -130,6 +130,7 @@ fn reference(lines: &[Line], f: &Funnel) -> FunnelReport {
     FunnelReport {
         name: f.name.clone(),
         experiment: f.experiment.clone(),
+        control: f.control.clone(),
         step_names: f.steps.iter().map(|s| s.name.clone()).collect(),
         variants,
         keys: variants_of.len() as u64,

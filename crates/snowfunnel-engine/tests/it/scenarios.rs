@@ -2,7 +2,7 @@
 
 use snowfunnel_engine::{Ingester, Plan, RunReport, State, parse_funnel};
 
-use crate::lines::line;
+use crate::lines::{line, migrated_line};
 
 const FUNNEL: &str = r#"
 experiment = "exp"
@@ -147,4 +147,35 @@ fn the_time_window_spans_every_funnel_or_is_none() {
     assert_eq!(Plan::new(vec![first.clone()]).time_window(), Some((start, start + day)));
     assert_eq!(Plan::new(vec![later, first.clone()]).time_window(), Some((start, start + 8 * day)));
     assert_eq!(Plan::new(vec![first, open]).time_window(), None);
+}
+
+#[test]
+fn migration_keys_unify_a_subject_transitively() {
+    let plan = plan();
+    let lines = vec![
+        // One subject under three keys: a (step 1), then b naming a (step 2), then c naming b
+        // (step 3): it counts once, through every step.
+        line("gitlab", T, "a1", &[("exp", "a", "control")]),
+        migrated_line("gitlab", T, "a2", &[("exp", "b", "control", &["a"])]),
+        migrated_line("gitlab", T, "a3", &[("exp", "c", "control", &["b", ""])]),
+        // d did step 1 under an older key x that no event carries: still one subject.
+        migrated_line("gitlab", T, "a1", &[("exp", "d", "candidate", &["x"])]),
+        // e moved from control to candidate: one subject in two variants, so conflicting.
+        line("gitlab", T, "a1", &[("exp", "e-old", "control")]),
+        migrated_line("gitlab", T, "a2", &[("exp", "e", "candidate", &["e-old"])]),
+    ];
+    let (report, _) = run(&plan, &lines);
+    assert_eq!(counts(&report), vec![("control".into(), vec![1, 1, 1]), ("candidate".into(), vec![1, 0, 0])]);
+    assert_eq!((report.funnels[0].keys, report.funnels[0].conflicting_keys), (3, 1));
+    assert_eq!((report.experiments[0].keys, report.experiments[0].conflicting_keys), (3, 1));
+
+    // The same in any partitioning: the pairs merge like the sets do.
+    for cut in 1..lines.len() {
+        let (_, mut first) = run(&plan, &lines[..cut]);
+        let (_, second) = run(&plan, &lines[cut..]);
+        let (_, mut whole) = run(&plan, &lines);
+        first.merge(second);
+        assert_eq!(first.canonical_sets(), whole.canonical_sets(), "cut at {cut}");
+        assert_eq!(counts(&first.report(&plan)), counts(&report), "cut at {cut}");
+    }
 }

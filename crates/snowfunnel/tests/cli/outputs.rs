@@ -2,11 +2,12 @@
 
 use crate::harness::{Workspace, assert_exit, good_events, join_lines, stdout};
 
-const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first\n\
-exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000\n\
-exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000\n\
-exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000\n\
-exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000\n";
+const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
+ci_low,ci_high,lift,p_value,p_value_adjusted,significant\n\
+exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,\n\
+exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,\n\
+exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,\n\
+exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false\n";
 
 #[test]
 fn writes_the_csv_and_prints_tables_and_a_summary() {
