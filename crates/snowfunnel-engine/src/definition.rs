@@ -9,7 +9,7 @@ use toml::Spanned;
 pub const MAX_STEPS: usize = 64;
 
 /// A validated funnel definition.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Funnel {
     /// Funnel name; names the output files.
     pub name: String,
@@ -23,6 +23,9 @@ pub struct Funnel {
     pub end: Option<i64>,
     /// The baseline variant.
     pub control: String,
+    /// The planned traffic split, as relative weights per variant (sorted by variant name);
+    /// `None`: an equal split over the variants seen.
+    pub weights: Option<Vec<(String, f64)>>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
     /// Where the definition came from, for messages.
@@ -88,6 +91,7 @@ struct RawFunnel {
     start: Option<Spanned<toml::Value>>,
     end: Option<Spanned<toml::Value>>,
     control: Option<String>,
+    weights: Option<Spanned<std::collections::BTreeMap<String, f64>>>,
     #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
@@ -156,6 +160,23 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
     {
         return Err(error(None, "`start` must be before `end`".into()));
     }
+    let weights = match raw.weights {
+        None => None,
+        Some(w) => {
+            let span = w.span();
+            let weights: Vec<(String, f64)> = w.into_inner().into_iter().collect();
+            if let Some((variant, weight)) = weights.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
+                return Err(error(
+                    Some(span),
+                    format!("weights: {variant:?} has weight {weight}; weights must be positive"),
+                ));
+            }
+            if weights.len() < 2 {
+                return Err(error(Some(span), "weights: name at least two variants".into()));
+            }
+            Some(weights)
+        }
+    };
     Ok(Funnel {
         name,
         experiment: raw.experiment,
@@ -163,6 +184,7 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         start,
         end,
         control: raw.control.unwrap_or_else(|| "control".to_owned()),
+        weights,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
         source: source.to_owned(),
     })
@@ -251,6 +273,19 @@ label = "cta"
         let unnamed =
             parse_funnel("x/stem.toml", "stem", &GOOD.replace("name = \"walkthrough\"\n", "")).unwrap();
         assert_eq!(unnamed.name, "stem");
+    }
+
+    #[test]
+    fn weights_are_a_positive_split() {
+        let with = |w: &str| GOOD.replace("app_ids", &format!("weights = {w}\napp_ids"));
+        let f = parse_funnel("f.toml", "f", &with("{ control = 90, candidate = 10.5 }")).unwrap();
+        assert_eq!(f.weights, Some(vec![("candidate".into(), 10.5), ("control".into(), 90.0)]));
+        assert_eq!(parse_funnel("f.toml", "f", GOOD).unwrap().weights, None);
+        let zero = err(&with("{ control = 1, candidate = 0 }"));
+        assert!(zero.message.contains("\"candidate\" has weight 0"), "{zero}");
+        assert_eq!(zero.line, Some(4));
+        assert!(err(&with("{ control = 1 }")).message.contains("at least two variants"));
+        assert!(err(&with("{ control = \"half\", b = 1 }")).message.contains("invalid type"));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!   contract), statistics included;
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
+//! - [`funnel_checks`] and [`summary_csv`]: sample ratio mismatch and contamination, the
+//!   checks that say whether a funnel can be trusted;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
 //! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
 //!   destination and renamed into place only when the run succeeded, so no reader ever sees a
@@ -11,6 +13,7 @@
 
 mod atomic;
 mod bad_rows;
+mod checks;
 mod csv_out;
 mod number;
 mod progress;
@@ -20,6 +23,10 @@ mod table;
 
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
+pub use checks::{
+    CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, funnel_checks,
+    summary_csv,
+};
 pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
 pub use progress::{Progress, progress_line};
 pub use stats::funnel_stats;

@@ -7,7 +7,8 @@ use anyhow::{Context, anyhow};
 use snowfunnel_engine::{Plan, RunReport};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
 use snowfunnel_report::{
-    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_csv, funnel_stats, funnel_table, summary_text,
+    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_checks, funnel_csv, funnel_stats, funnel_table,
+    summary_csv, summary_text,
 };
 use snowfunnel_stats::CompareOptions;
 
@@ -73,16 +74,45 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .iter()
         .map(|funnel| funnel_stats(funnel, compare).with_context(|| format!("statistics of {}", funnel.name)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut pending = Vec::with_capacity(report.funnels.len());
-    for (funnel, stats) in report.funnels.iter().zip(&stats) {
+    let checks = report
+        .funnels
+        .iter()
+        .zip(plan.funnels())
+        .map(|(funnel, def)| {
+            let experiment = report
+                .experiments
+                .iter()
+                .find(|e| e.experiment == funnel.experiment)
+                .expect("every funnel's experiment is summarised");
+            funnel_checks(funnel, def, experiment).with_context(|| format!("checks of {}", funnel.name))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut pending = Vec::with_capacity(2 * report.funnels.len());
+    for ((funnel, stats), checks) in report.funnels.iter().zip(&stats).zip(&checks) {
         let path = args.out.join(format!("{}.csv", funnel.name));
         let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
         funnel_csv(funnel, stats, &mut file).with_context(|| format!("writing {}", path.display()))?;
+        pending.push(file);
+        let path = args.out.join(format!("{}.summary.csv", funnel.name));
+        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        summary_csv(funnel, checks, &mut file).with_context(|| format!("writing {}", path.display()))?;
         pending.push(file);
     }
     commit_all(pending)
         .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
 
+    // The same experiment's contamination is found by each of its funnels: say it once.
+    let mut warnings: Vec<String> = Vec::new();
+    for (funnel, checks) in report.funnels.iter().zip(&checks) {
+        for warning in checks.warnings(funnel) {
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+    for warning in &warnings {
+        eprintln!("snowfunnel: warning: {warning}");
+    }
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();
         for (funnel, stats) in report.funnels.iter().zip(&stats) {
@@ -91,7 +121,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         write!(stdout, "{}", summary_text(&report, &totals))?;
         writeln!(
             stdout,
-            "  {:<18} {} funnel CSV(s) in {}",
+            "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
             "wrote",
             report.funnels.len(),
             args.out.display()

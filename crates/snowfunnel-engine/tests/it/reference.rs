@@ -62,6 +62,7 @@ fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel
         start: shape.window_days.map(|(from, _)| start + from * day),
         end: shape.window_days.map(|(from, len)| start + (from + len) * day),
         control: "control".into(),
+        weights: None,
         steps,
         source: "generated".into(),
     }

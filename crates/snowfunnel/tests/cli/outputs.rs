@@ -1,6 +1,6 @@
 //! What a successful run writes and prints.
 
-use crate::harness::{Workspace, assert_exit, good_events, join_lines, stdout};
+use crate::harness::{Workspace, assert_exit, good_events, join_lines, stderr, stdout};
 
 const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
 ci_low,ci_high,lift,p_value,p_value_adjusted,significant\n\
@@ -23,7 +23,40 @@ fn writes_the_csv_and_prints_tables_and_a_summary() {
     assert!(out.contains("files              2 ("), "{out}");
     assert!(out.contains("lines              15"), "{out}");
     assert!(out.contains("exp: 15 contexts, 10 keys, 0 conflicting"), "{out}");
-    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv", "exp_funnel.summary.csv"]);
+    assert_eq!(
+        ws.read("out/exp_funnel.summary.csv"),
+        "experiment,funnel,variant,keys,expected_share,observed_share,srm_chi_square,srm_p_value,\
+         contaminated_keys,contaminated_share\n\
+         exp,exp_funnel,control,6,0.5000,0.6000,0.4000,0.5271,0,0.0000\n\
+         exp,exp_funnel,candidate,4,0.5000,0.4000,0.4000,0.5271,0,0.0000\n"
+    );
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_split_off_the_planned_weights_is_a_loud_warning() {
+    let ws = Workspace::new();
+    // 100 candidate and 200 control keys.
+    ws.write_gz("in/a.gz", &good_events(300));
+    let o = ws.run(&["in"]);
+    assert_exit(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("snowfunnel: warning: sample ratio mismatch in funnel exp_funnel: step-1 keys control 200 (50.0% planned), candidate 100 (50.0% planned)"),
+        "{err}"
+    );
+    // Planned 2:1, the same split is healthy.
+    let funnel = crate::harness::FUNNEL
+        .replace("experiment = \"exp\"", "experiment = \"exp\"\nweights = { control = 2, candidate = 1 }");
+    ws.write("funnels/exp_funnel.toml", funnel.as_bytes());
+    let o = ws.run(&["in"]);
+    assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    assert!(
+        ws.read("out/exp_funnel.summary.csv")
+            .contains("exp,exp_funnel,control,200,0.6667,0.6667,0.0000,1.0000,0,0.0000")
+    );
 }
 
 #[test]
@@ -50,7 +83,7 @@ fn quiet_prints_nothing_and_a_closed_pipe_is_not_an_error() {
     let o = ws.run(&["--quiet", "in"]);
     assert_exit(&o, 0);
     assert!(o.stdout.is_empty());
-    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv", "exp_funnel.summary.csv"]);
 }
 
 #[test]
