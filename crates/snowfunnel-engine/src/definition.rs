@@ -26,10 +26,27 @@ pub struct Funnel {
     /// The planned traffic split, as relative weights per variant (sorted by variant name);
     /// `None`: an equal split over the variants seen.
     pub weights: Option<Vec<(String, f64)>>,
+    /// Whether steps must happen in order.
+    pub order: Order,
+    /// With [`Order::Sequential`]: how long after its first step-1 event a key may do the
+    /// other steps, in microseconds (`None`: no limit).
+    pub window: Option<i64>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
     /// Where the definition came from, for messages.
     pub source: String,
+}
+
+/// How a funnel's steps relate in time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// A key counts at step n when it did steps 1..n, in any order (set intersection).
+    #[default]
+    Any,
+    /// A key counts at step n when its first step-n event is at or after the time it reached
+    /// step n-1, and within the window of its first step-1 event.
+    Sequential,
 }
 
 /// One funnel step: an event matches when every field the step names is equal.
@@ -92,6 +109,9 @@ struct RawFunnel {
     end: Option<Spanned<toml::Value>>,
     control: Option<String>,
     weights: Option<Spanned<std::collections::BTreeMap<String, f64>>>,
+    #[serde(default)]
+    order: Order,
+    window: Option<Spanned<String>>,
     #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
@@ -177,6 +197,15 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
             Some(weights)
         }
     };
+    let window = match raw.window {
+        None => None,
+        Some(_) if raw.order != Order::Sequential => {
+            return Err(error(None, "`window` needs `order = \"sequential\"`".into()));
+        }
+        Some(w) => {
+            Some(parse_window(w.get_ref()).map_err(|m| error(Some(w.span()), format!("window: {m}")))?)
+        }
+    };
     Ok(Funnel {
         name,
         experiment: raw.experiment,
@@ -185,6 +214,8 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         end,
         control: raw.control.unwrap_or_else(|| "control".to_owned()),
         weights,
+        order: raw.order,
+        window,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
         source: source.to_owned(),
     })
@@ -205,6 +236,23 @@ pub fn check_unique_names(funnels: &[Funnel]) -> Result<(), DefinitionError> {
         }
     }
     Ok(())
+}
+
+/// `"7d"`, `"36h"`, `"90m"`, `"30s"`: a positive whole number and a unit.
+fn parse_window(text: &str) -> Result<i64, String> {
+    let unit_at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{text:?} is not a duration: a whole number and d, h, m or s, like \"7d\"")),
+    };
+    match number.parse::<i64>() {
+        Ok(n) if n > 0 => n.checked_mul(seconds * 1_000_000).ok_or_else(|| format!("{text:?} is too long")),
+        _ => Err(format!("{text:?} is not a duration: a whole number above 0 and d, h, m or s, like \"7d\"")),
+    }
 }
 
 fn parse_bound(value: &Spanned<toml::Value>) -> Result<i64, String> {
@@ -286,6 +334,23 @@ label = "cta"
         assert_eq!(zero.line, Some(4));
         assert!(err(&with("{ control = 1 }")).message.contains("at least two variants"));
         assert!(err(&with("{ control = \"half\", b = 1 }")).message.contains("invalid type"));
+    }
+
+    #[test]
+    fn order_and_window() {
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        let any = parse_funnel("f.toml", "f", GOOD).unwrap();
+        assert_eq!((any.order, any.window), (Order::Any, None));
+        let seq = parse_funnel("f.toml", "f", &with("order = \"sequential\"\nwindow = \"7d\"")).unwrap();
+        assert_eq!((seq.order, seq.window), (Order::Sequential, Some(7 * 86_400_000_000)));
+        let hours = parse_funnel("f.toml", "f", &with("order = \"sequential\"\nwindow = \"36h\"")).unwrap();
+        assert_eq!(hours.window, Some(36 * 3_600_000_000));
+        assert!(err(&with("window = \"7d\"")).message.contains("needs `order = \"sequential\"`"));
+        assert!(
+            err(&with("order = \"sequential\"\nwindow = \"7 days\"")).message.contains("is not a duration")
+        );
+        assert!(err(&with("order = \"sequential\"\nwindow = \"0d\"")).message.contains("above 0"));
+        assert!(err(&with("order = \"random\"")).message.contains("unknown variant `random`"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use snowfunnel_parse::{BadReason, EnrichedEvent, ExperimentContext};
 use crate::bitmap::BitmapBuilder;
 use crate::dict::KeyDict;
 use crate::plan::Plan;
+use crate::times::FirstTimes;
 
 /// Plain counters of a run; they add up when states merge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,8 +97,8 @@ pub(crate) struct ExperimentState {
 pub(crate) struct FunnelState {
     /// Keys per variant among the events that pass the funnel's filters.
     pub(crate) variants: VariantSets,
-    /// Keys that did each step (any variant).
-    pub(crate) steps: Vec<BitmapBuilder>,
+    /// Keys that did each step (any variant), with the time of their first event of the step.
+    pub(crate) steps: Vec<FirstTimes>,
 }
 
 /// The engine state of one partition, or of several merged.
@@ -122,7 +123,7 @@ impl State {
                 .iter()
                 .map(|f| FunnelState {
                     variants: VariantSets::default(),
-                    steps: vec![BitmapBuilder::default(); f.steps.len()],
+                    steps: vec![FirstTimes::default(); f.steps.len()],
                 })
                 .collect(),
         }
@@ -172,7 +173,7 @@ impl State {
             state.variants.push(context.variant, id);
             for (step, matcher) in state.steps.iter_mut().zip(&compiled.steps) {
                 if matcher.matches(event, schema) {
-                    step.push(id);
+                    step.push(id, event.time_micros());
                 }
             }
         }
@@ -231,8 +232,13 @@ impl State {
             for (variant, b) in &mut fun.variants.0 {
                 out.push((format!("funnel {f} variant {variant}"), sorted(b)));
             }
-            for (s, b) in fun.steps.iter_mut().enumerate() {
-                out.push((format!("funnel {f} step {s}"), sorted(b)));
+            for (s, times) in fun.steps.iter().enumerate() {
+                let mut v: Vec<Vec<u8>> = times
+                    .iter()
+                    .map(|(id, t)| [keys.get(id), format!(" at {t}").as_bytes()].concat())
+                    .collect();
+                v.sort();
+                out.push((format!("funnel {f} step {s}"), v));
             }
         }
         out.sort();

@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
 
+use crate::times::FirstTimes;
+
 /// The subjects of an experiment's keys: a union-find over the key ids that take part in a
 /// migration, flattened so that each lookup is one hash probe.
 #[derive(Debug, Default)]
@@ -63,6 +65,17 @@ impl Unifier {
         let mut out = keys - &migrated;
         out.extend(migrated.iter().map(|id| self.root[&id]));
         Cow::Owned(out)
+    }
+}
+
+impl Unifier {
+    /// `times` with every key replaced by its subject's id, keeping the subject's earliest time
+    /// (borrowed when nothing changes).
+    pub(crate) fn apply_times<'t>(&self, times: &'t FirstTimes) -> Cow<'t, FirstTimes> {
+        if self.is_empty() || !times.iter().any(|(id, _)| self.members.contains(id)) {
+            return Cow::Borrowed(times);
+        }
+        Cow::Owned(times.iter().map(|(id, t)| (self.root.get(&id).copied().unwrap_or(id), t)).collect())
     }
 }
 

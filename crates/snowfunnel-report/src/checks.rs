@@ -217,8 +217,13 @@ mod tests {
             step_names: vec!["one".into()],
             variants: variants
                 .iter()
-                .map(|(v, k)| VariantCounts { variant: (*v).into(), keys_per_step: vec![*k] })
+                .map(|(v, k)| VariantCounts {
+                    variant: (*v).into(),
+                    keys_per_step: vec![*k],
+                    time_to_step: vec![None],
+                })
                 .collect(),
+            cohorts: Vec::new(),
             keys: variants.iter().map(|(_, k)| k).sum(),
             conflicting_keys: 0,
         }

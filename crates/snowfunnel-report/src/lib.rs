@@ -27,7 +27,7 @@ pub use checks::{
     CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, funnel_checks,
     summary_csv,
 };
-pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
+pub use csv_out::{COHORT_COLUMN, FUNNEL_CSV_HEADER, funnel_csv};
 pub use progress::{Progress, progress_line};
 pub use stats::funnel_stats;
 pub use summary::{RunTotals, summary_text};

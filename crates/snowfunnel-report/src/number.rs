@@ -47,6 +47,12 @@ pub(crate) fn p_value(p: Option<f64>) -> String {
     }
 }
 
+/// Seconds as exactly as the double holds them (shortest form that reads back the same);
+/// empty when undefined.
+pub(crate) fn seconds(s: Option<f64>) -> String {
+    s.map(|s| s.to_string()).unwrap_or_default()
+}
+
 /// A name as shown to people: an empty one (an empty variant in the data) as `(empty)`.
 pub(crate) fn shown_name(name: &str) -> &str {
     if name.is_empty() { "(empty)" } else { name }

@@ -3,15 +3,19 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use snowfunnel_engine::FunnelReport;
-use snowfunnel_stats::StepStats;
+use snowfunnel_stats::{CompareOptions, StatsError};
 
+use crate::funnel_stats;
 use crate::number::{grouped, p_value, shown_name};
 
 /// A titled table: one row per variant per step, with conversion rates as percentages, the
 /// 95% interval of the conversion from the first step, and against the control the lift and
 /// the adjusted p-value (`*` when significant).
-#[must_use]
-pub fn funnel_table(report: &FunnelReport, stats: &[Vec<StepStats>]) -> String {
+///
+/// # Errors
+/// [`StatsError`] for levels outside (0, 1) in `options`.
+pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<String, StatsError> {
+    let stats = funnel_stats(&report.variants, &report.control, options)?;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header([
@@ -25,7 +29,7 @@ pub fn funnel_table(report: &FunnelReport, stats: &[Vec<StepStats>]) -> String {
         "lift",
         "p (adj.)",
     ]);
-    for (v, stats) in report.variants.iter().zip(stats) {
+    for (v, stats) in report.variants.iter().zip(&stats) {
         for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
             let comparison = stats.comparison.as_ref();
             table.add_row([
@@ -50,13 +54,13 @@ pub fn funnel_table(report: &FunnelReport, stats: &[Vec<StepStats>]) -> String {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
-    format!(
+    Ok(format!(
         "Funnel {} (experiment {}): {} keys, {} conflicting (excluded)\n{table}\n",
         report.name,
         report.experiment,
         grouped(report.keys),
         grouped(report.conflicting_keys)
-    )
+    ))
 }
 
 fn pct(r: Option<f64>) -> String {

@@ -63,6 +63,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
     pub(crate) alpha: f64,
 
+    /// Split each funnel by the UTC day or week (from Monday) of each key's first step-1
+    /// event: one block per cohort in the CSV, with a `cohort` column.
+    #[arg(long, value_name = "PERIOD")]
+    pub(crate) by: Option<CohortArg>,
+
     /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
     #[arg(long)]
     pub(crate) skip_corrupt_files: bool,
@@ -74,6 +79,15 @@ pub(crate) struct RunArgs {
     /// Print nothing on stdout (the CSV files are still written).
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+}
+
+/// Cohort periods.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum CohortArg {
+    /// By day.
+    Day,
+    /// By week, Monday to Sunday.
+    Week,
 }
 
 /// How to reach S3; the credentials come from the standard AWS chain (environment, profile,

@@ -4,15 +4,15 @@ use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use snowfunnel_engine::{Plan, RunReport};
+use snowfunnel_engine::{CohortBy, Plan, ReportOptions, RunReport};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
 use snowfunnel_report::{
-    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_checks, funnel_csv, funnel_stats, funnel_table,
-    summary_csv, summary_text,
+    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_checks, funnel_csv, funnel_table, summary_csv,
+    summary_text,
 };
 use snowfunnel_stats::CompareOptions;
 
-use crate::cli::{RunArgs, S3Args};
+use crate::cli::{CohortArg, RunArgs, S3Args};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
 use crate::pipeline::{self, Options, Tally, default_threads};
@@ -48,7 +48,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut output = progress::while_running(!args.quiet, &inputs, &tally, started, || {
         pipeline::process(&plan, &inputs, &options, &tally)
     })?;
-    let report = output.state.report(&plan);
+    let cohorts = args.by.map(|by| match by {
+        CohortArg::Day => CohortBy::Day,
+        CohortArg::Week => CohortBy::Week,
+    });
+    let report = output.state.report_with(&plan, ReportOptions { cohorts });
     let totals = RunTotals {
         files: output.files.len() as u64,
         stored_bytes: output.files.iter().map(|f| f.stored_bytes).sum(),
@@ -69,11 +73,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     check_bad_ratio(&report, args.max_bad_ratio).exit_code(BAD_DATA)?;
 
     let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
-    let stats = report
-        .funnels
-        .iter()
-        .map(|funnel| funnel_stats(funnel, compare).with_context(|| format!("statistics of {}", funnel.name)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let checks = report
         .funnels
         .iter()
@@ -88,10 +87,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut pending = Vec::with_capacity(2 * report.funnels.len());
-    for ((funnel, stats), checks) in report.funnels.iter().zip(&stats).zip(&checks) {
+    for (funnel, checks) in report.funnels.iter().zip(&checks) {
         let path = args.out.join(format!("{}.csv", funnel.name));
         let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        funnel_csv(funnel, stats, &mut file).with_context(|| format!("writing {}", path.display()))?;
+        funnel_csv(funnel, compare, cohorts.is_some(), &mut file)
+            .with_context(|| format!("writing {}", path.display()))?;
         pending.push(file);
         let path = args.out.join(format!("{}.summary.csv", funnel.name));
         let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -115,8 +115,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     if !args.quiet {
         let mut stdout = std::io::stdout().lock();
-        for (funnel, stats) in report.funnels.iter().zip(&stats) {
-            writeln!(stdout, "{}", funnel_table(funnel, stats))?;
+        for funnel in &report.funnels {
+            let table =
+                funnel_table(funnel, compare).with_context(|| format!("statistics of {}", funnel.name))?;
+            writeln!(stdout, "{table}")?;
         }
         write!(stdout, "{}", summary_text(&report, &totals))?;
         writeln!(

@@ -3,11 +3,11 @@
 use crate::harness::{Workspace, assert_exit, good_events, join_lines, stderr, stdout};
 
 const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
-ci_low,ci_high,lift,p_value,p_value_adjusted,significant\n\
-exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,\n\
-exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,\n\
-exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,\n\
-exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false\n";
+ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s\n\
+exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,,,\n\
+exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,,0,0\n\
+exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,,,\n\
+exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false,0,0\n";
 
 #[test]
 fn writes_the_csv_and_prints_tables_and_a_summary() {
@@ -122,4 +122,25 @@ fn one_large_file_gives_the_same_results_and_bad_rows_on_any_thread_count() {
     );
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0], results[2]);
+}
+
+#[test]
+fn cohorts_add_a_block_per_period_and_a_cohort_column() {
+    let ws = Workspace::new();
+    ws.write_gz("in/a.gz", &good_events(10));
+    for (by, cohort) in [("day", "2026-03-01"), ("week", "2026-02-23")] {
+        let out = format!("out-{by}");
+        assert_exit(&ws.run(&["--by", by, "--out", &out, "in"]), 0);
+        let csv = ws.read(&format!("{out}/exp_funnel.csv"));
+        let mut rows = csv.lines();
+        assert!(rows.next().unwrap().ends_with(",p90_time_to_step_s,cohort"));
+        let rows: Vec<&str> = rows.collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        assert!(rows.iter().all(|r| r.ends_with(&format!(",{cohort}"))), "{csv}");
+        // The only cohort holds every key: the same counts as without cohorts.
+        let plain: Vec<String> = EXPECTED_CSV.lines().skip(1).map(|r| format!("{r},{cohort}")).collect();
+        assert_eq!(rows, plain);
+    }
+    let bad = ws.run(&["--by", "month", "in"]);
+    assert_exit(&bad, 2);
 }
