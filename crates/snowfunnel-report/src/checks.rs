@@ -176,6 +176,33 @@ impl FunnelChecks {
     }
 }
 
+/// One summary line per funnel: the split test and the contamination, for the run summary.
+#[must_use]
+pub fn checks_line(report: &FunnelReport, checks: &FunnelChecks) -> String {
+    let split: Vec<String> = checks
+        .split
+        .iter()
+        .map(|v| {
+            let share = v.observed_share.map_or_else(String::new, |s| format!(" ({:.1}%)", s * 100.0));
+            format!("{} {}{share}", shown_name(&v.variant), grouped(v.keys))
+        })
+        .collect();
+    let srm = checks.srm.as_ref().map_or_else(
+        || "SRM test n/a".to_owned(),
+        |srm| {
+            let verdict = if srm.p_value < SRM_ALERT { ", MISMATCH" } else { "" };
+            format!("SRM p = {}{verdict}", p_value(Some(srm.p_value)))
+        },
+    );
+    format!(
+        "{}: step-1 keys {}; {srm}; contaminated keys {} ({})",
+        report.name,
+        split.join(", "),
+        grouped(checks.contaminated_keys),
+        percent(checks.contaminated_keys, checks.experiment_keys)
+    )
+}
+
 /// Writes the checks as `<funnel>.summary.csv`: one row per variant, the SRM test and the
 /// contamination repeated on each row so that every row stands alone in a spreadsheet.
 ///
@@ -252,6 +279,10 @@ mod tests {
         let srm = checks.srm.as_ref().unwrap();
         assert!((srm.statistic - 1.0).abs() < 1e-12 && (srm.p_value - 0.317_310_507_862_914).abs() < 1e-9);
         assert!(checks.warnings(&r).is_empty(), "{:?}", checks.warnings(&r));
+        assert_eq!(
+            checks_line(&r, &checks),
+            "f: step-1 keys control 5,050 (50.5%), candidate 4,950 (49.5%); SRM p = 0.3173; contaminated keys 50 (0.50%)"
+        );
         let mut out = Vec::new();
         summary_csv(&r, &checks, &mut out).unwrap();
         assert_eq!(

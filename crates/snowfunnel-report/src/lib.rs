@@ -24,8 +24,8 @@ mod table;
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
 pub use checks::{
-    CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, funnel_checks,
-    summary_csv,
+    CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, checks_line,
+    funnel_checks, summary_csv,
 };
 pub use csv_out::{COHORT_COLUMN, FUNNEL_CSV_HEADER, funnel_csv};
 pub use progress::{Progress, progress_line};

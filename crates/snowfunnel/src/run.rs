@@ -7,8 +7,8 @@ use anyhow::{Context, anyhow};
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, RunReport};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
 use snowfunnel_report::{
-    AtomicFile, BadRowLog, RunTotals, commit_all, funnel_checks, funnel_csv, funnel_table, summary_csv,
-    summary_text,
+    AtomicFile, BadRowLog, RunTotals, checks_line, commit_all, funnel_checks, funnel_csv, funnel_table,
+    summary_csv, summary_text,
 };
 use snowfunnel_stats::CompareOptions;
 
@@ -121,6 +121,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             writeln!(stdout, "{table}")?;
         }
         write!(stdout, "{}", summary_text(&report, &totals))?;
+        for (funnel, checks) in report.funnels.iter().zip(&checks) {
+            writeln!(stdout, "  {:<18} {}", "checks", checks_line(funnel, checks))?;
+        }
         writeln!(
             stdout,
             "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
