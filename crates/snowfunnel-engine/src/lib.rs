@@ -12,7 +12,9 @@
 mod bitmap;
 mod definition;
 mod dict;
+mod fingerprint;
 mod ingest;
+mod manifest;
 mod plan;
 mod report;
 mod state;
@@ -23,6 +25,7 @@ pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use dict::KeyDict;
 pub use ingest::Ingester;
+pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
