@@ -15,6 +15,7 @@ mod dict;
 mod fingerprint;
 mod ingest;
 mod manifest;
+mod persist;
 mod plan;
 mod report;
 mod state;
@@ -26,6 +27,7 @@ pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_uniq
 pub use dict::KeyDict;
 pub use ingest::Ingester;
 pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry};
+pub use persist::{STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,

@@ -24,7 +24,7 @@ pub struct Manifest {
 
 /// An input object found in two manifests (or twice in one): its events would count twice.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("input {input} is counted twice: it is in both states")]
+#[error("input {input} would be counted twice")]
 pub struct DuplicateInput {
     /// The input found twice.
     pub input: String,
@@ -166,7 +166,7 @@ mod tests {
         let before = a.clone();
         let e = a.merge(b).unwrap_err();
         assert_eq!(e.input, "y.gz");
-        assert_eq!(e.to_string(), "input y.gz is counted twice: it is in both states");
+        assert_eq!(e.to_string(), "input y.gz would be counted twice");
         assert_eq!(a, before, "a failed merge changes nothing");
         assert_eq!(a.insert(entry("x.gz", 1, "t1")), Err(DuplicateInput { input: "x.gz".into() }));
         assert!(Manifest::from_entries([entry("x", 1, "a"), entry("x", 1, "a")]).is_err());
