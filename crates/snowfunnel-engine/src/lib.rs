@@ -8,6 +8,10 @@
 //! [`State::merge`] into the state of their union (sets unite, first times take the minimum).
 //! [`State::report`] walks each key through the steps (in any order, or sequentially within a
 //! window), and returns a [`RunReport`]: keys per step, time to each step, cohorts.
+//!
+//! A [`StateFile`] is a state with the [`Manifest`] of the inputs it counted, written to and
+//! read from bytes (any `Write` and `Read`), refused when read for other funnels (each
+//! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod bitmap;
 mod definition;
