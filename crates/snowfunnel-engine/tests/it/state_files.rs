@@ -370,3 +370,55 @@ proptest! {
         prop_assert_eq!(merged.manifest.len(), 4);
     }
 }
+
+/// A small state of every kind of content (two variants, a conflicting key, a migration, a bad
+/// row, first times), as a golden file of the current format version.
+fn golden_state() -> (Plan, StateFile) {
+    let text = "name = \"golden\"\nexperiment = \"exp\"\norder = \"sequential\"\n[[steps]]\nname = \"one\"\naction = \"a1\"\n[[steps]]\nname = \"two\"\naction = \"a2\"\n";
+    let plan = Plan::new(vec![parse_funnel("golden.toml", "golden", text).unwrap()]);
+    let tsv = [
+        line("gitlab", "2026-03-01 10:00:00.000", "a1", &[("exp", "k1", "control")]),
+        line("gitlab", "2026-03-01 10:05:00.000", "a2", &[("exp", "k1", "control")]),
+        line("gitlab", "2026-03-02 08:00:00.000", "a1", &[("exp", "k2", "candidate")]),
+        migrated_line("gitlab", "2026-03-02 09:00:00.000", "a2", &[("exp", "k3", "candidate", &["k2"])]),
+        line(
+            "gitlab",
+            "2026-03-01 11:00:00.000",
+            "a1",
+            &[("exp", "k4", "control"), ("exp", "k4", "candidate")],
+        ),
+        "not an event".to_owned(),
+    ];
+    let mut ingester = Ingester::new(&plan);
+    let mut state = State::new(&plan);
+    for l in &tsv {
+        let _ = ingester.ingest(&mut state, l.as_bytes());
+    }
+    (plan, state_file(state, &["s3://bucket/2026/03/01/part-0.gz"]))
+}
+
+const GOLDEN: &str = "tests/it/data/state-v1.snowfunnel";
+
+#[test]
+fn the_format_is_pinned_by_a_golden_file() {
+    assert!(GOLDEN.ends_with(&format!("-v{STATE_FORMAT_VERSION}.snowfunnel")), "one golden file per version");
+    let (plan, mut file) = golden_state();
+    let bytes = write(&plan, &mut file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let golden = std::fs::read(&path).unwrap();
+    // Files of this version must keep reading as they did...
+    let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
+    assert_eq!(read.state.report(&plan), file.state.report(&plan));
+    assert_eq!(read.manifest, file.manifest);
+    // ...so a change in what is written is a new version: bump STATE_FORMAT_VERSION, then
+    // rename the golden file and write it again with UPDATE_GOLDEN=1.
+    assert!(golden == bytes, "the state file format changed: bump STATE_FORMAT_VERSION (see persist.rs)");
+    let report = read.state.report(&plan);
+    let counts: Vec<(&str, &[u64])> =
+        report.funnels[0].variants.iter().map(|v| (v.variant.as_str(), &v.keys_per_step[..])).collect();
+    assert_eq!(counts, [("control", &[1, 1][..]), ("candidate", &[1, 1][..])]);
+    assert_eq!(report.counters.bad_rows(), 1);
+}
