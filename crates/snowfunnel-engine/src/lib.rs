@@ -14,6 +14,7 @@
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod bitmap;
+mod body;
 mod definition;
 mod dict;
 mod fingerprint;
