@@ -1,5 +1,5 @@
 //! The body of a state file: a [`State`], its manifest and what it was built for, as the
-//! postcard structs laid out in the [`persist`](crate::persist) module docs, and their checks on
+//! postcard structs laid out in the docs of [`StateFile`], and their checks on
 //! the way back (every key id known, no key, variant, funnel or input twice).
 
 use std::borrow::Cow;

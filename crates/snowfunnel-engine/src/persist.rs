@@ -4,41 +4,7 @@
 //! one written; a file that is not a state, is cut short, is corrupt, has another format version,
 //! or was built for other funnels is an error, never a wrong answer and never a panic.
 //!
-//! # Layout
-//!
-//! | bytes | what |
-//! |---|---|
-//! | 16 | magic: `snowfunnel-state` in ASCII |
-//! | 4 | format version, `u32` little-endian ([`STATE_FORMAT_VERSION`]) |
-//! | 8 | body length in bytes, `u64` little-endian |
-//! | body length | body: [postcard](https://postcard.jamesmunns.com/wire-format) encoding of a header and a content (below) |
-//! | 4 | CRC-32 (IEEE, as gzip) of every byte before it, `u32` little-endian |
-//!
-//! Nothing may follow the checksum. The header, then the content, in postcard (varint integers,
-//! strings and byte strings prefixed by their varint length, sequences by their varint count,
-//! `Option` as a 0/1 byte, structs as their fields in order):
-//!
-//! - header: the funnels, each `(name, SHA-256 fingerprint: 32 bytes)` (see
-//!   [`Funnel::fingerprint`](crate::Funnel::fingerprint)), then the experiment names. A reader
-//!   matches them by name to its own funnels before it decodes anything else: the order does
-//!   not matter, every other difference is [`StateFileError::DifferentFunnels`].
-//! - content:
-//!   - the manifest: `(input, size, version)` per input, sorted by input, each input once;
-//!   - the counters: lines, events, bad rows per reason (in
-//!     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order), experiment events,
-//!     experiment contexts, contexts without key, incomplete contexts;
-//!   - the keys: every key's bytes in id order (ids are positions in this list; no key twice);
-//!   - per experiment, in header order: contexts, variants as `(name, keys)` with the keys a
-//!     roaring bitmap in its [portable serialization](https://github.com/RoaringBitmap/RoaringFormatSpec),
-//!     migrations as `(older key id, current key id)` pairs, sorted;
-//!   - per funnel, in header order: variants as above, then per step the keys that did it (a
-//!     portable roaring bitmap), a base time and, in ascending key id order, each key's first
-//!     time of the step as microseconds after the base (the base is the earliest of them, 0
-//!     when none).
-//!
-//! **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
-//! bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`];
-//! a reader reads its own version only.
+//! The layout is in the docs of [`StateFile`].
 
 use std::io::{self, Read, Write};
 
@@ -58,6 +24,43 @@ const HEAD_LEN: usize = STATE_MAGIC.len() + 4 + 8;
 const CHECKSUM_LEN: usize = 4;
 
 /// A state with the manifest of the inputs it counted: what a state file holds.
+///
+/// # Layout
+///
+/// | bytes | what |
+/// |---|---|
+/// | 16 | magic: `snowfunnel-state` in ASCII |
+/// | 4 | format version, `u32` little-endian ([`STATE_FORMAT_VERSION`]) |
+/// | 8 | body length in bytes, `u64` little-endian |
+/// | body length | body: [postcard](https://postcard.jamesmunns.com/wire-format) encoding of a header and a content (below) |
+/// | 4 | CRC-32 (IEEE, as gzip) of every byte before it, `u32` little-endian |
+///
+/// Nothing may follow the checksum. The header, then the content, in postcard (varint integers,
+/// strings and byte strings prefixed by their varint length, sequences by their varint count,
+/// `Option` as a 0/1 byte, structs as their fields in order):
+///
+/// - header: the funnels, each `(name, SHA-256 fingerprint: 32 bytes)` (see
+///   [`Funnel::fingerprint`](crate::Funnel::fingerprint)), then the experiment names. A reader
+///   matches them by name to its own funnels before it decodes anything else: the order does
+///   not matter, every other difference is [`StateFileError::DifferentFunnels`].
+/// - content:
+///   - the manifest: `(input, size, version)` per input, sorted by input, each input once;
+///   - the counters: lines, events, bad rows per reason (in
+///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order), experiment events,
+///     experiment contexts, contexts without key, incomplete contexts;
+///   - the keys: every key's bytes in id order (ids are positions in this list; no key twice);
+///   - per experiment, in header order: contexts, variants as `(name, keys)` with the keys a
+///     roaring bitmap in its [portable serialization](https://github.com/RoaringBitmap/RoaringFormatSpec),
+///     migrations as `(older key id, current key id)` pairs, sorted;
+///   - per funnel, in header order: variants as above, then per step the keys that did it (a
+///     portable roaring bitmap), a base time and, in ascending key id order, each key's first
+///     time of the step as microseconds after the base (the base is the earliest of them, 0
+///     when none).
+///
+/// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
+/// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`];
+/// a reader reads its own version only. A golden file per version
+/// (`tests/it/data/state-v1.snowfunnel`) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {
     /// The engine state.
