@@ -8,11 +8,19 @@
 //! [`State::merge`] into the state of their union (sets unite, first times take the minimum).
 //! [`State::report`] walks each key through the steps (in any order, or sequentially within a
 //! window), and returns a [`RunReport`]: keys per step, time to each step, cohorts.
+//!
+//! A [`StateFile`] is a state with the [`Manifest`] of the inputs it counted, written to and
+//! read from bytes (any `Write` and `Read`), refused when read for other funnels (each
+//! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod bitmap;
+mod body;
 mod definition;
 mod dict;
+mod fingerprint;
 mod ingest;
+mod manifest;
+mod persist;
 mod plan;
 mod report;
 mod state;
@@ -23,6 +31,8 @@ pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use dict::KeyDict;
 pub use ingest::Ingester;
+pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry};
+pub use persist::{STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,

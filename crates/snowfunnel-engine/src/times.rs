@@ -11,6 +11,11 @@ pub struct FirstTimes {
 }
 
 impl FirstTimes {
+    /// Room for `keys` keys without growing, for reading a state back.
+    pub(crate) fn with_capacity(keys: usize) -> Self {
+        FirstTimes { first: HashMap::with_capacity(keys) }
+    }
+
     /// Records that `id` did the step at `time`.
     #[inline]
     pub fn push(&mut self, id: u32, time: i64) {

@@ -28,7 +28,7 @@ fn step_for(spec: &StepSpec, index: usize) -> Step {
 }
 
 #[derive(Debug, Clone)]
-struct Shape {
+pub(crate) struct Shape {
     experiment: usize,
     reverse_steps: bool,
     drop_first_step: bool,
@@ -38,7 +38,7 @@ struct Shape {
     sequential: Option<Option<i64>>,
 }
 
-fn shape() -> impl Strategy<Value = Shape> {
+pub(crate) fn shape() -> impl Strategy<Value = Shape> {
     (
         0usize..3,
         any::<bool>(),
@@ -59,7 +59,7 @@ fn shape() -> impl Strategy<Value = Shape> {
         )
 }
 
-fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
+pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
     let spec = &experiments[shape.experiment];
     let mut steps: Vec<Step> = spec.steps.iter().enumerate().map(|(i, s)| step_for(s, i)).collect();
     if shape.drop_first_step && steps.len() > 1 {
