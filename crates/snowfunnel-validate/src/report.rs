@@ -157,7 +157,7 @@ fn experiment_report(state: &mut ExperimentState) -> ExperimentReport {
         (&**a != "control", a).cmp(&(&**b != "control", b))
     });
     state.keys_by_variant.resize_with(state.variants.len(), BitmapBuilder::default);
-    let bitmaps: Vec<&RoaringBitmap> = state.keys_by_variant.iter_mut().map(|b| &*b.finish()).collect();
+    let bitmaps: Vec<&RoaringBitmap> = state.keys_by_variant.iter_mut().map(|b| b.finish()).collect();
     let (all, conflicting) = union_and_overlap(&bitmaps);
     let exclusive: Vec<u64> = order.iter().map(|&v| bitmaps[v].difference_len(&conflicting)).collect();
     let total_exclusive: u64 = exclusive.iter().sum();
@@ -180,7 +180,7 @@ fn experiment_report(state: &mut ExperimentState) -> ExperimentReport {
         .iter_mut()
         .map(|(kind, k)| {
             k.keys_by_variant.resize_with(state.variants.len(), BitmapBuilder::default);
-            let bitmaps: Vec<&RoaringBitmap> = k.keys_by_variant.iter_mut().map(|b| &*b.finish()).collect();
+            let bitmaps: Vec<&RoaringBitmap> = k.keys_by_variant.iter_mut().map(|b| b.finish()).collect();
             let mut parts = kind.split(|&b| b == b'\t').map(|p| String::from_utf8_lossy(p).into_owned());
             let mut part = || parts.next().unwrap_or_default();
             EventKindReport {
