@@ -377,3 +377,142 @@ pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
     line(&mut s, "elapsed", format!("{:.2} s", totals.elapsed.as_secs_f64()));
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use snowfunnel_validate::{
+        AppIdReport, Counters, DayReport, Duplicates, EventKindReport, ExperimentReport, VariantSplit,
+    };
+
+    use super::*;
+
+    fn report() -> ValidationReport {
+        let day = 20_513; // 2026-03-01
+        let mut bad = [0; BadReason::ALL.len()];
+        bad[BadReason::FieldCount.index()] = 2;
+        ValidationReport {
+            counters: Counters {
+                lines: 100,
+                events: 98,
+                bad,
+                experiment_events: 40,
+                experiment_contexts: 50,
+                contexts_without_key: 1,
+                incomplete_contexts: 0,
+            },
+            duplicates: Duplicates { tracked_events: 40, distinct_ids: 38, duplicated_ids: 1 },
+            experiments: vec![ExperimentReport {
+                experiment: "a/b".into(),
+                events: 40,
+                contexts: 49,
+                keys: 10,
+                conflicting_keys: 1,
+                first_seen: Some(day * MICROS_PER_DAY),
+                last_seen: Some((day + 3) * MICROS_PER_DAY + 1_500),
+                variants: vec![
+                    VariantSplit {
+                        variant: "control".into(),
+                        keys: 6,
+                        exclusive_keys: 5,
+                        share: Some(5.0 / 9.0),
+                    },
+                    VariantSplit {
+                        variant: "candidate".into(),
+                        keys: 5,
+                        exclusive_keys: 4,
+                        share: Some(4.0 / 9.0),
+                    },
+                ],
+                srm: sample(),
+                event_kinds: vec![EventKindReport {
+                    event: "struct".into(),
+                    category: "projects:show".into(),
+                    action: "view".into(),
+                    label: "a, b".into(),
+                    events: 40,
+                    keys: 10,
+                    first_seen: day * MICROS_PER_DAY,
+                    last_seen: (day + 3) * MICROS_PER_DAY + 1_500,
+                    keys_by_variant: vec![6, 5],
+                }],
+                days: vec![
+                    DayReport { day, events: 30, keys: 8, outage: false },
+                    DayReport { day: day + 1, events: 0, keys: 0, outage: true },
+                    DayReport { day: day + 2, events: 0, keys: 0, outage: true },
+                    DayReport { day: day + 3, events: 10, keys: 4, outage: false },
+                ],
+                outages: vec![Outage { first_day: day + 1, last_day: day + 2 }],
+                app_ids: vec![AppIdReport { app_id: "gitlab".into(), events: 40, keys: 10 }],
+            }],
+        }
+    }
+
+    fn sample() -> Option<snowfunnel_stats::SrmResult> {
+        snowfunnel_stats::sample_ratio_mismatch(&[5, 4], None).unwrap()
+    }
+
+    fn written(write: fn(&ValidationReport, &mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        write(&report(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn writes_the_contracts() {
+        assert_eq!(
+            written(|r, o| validate_events_csv(r, o)),
+            "experiment,event,category,action,label,events,keys,first_seen,last_seen,keys_by_variant,share_by_variant\n\
+             a/b,struct,projects:show,view,\"a, b\",40,10,2026-03-01T00:00:00.000Z,2026-03-04T00:00:00.001Z,\
+             control=6;candidate=5,control=0.5455;candidate=0.4545\n"
+        );
+        assert_eq!(
+            written(|r, o| validate_days_csv(r, o)),
+            "experiment,day,events,keys,outage\n\
+             a/b,2026-03-01,30,8,false\na/b,2026-03-02,0,0,true\na/b,2026-03-03,0,0,true\na/b,2026-03-04,10,4,false\n"
+        );
+        assert_eq!(
+            written(|r, o| validate_app_ids_csv(r, o)),
+            "experiment,app_id,events,event_share,keys,key_share\na/b,gitlab,40,1.0000,10,1.0000\n"
+        );
+        let summary = written(|r, o| validate_summary_csv(r, o));
+        assert!(summary.starts_with(
+            "check,experiment,item,count,share,p_value,problem\nlines,,,100,,,false\nbad_rows,,not_tsv,0,0.0000,,false\n\
+             bad_rows,,field_count,2,0.0200,,true\n"
+        ), "{summary}");
+        assert!(summary.ends_with(
+            "duplicate_events,,,2,0.0500,,true\nduplicated_event_ids,,,1,0.0263,,true\n\
+             contexts_without_key,,,1,0.0200,,true\nincomplete_contexts,,,0,0.0000,,false\n\
+             experiment_events,a/b,,40,,,false\n\
+             variant_keys,a/b,control,5,0.5556,0.7389,false\nvariant_keys,a/b,candidate,4,0.4444,0.7389,false\n\
+             conflicting_keys,a/b,,1,0.1000,,true\noutage_days,a/b,2026-03-02..2026-03-03,2,,,true\n"
+        ), "{summary}");
+    }
+
+    #[test]
+    fn the_summary_names_every_problem() {
+        let text = validate_text(&report(), &RunTotals::default());
+        let problems: Vec<&str> = text.lines().filter(|l| l.starts_with("  - ")).collect();
+        assert_eq!(
+            problems,
+            [
+                "  - bad rows: 2 of 100 lines (2.00%): field_count 2",
+                "  - duplicated event ids: 2 extra copies of 1 event ids (5.00% of 40 experiment events)",
+                "  - experiment contexts without a key: 1 of 50 (2.00%), ignored",
+                "  - experiment a/b: possible outage, no events on 2026-03-02..2026-03-03 (2 days)",
+                "  - experiment a/b: 1 of 10 keys (10.00%) seen with several variants",
+            ],
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "10; by variant (keys of one variant only): control 5 (55.56%), candidate 4 (44.44%)"
+            ),
+            "{text}"
+        );
+        let mut clean = report();
+        clean.counters = Counters::default();
+        clean.duplicates = Duplicates::default();
+        clean.experiments.clear();
+        assert!(validate_text(&clean, &RunTotals::default()).contains("No problems found.\n"));
+    }
+}
