@@ -6,6 +6,8 @@
 //!   long runs;
 //! - [`funnel_checks`] and [`summary_csv`]: sample ratio mismatch and contamination, the
 //!   checks that say whether a funnel can be trusted;
+//! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
+//!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
 //! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
 //!   destination and renamed into place only when the run succeeded, so no reader ever sees a
@@ -20,6 +22,7 @@ mod progress;
 mod stats;
 mod summary;
 mod table;
+mod validate_out;
 
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
@@ -32,3 +35,8 @@ pub use progress::{Progress, progress_line};
 pub use stats::funnel_stats;
 pub use summary::{RunTotals, summary_text};
 pub use table::funnel_table;
+pub use validate_out::{
+    VALIDATE_APP_IDS_HEADER, VALIDATE_DAYS_HEADER, VALIDATE_EVENTS_HEADER, VALIDATE_SUMMARY_HEADER,
+    problem_text, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
+    validate_text,
+};

@@ -16,6 +16,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Compute funnels over enriched event files and write one CSV per funnel.
     Run(RunArgs),
+    /// Check the experiment data: events, keys, split, days and outages per experiment,
+    /// app_ids, duplicated event ids, bad rows; CSV files and a summary of every problem found.
+    Validate(ValidateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +27,47 @@ pub(crate) struct RunArgs {
     #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
     pub(crate) funnels: Vec<PathBuf>,
 
+    /// Read every input, even those whose key or path dates them outside the funnels'
+    /// start..end window (pruning keeps a margin of one day on each side).
+    #[arg(long)]
+    pub(crate) no_prune: bool,
+
+    /// Significance level: a variant's difference from the control is significant when its
+    /// Holm-adjusted p-value is below it.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
+    pub(crate) alpha: f64,
+
+    /// Split each funnel by the UTC day or week (from Monday) of each key's first step-1
+    /// event: one block per cohort in the CSV, with a `cohort` column.
+    #[arg(long, value_name = "PERIOD")]
+    pub(crate) by: Option<CohortArg>,
+
+    // The shared groups come last: each opens its own help heading, which would otherwise
+    // also take the options that follow it.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    /// Report only this experiment (repeatable; default: every experiment seen). An
+    /// experiment named but never seen is reported as a problem.
+    #[arg(long = "experiment", short = 'e', value_name = "NAME")]
+    pub(crate) experiments: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// What to read and how: the same for every command that reads enriched events.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
     /// Enriched event files (gzip or plain TSV), directories (read recursively) or
     /// `s3://bucket/prefix` URLs (every object under the prefix).
     #[arg(value_name = "INPUT", required = true)]
@@ -38,15 +82,23 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
-    /// Read every input, even those whose key or path dates them outside the funnels'
-    /// start..end window (pruning keeps a margin of one day on each side).
+    /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
     #[arg(long)]
-    pub(crate) no_prune: bool,
+    pub(crate) skip_corrupt_files: bool,
+
+    /// Worker threads (default: available cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
 
     #[command(flatten)]
     pub(crate) s3: S3Args,
+}
 
-    /// Directory for `<funnel name>.csv` files.
+/// Where reports go, and the bad-row check: the same for every command that writes reports.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct OutputArgs {
+    /// Directory for the CSV reports.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub(crate) out: PathBuf,
 
@@ -57,24 +109,6 @@ pub(crate) struct RunArgs {
     /// Fail when bad rows exceed this share of lines.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
     pub(crate) max_bad_ratio: f64,
-
-    /// Significance level: a variant's difference from the control is significant when its
-    /// Holm-adjusted p-value is below it.
-    #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
-    pub(crate) alpha: f64,
-
-    /// Split each funnel by the UTC day or week (from Monday) of each key's first step-1
-    /// event: one block per cohort in the CSV, with a `cohort` column.
-    #[arg(long, value_name = "PERIOD")]
-    pub(crate) by: Option<CohortArg>,
-
-    /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
-    #[arg(long)]
-    pub(crate) skip_corrupt_files: bool,
-
-    /// Worker threads (default: available cores).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) threads: Option<u16>,
 
     /// Print nothing on stdout (the CSV files are still written).
     #[arg(long, short = 'q')]

@@ -1,5 +1,5 @@
 //! The `snowfunnel` command: parses arguments and wires the crates together
-//! (input → parse → engine → report); the work itself lives in the library crates.
+//! (input → parse → engine or validate → report); the work itself lives in the library crates.
 
 mod cli;
 mod exit;
@@ -7,6 +7,8 @@ mod funnels;
 mod pipeline;
 mod progress;
 mod run;
+mod session;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

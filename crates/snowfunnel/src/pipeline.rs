@@ -1,4 +1,7 @@
-//! Running the engine over input files on worker threads.
+//! Running a job (the funnel engine, the validation) over input files on worker threads.
+//!
+//! A [`Job`] says what a partition accumulates and how partitions merge; this module does
+//! the rest, the same way for every job.
 //!
 //! Two shapes, one result:
 //! - **a file per worker** when there are at least as many files as threads: each worker
@@ -21,7 +24,82 @@ use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use snowfunnel_engine::{Ingester, Plan, State};
 use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Source};
+use snowfunnel_parse::RowError;
 use snowfunnel_report::BadRowLog;
+use snowfunnel_validate::{Scope, ValidateState, Validator};
+
+/// What a run accumulates per partition (a file, or the chunks of a file one parser took) and
+/// how partitions merge. Merging must be exact and order-free, so that results do not depend
+/// on the thread count.
+pub(crate) trait Job: Sync {
+    /// The state of one partition, or of several merged.
+    type State: Send;
+    /// Turns lines into state; one per thread, holding its reusable buffers.
+    type Ingester<'a>: Ingest<Self::State>
+    where
+        Self: 'a;
+
+    /// An empty state.
+    fn state(&self) -> Self::State;
+    /// A thread's ingester.
+    fn ingester(&self) -> Self::Ingester<'_>;
+    /// Merges `other` into `into`.
+    fn merge(into: &mut Self::State, other: Self::State);
+}
+
+/// Feeds one line (without its `\n`) into a state; a bad row is counted in the state and
+/// returned for the bad-row log.
+pub(crate) trait Ingest<S> {
+    fn ingest(&mut self, state: &mut S, line: &[u8]) -> Result<(), RowError>;
+}
+
+/// `snowfunnel run`: the funnel engine.
+impl Job for Plan {
+    type State = State;
+    type Ingester<'a> = Ingester<'a>;
+
+    fn state(&self) -> State {
+        State::new(self)
+    }
+
+    fn ingester(&self) -> Ingester<'_> {
+        Ingester::new(self)
+    }
+
+    fn merge(into: &mut State, other: State) {
+        into.merge(other);
+    }
+}
+
+impl Ingest<State> for Ingester<'_> {
+    fn ingest(&mut self, state: &mut State, line: &[u8]) -> Result<(), RowError> {
+        Ingester::ingest(self, state, line)
+    }
+}
+
+/// `snowfunnel validate`: the validation report of the experiments in scope.
+impl Job for Scope {
+    type State = ValidateState;
+    type Ingester<'a> = Validator<'a>;
+
+    fn state(&self) -> ValidateState {
+        ValidateState::new(self)
+    }
+
+    fn ingester(&self) -> Validator<'_> {
+        Validator::new(self)
+    }
+
+    fn merge(into: &mut ValidateState, other: ValidateState) {
+        into.merge(other);
+    }
+}
+
+impl Ingest<ValidateState> for Validator<'_> {
+    fn ingest(&mut self, state: &mut ValidateState, line: &[u8]) -> Result<(), RowError> {
+        Validator::ingest(self, state, line)
+    }
+}
 
 /// How to run.
 pub(crate) struct Options {
@@ -42,8 +120,8 @@ pub(crate) struct Tally {
 }
 
 /// What a run over all files produced.
-pub(crate) struct Output {
-    pub(crate) state: State,
+pub(crate) struct Output<S> {
+    pub(crate) state: S,
     /// Per file read completely, in input order.
     pub(crate) files: Vec<FileStats>,
     /// Per file read completely, in input order: its bad-row logs, each in line order.
@@ -61,40 +139,49 @@ enum Outcome {
 }
 
 /// Per file: its outcome, its partial states not yet merged, and its bad-row logs.
-struct FileResult {
+struct FileResult<S> {
     outcome: Option<Outcome>,
-    states: Vec<State>,
+    states: Vec<S>,
     logs: Vec<BadRowLog>,
 }
 
 /// Processes every input with `options.threads` threads.
-pub(crate) fn process(plan: &Plan, inputs: &Inputs, options: &Options, tally: &Tally) -> Result<Output> {
+pub(crate) fn process<J: Job>(
+    job: &J,
+    inputs: &Inputs,
+    options: &Options,
+    tally: &Tally,
+) -> Result<Output<J::State>> {
     let files = inputs.files();
-    let mut results: Vec<FileResult> =
+    let mut results: Vec<FileResult<J::State>> =
         files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
-    let run = Run { plan, inputs, options, tally };
+    let run = Run { job, inputs, options, tally };
     let merged = if options.threads > files.len() {
         inflate_and_parse_apart(&run, &mut results)?;
         Vec::new()
     } else {
         file_per_worker(&run, &mut results)?
     };
-    assemble(plan, merged, results, options)
+    assemble(job, merged, results, options)
 }
 
 /// Merges the states already merged per worker and the per-file results in input order, or
 /// returns the first file's error.
-fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: &Options) -> Result<Output> {
-    let mut out =
-        Output { state: State::new(plan), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+fn assemble<J: Job>(
+    job: &J,
+    merged: Vec<J::State>,
+    results: Vec<FileResult<J::State>>,
+    options: &Options,
+) -> Result<Output<J::State>> {
+    let mut out = Output { state: job.state(), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
     for state in merged {
-        out.state.merge(state);
+        J::merge(&mut out.state, state);
     }
     for result in results {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
                 for state in result.states {
-                    out.state.merge(state);
+                    J::merge(&mut out.state, state);
                 }
                 out.files.push(stats);
                 out.bad_rows.push(result.logs);
@@ -111,22 +198,29 @@ fn assemble(plan: &Plan, merged: Vec<State>, results: Vec<FileResult>, options: 
 }
 
 /// What every thread of a run shares.
-#[derive(Clone, Copy)]
-struct Run<'a> {
-    plan: &'a Plan,
+struct Run<'a, J> {
+    job: &'a J,
     inputs: &'a Inputs,
     options: &'a Options,
     tally: &'a Tally,
 }
 
+impl<J> Clone for Run<'_, J> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<J> Copy for Run<'_, J> {}
+
 /// A worker's merged state and, per file it took (by index), what became of it.
-type WorkerDone = (State, Vec<(usize, FileResult)>);
+type WorkerDone<S> = (S, Vec<(usize, FileResult<S>)>);
 
 /// Returns each worker's state: the files it read completely, merged as it went, so memory
 /// follows the distinct keys and not the number of files. An opener thread opens the inputs
 /// ahead of the workers, largest first.
-fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<State>> {
-    let Run { plan, inputs, options, tally } = *run;
+fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>]) -> Result<Vec<J::State>> {
+    let Run { job, inputs, options, tally } = *run;
     let files = inputs.files();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
@@ -134,7 +228,7 @@ fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<Stat
     let (opened_tx, opened_rx) = crossbeam_channel::bounded::<(usize, Result<Source, InputError>)>(
         options.open_ahead.saturating_sub(options.threads).max(1),
     );
-    let per_worker: Vec<Result<WorkerDone>> = std::thread::scope(|scope| {
+    let per_worker: Vec<Result<WorkerDone<J::State>>> = std::thread::scope(|scope| {
         let stop = &stop;
         scope.spawn(move || {
             for index in order {
@@ -150,14 +244,14 @@ fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<Stat
             .map(|_| {
                 let opened = opened_rx.clone();
                 scope.spawn(move || {
-                    let mut ingester = Ingester::new(plan);
+                    let mut ingester = job.ingester();
                     let mut chunk = Chunk::new();
-                    let mut merged = State::new(plan);
+                    let mut merged = job.state();
                     let mut done = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let Ok((index, source)) = opened.recv() else { break };
                         let file = &files[index];
-                        let mut state = State::new(plan);
+                        let mut state = job.state();
                         let mut log = BadRowLogger::new(options.log_bad_rows, file);
                         let outcome = source.and_then(|mut source| {
                             while source.fill(&mut chunk)? {
@@ -175,7 +269,7 @@ fn file_per_worker(run: &Run<'_>, results: &mut [FileResult]) -> Result<Vec<Stat
                         let logs = log.finish()?;
                         let outcome = match outcome {
                             Ok(stats) => {
-                                merged.merge(state);
+                                J::merge(&mut merged, state);
                                 tally.inputs_done.fetch_add(1, Ordering::Relaxed);
                                 Outcome::Read(stats)
                             }
@@ -211,8 +305,8 @@ struct Work {
     chunk: Chunk,
 }
 
-fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<()> {
-    let Run { plan, inputs, options, .. } = *run;
+fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>]) -> Result<()> {
+    let Run { job, inputs, options, .. } = *run;
     let files = inputs.files();
     let parsers = options.threads.saturating_sub(files.len()).max(1);
     // Enough chunks that readers and parsers rarely wait for one another; memory is bounded by
@@ -236,7 +330,7 @@ fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<
         let parsers: Vec<_> = (0..parsers)
             .map(|_| {
                 let (work_rx, free_tx) = (work_rx.clone(), free_tx.clone());
-                scope.spawn(move || parse_chunks(plan, files, &work_rx, &free_tx, options))
+                scope.spawn(move || parse_chunks(job, files, &work_rx, &free_tx, options))
             })
             .collect();
         let outcomes: Vec<Outcome> =
@@ -256,8 +350,8 @@ fn inflate_and_parse_apart(run: &Run<'_>, results: &mut [FileResult]) -> Result<
     Ok(())
 }
 
-fn read_file(
-    run: &Run<'_>,
+fn read_file<J>(
+    run: &Run<'_, J>,
     index: usize,
     free: &Receiver<Chunk>,
     recycle: &Sender<Chunk>,
@@ -294,15 +388,15 @@ fn read_file(
 }
 
 /// A parser: per file, the state of the chunks it parsed and their bad-row log.
-fn parse_chunks(
-    plan: &Plan,
+fn parse_chunks<J: Job>(
+    job: &J,
     files: &[InputFile],
     work: &Receiver<Work>,
     recycle: &Sender<Chunk>,
     options: &Options,
-) -> Result<Vec<(State, Vec<BadRowLog>)>> {
-    let mut ingester = Ingester::new(plan);
-    let mut states: Vec<State> = files.iter().map(|_| State::new(plan)).collect();
+) -> Result<Vec<(J::State, Vec<BadRowLog>)>> {
+    let mut ingester = job.ingester();
+    let mut states: Vec<J::State> = files.iter().map(|_| job.state()).collect();
     let mut logs: Vec<BadRowLogger<'_>> =
         files.iter().map(|f| BadRowLogger::new(options.log_bad_rows, f)).collect();
     for Work { file, chunk } in work {
@@ -330,7 +424,7 @@ impl<'a> BadRowLogger<'a> {
         BadRowLogger { file, name: file.to_string(), log: enabled.then(BadRowLog::new), error: None }
     }
 
-    fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
+    fn push(&mut self, line_number: u64, error: &RowError, line: &[u8]) {
         if let Some(log) = &mut self.log
             && self.error.is_none()
         {

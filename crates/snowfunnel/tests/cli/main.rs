@@ -7,3 +7,4 @@ mod golden;
 mod harness;
 mod outputs;
 mod s3;
+mod validate;
