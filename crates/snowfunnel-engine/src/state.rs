@@ -43,7 +43,8 @@ impl Counters {
         BadReason::ALL.into_iter().map(|r| (r, self.bad[r.index()])).filter(|&(_, n)| n > 0)
     }
 
-    fn add(&mut self, other: &Counters) {
+    /// Adds `other`'s counts: the counters of two partitions together.
+    pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
         self.events += other.events;
         for (a, b) in self.bad.iter_mut().zip(other.bad) {

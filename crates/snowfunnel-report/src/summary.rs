@@ -26,15 +26,15 @@ pub struct RunTotals {
     pub elapsed: Duration,
 }
 
-/// The human-readable run summary.
-#[must_use]
-pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
-    let c = &report.counters;
-    let mut s = String::from("Run summary\n");
-    let mut line = |label: &str, value: String| {
-        let _ = writeln!(s, "  {label:<18} {value}");
-    };
-    line(
+/// One `label  value` line of a summary.
+pub(crate) fn summary_line(s: &mut String, label: &str, value: String) {
+    let _ = writeln!(s, "  {label:<18} {value}");
+}
+
+/// The summary lines about what was read: files and bytes, inputs left out, files skipped.
+pub(crate) fn write_inputs(s: &mut String, totals: &RunTotals) {
+    summary_line(
+        s,
         "files",
         format!(
             "{} ({} stored, {} decompressed)",
@@ -44,17 +44,27 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
         ),
     );
     if totals.deselected > 0 {
-        line("not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
+        summary_line(s, "not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
     }
     if totals.pruned > 0 {
-        line(
+        summary_line(
+            s,
             "pruned by date",
             format!("{} (dated outside the funnels' window; --no-prune reads them)", grouped(totals.pruned)),
         );
     }
     for skipped in &totals.skipped_files {
-        line("skipped (corrupt)", skipped.clone());
+        summary_line(s, "skipped (corrupt)", skipped.clone());
     }
+}
+
+/// The human-readable run summary.
+#[must_use]
+pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
+    let c = &report.counters;
+    let mut s = String::from("Run summary\n");
+    write_inputs(&mut s, totals);
+    let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
     let mut bad = format!("{} ({} of lines)", grouped(c.bad_rows()), percent(c.bad_rows(), c.lines));

@@ -8,7 +8,8 @@ use snowfunnel_parse::{BadReason, format_micros};
 use snowfunnel_validate::{MICROS_PER_DAY, Outage, Problem, UNEVEN_SPLIT_ALERT, ValidationReport};
 
 use crate::RunTotals;
-use crate::number::{bytes, grouped, p_value, percent, rate, shown_name};
+use crate::number::{grouped, p_value, percent, rate, shown_name};
+use crate::summary::{summary_line, write_inputs};
 
 /// The header of `validate_events.csv`: one row per experiment and event kind.
 pub const VALIDATE_EVENTS_HEADER: [&str; 11] = [
@@ -294,25 +295,8 @@ pub fn problem_text(problem: &Problem) -> String {
 pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
     let c = &report.counters;
     let mut s = String::from("Validation summary\n");
-    let line = |s: &mut String, label: &str, value: String| {
-        let _ = writeln!(s, "  {label:<18} {value}");
-    };
-    line(
-        &mut s,
-        "files",
-        format!(
-            "{} ({} stored, {} decompressed)",
-            grouped(totals.files),
-            bytes(totals.stored_bytes),
-            bytes(totals.bytes)
-        ),
-    );
-    if totals.deselected > 0 {
-        line(&mut s, "not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
-    }
-    for skipped in &totals.skipped_files {
-        line(&mut s, "skipped (corrupt)", skipped.clone());
-    }
+    write_inputs(&mut s, totals);
+    let line = summary_line;
     line(&mut s, "lines", grouped(c.lines));
     line(&mut s, "events", grouped(c.events));
     line(

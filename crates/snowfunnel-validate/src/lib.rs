@@ -14,7 +14,6 @@
 //!
 //! [`KeyDict`]: snowfunnel_engine::KeyDict
 
-mod counters;
 mod event_ids;
 mod ingest;
 mod problems;
@@ -22,7 +21,6 @@ mod report;
 mod scope;
 mod state;
 
-pub use counters::Counters;
 pub use event_ids::{Duplicates, event_id_bits};
 pub use ingest::Validator;
 pub use problems::{Problem, UNEVEN_SPLIT_ALERT};
@@ -31,4 +29,5 @@ pub use report::{
     ValidationReport, VariantSplit,
 };
 pub use scope::Scope;
+pub use snowfunnel_engine::Counters;
 pub use state::ValidateState;

@@ -5,9 +5,9 @@ use roaring::RoaringBitmap;
 use snowfunnel_engine::BitmapBuilder;
 use snowfunnel_stats::{SrmResult, sample_ratio_mismatch};
 
-use crate::counters::Counters;
 use crate::event_ids::Duplicates;
 use crate::state::{ExperimentState, ValidateState};
+use snowfunnel_engine::Counters;
 
 /// Microseconds in a day.
 pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;

@@ -9,10 +9,10 @@ use hashbrown::HashMap;
 use snowfunnel_engine::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, fields};
 
-use crate::counters::Counters;
 use crate::event_ids::EventIds;
 use crate::report::MICROS_PER_DAY;
 use crate::scope::Scope;
+use snowfunnel_engine::Counters;
 
 /// One experiment context of an event, interned: (experiment index, variant index, key id).
 pub(crate) type Seen = (usize, u32, u32);
