@@ -36,6 +36,11 @@ impl BitmapBuilder {
         self.bitmap |= batch;
     }
 
+    /// A builder holding `bitmap`, as read back from a state file.
+    pub(crate) fn from_bitmap(bitmap: RoaringBitmap) -> Self {
+        BitmapBuilder { bitmap, pending: Vec::new() }
+    }
+
     /// The complete bitmap.
     pub fn finish(&mut self) -> &RoaringBitmap {
         self.flush();

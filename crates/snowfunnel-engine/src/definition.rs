@@ -9,7 +9,7 @@ use toml::Spanned;
 pub const MAX_STEPS: usize = 64;
 
 /// A validated funnel definition.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Funnel {
     /// Funnel name; names the output files.
     pub name: String,
@@ -23,10 +23,30 @@ pub struct Funnel {
     pub end: Option<i64>,
     /// The baseline variant.
     pub control: String,
+    /// The planned traffic split, as relative weights per variant (sorted by variant name);
+    /// `None`: an equal split over the variants seen.
+    pub weights: Option<Vec<(String, f64)>>,
+    /// Whether steps must happen in order.
+    pub order: Order,
+    /// With [`Order::Sequential`]: how long after its first step-1 event a key may do the
+    /// other steps, in microseconds (`None`: no limit).
+    pub window: Option<i64>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
     /// Where the definition came from, for messages.
     pub source: String,
+}
+
+/// How a funnel's steps relate in time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// A key counts at step n when it did steps 1..n, in any order (set intersection).
+    #[default]
+    Any,
+    /// A key counts at step n when its first step-n event is at or after the time it reached
+    /// step n-1, and within the window of its first step-1 event.
+    Sequential,
 }
 
 /// One funnel step: an event matches when every field the step names is equal.
@@ -88,6 +108,10 @@ struct RawFunnel {
     start: Option<Spanned<toml::Value>>,
     end: Option<Spanned<toml::Value>>,
     control: Option<String>,
+    weights: Option<Spanned<std::collections::BTreeMap<String, f64>>>,
+    #[serde(default)]
+    order: Order,
+    window: Option<Spanned<String>>,
     #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
@@ -156,6 +180,32 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
     {
         return Err(error(None, "`start` must be before `end`".into()));
     }
+    let weights = match raw.weights {
+        None => None,
+        Some(w) => {
+            let span = w.span();
+            let weights: Vec<(String, f64)> = w.into_inner().into_iter().collect();
+            if let Some((variant, weight)) = weights.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
+                return Err(error(
+                    Some(span),
+                    format!("weights: {variant:?} has weight {weight}; weights must be positive"),
+                ));
+            }
+            if weights.len() < 2 {
+                return Err(error(Some(span), "weights: name at least two variants".into()));
+            }
+            Some(weights)
+        }
+    };
+    let window = match raw.window {
+        None => None,
+        Some(_) if raw.order != Order::Sequential => {
+            return Err(error(None, "`window` needs `order = \"sequential\"`".into()));
+        }
+        Some(w) => {
+            Some(parse_window(w.get_ref()).map_err(|m| error(Some(w.span()), format!("window: {m}")))?)
+        }
+    };
     Ok(Funnel {
         name,
         experiment: raw.experiment,
@@ -163,6 +213,9 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         start,
         end,
         control: raw.control.unwrap_or_else(|| "control".to_owned()),
+        weights,
+        order: raw.order,
+        window,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
         source: source.to_owned(),
     })
@@ -183,6 +236,23 @@ pub fn check_unique_names(funnels: &[Funnel]) -> Result<(), DefinitionError> {
         }
     }
     Ok(())
+}
+
+/// `"7d"`, `"36h"`, `"90m"`, `"30s"`: a positive whole number and a unit.
+fn parse_window(text: &str) -> Result<i64, String> {
+    let unit_at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{text:?} is not a duration: a whole number and d, h, m or s, like \"7d\"")),
+    };
+    match number.parse::<i64>() {
+        Ok(n) if n > 0 => n.checked_mul(seconds * 1_000_000).ok_or_else(|| format!("{text:?} is too long")),
+        _ => Err(format!("{text:?} is not a duration: a whole number above 0 and d, h, m or s, like \"7d\"")),
+    }
 }
 
 fn parse_bound(value: &Spanned<toml::Value>) -> Result<i64, String> {
@@ -251,6 +321,36 @@ label = "cta"
         let unnamed =
             parse_funnel("x/stem.toml", "stem", &GOOD.replace("name = \"walkthrough\"\n", "")).unwrap();
         assert_eq!(unnamed.name, "stem");
+    }
+
+    #[test]
+    fn weights_are_a_positive_split() {
+        let with = |w: &str| GOOD.replace("app_ids", &format!("weights = {w}\napp_ids"));
+        let f = parse_funnel("f.toml", "f", &with("{ control = 90, candidate = 10.5 }")).unwrap();
+        assert_eq!(f.weights, Some(vec![("candidate".into(), 10.5), ("control".into(), 90.0)]));
+        assert_eq!(parse_funnel("f.toml", "f", GOOD).unwrap().weights, None);
+        let zero = err(&with("{ control = 1, candidate = 0 }"));
+        assert!(zero.message.contains("\"candidate\" has weight 0"), "{zero}");
+        assert_eq!(zero.line, Some(4));
+        assert!(err(&with("{ control = 1 }")).message.contains("at least two variants"));
+        assert!(err(&with("{ control = \"half\", b = 1 }")).message.contains("invalid type"));
+    }
+
+    #[test]
+    fn order_and_window() {
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        let any = parse_funnel("f.toml", "f", GOOD).unwrap();
+        assert_eq!((any.order, any.window), (Order::Any, None));
+        let seq = parse_funnel("f.toml", "f", &with("order = \"sequential\"\nwindow = \"7d\"")).unwrap();
+        assert_eq!((seq.order, seq.window), (Order::Sequential, Some(7 * 86_400_000_000)));
+        let hours = parse_funnel("f.toml", "f", &with("order = \"sequential\"\nwindow = \"36h\"")).unwrap();
+        assert_eq!(hours.window, Some(36 * 3_600_000_000));
+        assert!(err(&with("window = \"7d\"")).message.contains("needs `order = \"sequential\"`"));
+        assert!(
+            err(&with("order = \"sequential\"\nwindow = \"7 days\"")).message.contains("is not a duration")
+        );
+        assert!(err(&with("order = \"sequential\"\nwindow = \"0d\"")).message.contains("above 0"));
+        assert!(err(&with("order = \"random\"")).message.contains("unknown variant `random`"));
     }
 
     #[test]

@@ -1,37 +1,92 @@
-//! Funnel set algebra: from the state's bitmaps to per-variant counts per step.
+//! From the state to per-variant counts per step, time to convert, and cohorts.
 //!
-//! count(variant v, step n) = |keys of v, minus conflicting keys, ∩ S1 ∩ … ∩ Sn|, where a key
-//! is conflicting when it was seen with more than one variant among the funnel's events.
+//! A key counts for variant v when it was seen with v (and no other variant: a key seen with
+//! several is *conflicting* and left out). It reaches step 1 at its first step-1 event, and
+//! step n after reaching step n-1 when it did step n at all ([`Order::Any`]: the sets
+//! intersect, the time is the latest of its first events at steps 1..n), or
+//! ([`Order::Sequential`]) when its first step-n event is at or after the time it reached step
+//! n-1 and, with a window, at most the window after its first step-1 event (the time is that
+//! event's). Time to step n is the time it reached step n minus its first step-1 event.
 
+use std::borrow::Cow;
+
+use hashbrown::HashMap;
 use roaring::RoaringBitmap;
+use snowfunnel_parse::format_micros;
 
+use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
 use crate::state::{Counters, State, VariantSets};
+use crate::times::FirstTimes;
+use crate::unify::Unifier;
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// One funnel's result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FunnelReport {
     /// Funnel name.
     pub name: String,
     /// Experiment name.
     pub experiment: String,
+    /// The baseline variant's name (first in `variants` when it was seen).
+    pub control: String,
     /// Step names, in order.
     pub step_names: Vec<String>,
     /// One entry per variant seen: the control first, then by name.
     pub variants: Vec<VariantCounts>,
+    /// With [`ReportOptions::cohorts`]: the funnel per cohort, in date order.
+    pub cohorts: Vec<Cohort>,
     /// Distinct keys among the funnel's events (conflicting ones included).
     pub keys: u64,
     /// Keys seen with more than one variant among the funnel's events; excluded from counts.
     pub conflicting_keys: u64,
 }
 
+/// The funnel of the keys whose first step-1 event fell in one day or week.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cohort {
+    /// The first day of the cohort, `YYYY-MM-DD` (UTC; weeks start on Monday).
+    pub start: String,
+    /// The variants, as in [`FunnelReport::variants`] (all of them, even without keys here).
+    pub variants: Vec<VariantCounts>,
+}
+
+/// How to split funnels into cohorts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CohortBy {
+    /// By UTC day of the key's first step-1 event.
+    Day,
+    /// By the week (Monday to Sunday, UTC) of the key's first step-1 event.
+    Week,
+}
+
+/// What a report includes beyond the funnels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Split each funnel into cohorts.
+    pub cohorts: Option<CohortBy>,
+}
+
 /// The funnel of one variant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VariantCounts {
     /// Variant name.
     pub variant: String,
-    /// Keys that did steps 1..=n, for each step n.
+    /// Keys that reached step n, for each step n.
     pub keys_per_step: Vec<u64>,
+    /// Per step, over the keys that reached it: how long they took from their first step-1
+    /// event; `None` when no key reached the step (and at step 1, where it is 0).
+    pub time_to_step: Vec<Option<TimeToStep>>,
+}
+
+/// How long keys took to reach a step, in seconds (exact, from microsecond event times).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeToStep {
+    /// The median (the mean of the two middle values when their number is even).
+    pub median_s: f64,
+    /// The 90th percentile, nearest rank: the smallest value at or above 90% of them.
+    pub p90_s: f64,
 }
 
 impl VariantCounts {
@@ -70,7 +125,7 @@ pub struct ExperimentSummary {
 }
 
 /// Everything a run reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunReport {
     /// Counters over all lines.
     pub counters: Counters,
@@ -86,32 +141,35 @@ impl State {
     /// Computes the report. Takes `&mut self` only to finish pending bitmap batches.
     #[must_use]
     pub fn report(&mut self, plan: &Plan) -> RunReport {
+        self.report_with(plan, ReportOptions::default())
+    }
+
+    /// [`State::report`], with cohorts when `options` asks for them.
+    #[must_use]
+    pub fn report_with(&mut self, plan: &Plan, options: ReportOptions) -> RunReport {
+        let unifiers: Vec<Unifier> =
+            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
         let funnels = plan
             .funnels()
             .iter()
             .zip(&mut self.funnels)
             .map(|(def, state)| {
-                let (variants, union, conflicting) = split_variants(&mut state.variants, &def.control);
-                let steps: Vec<&RoaringBitmap> = state.steps.iter_mut().map(|b| b.finish()).collect();
-                let variants = variants
-                    .into_iter()
-                    .map(|(variant, keys)| {
-                        let mut reached = keys - &conflicting;
-                        let keys_per_step = steps
-                            .iter()
-                            .map(|step| {
-                                reached &= *step;
-                                reached.len()
-                            })
-                            .collect();
-                        VariantCounts { variant, keys_per_step }
-                    })
-                    .collect();
+                let experiment =
+                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+                let unifier = &unifiers[experiment];
+                let (variants, union, conflicting) =
+                    split_variants(&mut state.variants, &def.control, unifier);
+                let steps: Vec<Cow<'_, FirstTimes>> =
+                    state.steps.iter().map(|t| unifier.apply_times(t)).collect();
+                let walk = Walk { steps: &steps, order: def.order, window: def.window };
+                let (variants, cohorts) = tally(&walk, def, &variants, &conflicting, options.cohorts);
                 FunnelReport {
                     name: def.name.clone(),
                     experiment: def.experiment.clone(),
+                    control: def.control.clone(),
                     step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
                     variants,
+                    cohorts,
                     keys: union.len(),
                     conflicting_keys: conflicting.len(),
                 }
@@ -120,12 +178,12 @@ impl State {
         let experiments = plan
             .experiments()
             .iter()
-            .zip(&mut self.experiments)
-            .map(|(name, state)| {
+            .zip(self.experiments.iter_mut().zip(&unifiers))
+            .map(|(name, (state, unifier))| {
                 // The control of the experiment's first funnel orders the variants.
                 let control =
                     plan.funnels().iter().find(|f| f.experiment == *name).map_or("control", |f| &f.control);
-                let (variants, union, conflicting) = split_variants(&mut state.variants, control);
+                let (variants, union, conflicting) = split_variants(&mut state.variants, control, unifier);
                 ExperimentSummary {
                     experiment: name.clone(),
                     contexts: state.contexts,
@@ -139,14 +197,153 @@ impl State {
     }
 }
 
+/// How keys move through a funnel's steps.
+struct Walk<'a> {
+    steps: &'a [Cow<'a, FirstTimes>],
+    order: Order,
+    window: Option<i64>,
+}
+
+impl Walk<'_> {
+    /// The times at which `key` reached steps 1, 2, ... as far as it got (nothing when it never
+    /// did step 1), into `reached`.
+    fn walk(&self, key: u32, reached: &mut Vec<i64>) {
+        reached.clear();
+        let Some(first) = self.steps[0].get(key) else { return };
+        reached.push(first);
+        let mut at = first;
+        for step in &self.steps[1..] {
+            let Some(time) = step.get(key) else { break };
+            match self.order {
+                Order::Any => at = at.max(time),
+                Order::Sequential => {
+                    if time < at || self.window.is_some_and(|w| time - first > w) {
+                        break;
+                    }
+                    at = time;
+                }
+            }
+            reached.push(at);
+        }
+    }
+}
+
+/// Per variant (and per cohort): keys per step and their times to each step.
+#[derive(Default)]
+struct Tally {
+    keys_per_step: Vec<u64>,
+    /// Per step: microseconds from the first step-1 event, one per key that reached it.
+    times: Vec<Vec<i64>>,
+}
+
+impl Tally {
+    fn new(steps: usize) -> Self {
+        Tally { keys_per_step: vec![0; steps], times: vec![Vec::new(); steps] }
+    }
+
+    fn add(&mut self, reached: &[i64]) {
+        for (step, at) in reached.iter().enumerate() {
+            self.keys_per_step[step] += 1;
+            self.times[step].push(at - reached[0]);
+        }
+    }
+
+    fn finish(self, variant: &str) -> VariantCounts {
+        VariantCounts {
+            variant: variant.to_owned(),
+            keys_per_step: self.keys_per_step,
+            time_to_step: self
+                .times
+                .into_iter()
+                .enumerate()
+                .map(|(step, t)| (step > 0).then(|| time_to_step(t)).flatten())
+                .collect(),
+        }
+    }
+}
+
+/// The variants' funnels and, when asked, the cohorts' (labelled by their first day).
+fn tally(
+    walk: &Walk<'_>,
+    def: &Funnel,
+    variants: &[(String, RoaringBitmap)],
+    conflicting: &RoaringBitmap,
+    cohorts: Option<CohortBy>,
+) -> (Vec<VariantCounts>, Vec<Cohort>) {
+    let steps = def.steps.len();
+    let mut reached = Vec::with_capacity(steps);
+    let mut whole = Vec::with_capacity(variants.len());
+    // Cohort start (days since the epoch) → per variant tallies.
+    let mut by_cohort: HashMap<i64, Vec<Tally>> = HashMap::new();
+    for (v, (variant, keys)) in variants.iter().enumerate() {
+        let mut tally = Tally::new(steps);
+        for key in keys - conflicting {
+            walk.walk(key, &mut reached);
+            if reached.is_empty() {
+                continue;
+            }
+            tally.add(&reached);
+            if let Some(by) = cohorts {
+                let cohort = by_cohort
+                    .entry(cohort_start(by, reached[0]))
+                    .or_insert_with(|| variants.iter().map(|_| Tally::new(steps)).collect());
+                cohort[v].add(&reached);
+            }
+        }
+        whole.push(tally.finish(variant));
+    }
+    let mut starts: Vec<i64> = by_cohort.keys().copied().collect();
+    starts.sort_unstable();
+    let cohorts = starts
+        .into_iter()
+        .map(|day| {
+            let tallies = by_cohort.remove(&day).expect("listed above");
+            Cohort {
+                start: format_micros(day * MICROS_PER_DAY)[..10].to_owned(),
+                variants: tallies.into_iter().zip(variants).map(|(t, (name, _))| t.finish(name)).collect(),
+            }
+        })
+        .collect();
+    (whole, cohorts)
+}
+
+/// The first day (days since the epoch) of the cohort of a key first at step 1 at `first`.
+fn cohort_start(by: CohortBy, first: i64) -> i64 {
+    let day = first.div_euclid(MICROS_PER_DAY);
+    match by {
+        CohortBy::Day => day,
+        // 1970-01-01 was a Thursday: 3 days after a Monday.
+        CohortBy::Week => day - (day + 3).rem_euclid(7),
+    }
+}
+
+/// The median and 90th percentile of `micros`, in seconds; `None` when empty.
+#[allow(clippy::cast_precision_loss)]
+fn time_to_step(mut micros: Vec<i64>) -> Option<TimeToStep> {
+    if micros.is_empty() {
+        return None;
+    }
+    micros.sort_unstable();
+    let n = micros.len();
+    // Sums of two times stay exact in i64; one division rounds once, to the nearest double.
+    let median = if n % 2 == 1 {
+        micros[n / 2] as f64 / 1e6
+    } else {
+        (micros[n / 2 - 1] + micros[n / 2]) as f64 / 2e6
+    };
+    let p90 = micros[(n * 9).div_ceil(10) - 1] as f64 / 1e6;
+    Some(TimeToStep { median_s: median, p90_s: p90 })
+}
+
 /// The variants' key sets in report order (control first, then by name), their union, and
-/// the keys in more than one of them.
+/// the keys in more than one of them; keys of one subject count as one (see [`Unifier`]).
 fn split_variants(
     sets: &mut VariantSets,
     control: &str,
+    unifier: &Unifier,
 ) -> (Vec<(String, RoaringBitmap)>, RoaringBitmap, RoaringBitmap) {
     let mut variants: Vec<(String, RoaringBitmap)> =
-        sets.0.iter_mut().map(|(v, b)| (v.to_string(), b.finish().clone())).collect();
+        sets.0.iter_mut().map(|(v, b)| (v.to_string(), unifier.apply(b.finish()).into_owned())).collect();
     variants.sort_by(|(a, _), (b, _)| (a != control, a).cmp(&(b != control, b)));
     let mut union = RoaringBitmap::new();
     let mut conflicting = RoaringBitmap::new();

@@ -4,11 +4,13 @@
 //! state of their union: bitmaps are sets, so the order of events and duplicated events do not
 //! matter, and merging is exact.
 
+use hashbrown::HashSet;
 use snowfunnel_parse::{BadReason, EnrichedEvent, ExperimentContext};
 
 use crate::bitmap::BitmapBuilder;
 use crate::dict::KeyDict;
 use crate::plan::Plan;
+use crate::times::FirstTimes;
 
 /// Plain counters of a run; they add up when states merge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,7 +43,8 @@ impl Counters {
         BadReason::ALL.into_iter().map(|r| (r, self.bad[r.index()])).filter(|&(_, n)| n > 0)
     }
 
-    fn add(&mut self, other: &Counters) {
+    /// Adds `other`'s counts: the counters of two partitions together.
+    pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
         self.events += other.events;
         for (a, b) in self.bad.iter_mut().zip(other.bad) {
@@ -87,14 +90,16 @@ pub(crate) struct ExperimentState {
     /// Experiment contexts with a key, over all events (no funnel filter).
     pub(crate) contexts: u64,
     pub(crate) variants: VariantSets,
+    /// `(older key, current key)` pairs from the contexts' `migration_keys`.
+    pub(crate) migrations: HashSet<(u32, u32)>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FunnelState {
     /// Keys per variant among the events that pass the funnel's filters.
     pub(crate) variants: VariantSets,
-    /// Keys that did each step (any variant).
-    pub(crate) steps: Vec<BitmapBuilder>,
+    /// Keys that did each step (any variant), with the time of their first event of the step.
+    pub(crate) steps: Vec<FirstTimes>,
 }
 
 /// The engine state of one partition, or of several merged.
@@ -119,7 +124,7 @@ impl State {
                 .iter()
                 .map(|f| FunnelState {
                     variants: VariantSets::default(),
-                    steps: vec![BitmapBuilder::default(); f.steps.len()],
+                    steps: vec![FirstTimes::default(); f.steps.len()],
                 })
                 .collect(),
         }
@@ -153,6 +158,10 @@ impl State {
             return;
         };
         let id = self.keys.intern(context.key.as_bytes());
+        for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
+            let older = self.keys.intern(older.as_bytes());
+            self.experiments[e].migrations.insert((older, id));
+        }
         let experiment = &mut self.experiments[e];
         experiment.contexts += 1;
         experiment.variants.push(context.variant, id);
@@ -165,7 +174,7 @@ impl State {
             state.variants.push(context.variant, id);
             for (step, matcher) in state.steps.iter_mut().zip(&compiled.steps) {
                 if matcher.matches(event, schema) {
-                    step.push(id);
+                    step.push(id, event.time_micros());
                 }
             }
         }
@@ -189,6 +198,8 @@ impl State {
         for (mine, theirs) in self.experiments.iter_mut().zip(other.experiments) {
             mine.contexts += theirs.contexts;
             mine.variants.merge(theirs.variants, &remap);
+            let at = |id: u32| remap[id as usize];
+            mine.migrations.extend(theirs.migrations.into_iter().map(|(a, b)| (at(a), at(b))));
         }
         for (mine, theirs) in self.funnels.iter_mut().zip(other.funnels) {
             mine.variants.merge(theirs.variants, &remap);
@@ -213,13 +224,22 @@ impl State {
             for (variant, b) in &mut exp.variants.0 {
                 out.push((format!("experiment {e} variant {variant}"), sorted(b)));
             }
+            let mut pairs: Vec<Vec<u8>> =
+                exp.migrations.iter().map(|&(a, b)| [keys.get(a), b" -> ", keys.get(b)].concat()).collect();
+            pairs.sort();
+            out.push((format!("experiment {e} migrations"), pairs));
         }
         for (f, fun) in self.funnels.iter_mut().enumerate() {
             for (variant, b) in &mut fun.variants.0 {
                 out.push((format!("funnel {f} variant {variant}"), sorted(b)));
             }
-            for (s, b) in fun.steps.iter_mut().enumerate() {
-                out.push((format!("funnel {f} step {s}"), sorted(b)));
+            for (s, times) in fun.steps.iter().enumerate() {
+                let mut v: Vec<Vec<u8>> = times
+                    .iter()
+                    .map(|(id, t)| [keys.get(id), format!(" at {t}").as_bytes()].concat())
+                    .collect();
+                v.sort();
+                out.push((format!("funnel {f} step {s}"), v));
             }
         }
         out.sort();

@@ -6,8 +6,7 @@
 //! [`Selection`] selects and the [`DateWindow`] does not prune. A [`Source`] opens one
 //! (S3 bodies stream in while they are read), detects gzip by its magic bytes (multi-member
 //! gzip is decoded whole), and fills [`Chunk`]s of whole lines (1 MiB buffers, reused or passed
-//! between threads); [`read_lines`] does it all with one reused chunk and a per-line callback,
-//! without allocating per line.
+//! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating.
 
 mod error;
 mod inputs;
@@ -20,7 +19,7 @@ mod sources;
 pub use error::InputError;
 pub use inputs::{InputOptions, Inputs};
 pub use lines::{CHUNK_BYTES, Chunk, MAX_LINE_BYTES};
-pub use open::{FileStats, ReadCounter, Source, read_lines};
+pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
 pub use select::Selection;
 pub use snowfunnel_s3::{S3Error, S3Object, S3Options};

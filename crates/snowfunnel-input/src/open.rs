@@ -160,23 +160,6 @@ impl Read for Counted {
     }
 }
 
-/// Reads `file` through the reused `chunk` and calls `on_line(line_number, line)` for each of
-/// its lines (1-based, without the `\n`).
-///
-/// # Errors
-/// As [`Source::open`] and [`Source::fill`]; lines before an error were already handed over.
-pub fn read_lines(
-    file: &InputFile,
-    chunk: &mut Chunk,
-    mut on_line: impl FnMut(u64, &[u8]),
-) -> Result<FileStats, InputError> {
-    let mut source = Source::open(file)?;
-    while source.fill(chunk)? {
-        chunk.for_each_line(&mut on_line);
-    }
-    Ok(source.stats())
-}
-
 /// An error reading `input`: the S3 error inside it when there is one (its message names the
 /// object and the cause), else a read error.
 fn read_error(input: String, source: io::Error) -> InputError {
@@ -214,7 +197,12 @@ mod tests {
     fn read(path: &Path) -> Result<(FileStats, Vec<Vec<u8>>), InputError> {
         let file = InputFile::local(path, std::fs::metadata(path).unwrap().len());
         let mut lines = Vec::new();
-        let stats = read_lines(&file, &mut Chunk::new(), |_, l| lines.push(l.to_vec()))?;
+        let mut source = Source::open(&file)?;
+        let mut chunk = Chunk::new();
+        while source.fill(&mut chunk)? {
+            chunk.for_each_line(|_, l| lines.push(l.to_vec()));
+        }
+        let stats = source.stats();
         Ok((stats, lines))
     }
 

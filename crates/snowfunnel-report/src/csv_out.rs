@@ -3,10 +3,14 @@
 
 use std::io::{self, Write};
 
-use snowfunnel_engine::FunnelReport;
+use snowfunnel_engine::{FunnelReport, VariantCounts};
+use snowfunnel_stats::CompareOptions;
 
-/// The header of the funnel CSV.
-pub const FUNNEL_CSV_HEADER: [&str; 8] = [
+use crate::funnel_stats;
+use crate::number::{p_value, rate, seconds};
+
+/// The header of the funnel CSV (with cohorts, [`COHORT_COLUMN`] follows).
+pub const FUNNEL_CSV_HEADER: [&str; 16] = [
     "experiment",
     "funnel",
     "variant",
@@ -15,65 +19,170 @@ pub const FUNNEL_CSV_HEADER: [&str; 8] = [
     "keys",
     "conversion_from_previous",
     "conversion_from_first",
+    "ci_low",
+    "ci_high",
+    "lift",
+    "p_value",
+    "p_value_adjusted",
+    "significant",
+    "median_time_to_step_s",
+    "p90_time_to_step_s",
 ];
 
-/// Writes `report` as CSV (RFC 4180 quoting): variants in report order (control first), every
-/// step including those with 0 keys, rates with 4 decimals, empty when undefined.
+/// The last column of a funnel CSV split into cohorts: the cohort's first day.
+pub const COHORT_COLUMN: &str = "cohort";
+
+/// Writes `report` as CSV (RFC 4180 quoting) with its statistics: variants in report order
+/// (control first), every step including those with 0 keys; rates, intervals and lifts with 4
+/// decimals, p-values with 4 decimals or, below 0.01, 3 significant digits (`1.23e-5`), times
+/// in seconds as exact as a double holds them; empty when undefined. With `cohorts`, one block
+/// per cohort of the report (each with its own statistics), and a `cohort` column.
 ///
 /// # Errors
-/// When writing fails.
-pub fn funnel_csv(report: &FunnelReport, out: impl Write) -> io::Result<()> {
+/// When writing fails, or `options` holds a level outside (0, 1).
+pub fn funnel_csv(
+    report: &FunnelReport,
+    options: CompareOptions,
+    cohorts: bool,
+    out: impl Write,
+) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(FUNNEL_CSV_HEADER)?;
-    for v in &report.variants {
-        for (step, name) in report.step_names.iter().enumerate() {
-            w.write_record([
-                report.experiment.as_str(),
-                report.name.as_str(),
-                v.variant.as_str(),
-                &(step + 1).to_string(),
-                name,
-                &v.keys_per_step[step].to_string(),
-                &rate(v.conversion_from_previous(step)),
-                &rate(v.conversion_from_first(step)),
-            ])?;
+    let mut header = FUNNEL_CSV_HEADER.to_vec();
+    if cohorts {
+        header.push(COHORT_COLUMN);
+    }
+    w.write_record(&header)?;
+    let blocks: Vec<(Option<&str>, &[VariantCounts])> = if cohorts {
+        report.cohorts.iter().map(|c| (Some(c.start.as_str()), c.variants.as_slice())).collect()
+    } else {
+        vec![(None, report.variants.as_slice())]
+    };
+    for (cohort, variants) in blocks {
+        let stats = funnel_stats(variants, &report.control, options).map_err(io::Error::other)?;
+        for (v, stats) in variants.iter().zip(&stats) {
+            for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
+                let comparison = stats.comparison.as_ref();
+                let time = v.time_to_step[step];
+                let mut record = vec![
+                    report.experiment.clone(),
+                    report.name.clone(),
+                    v.variant.clone(),
+                    (step + 1).to_string(),
+                    name.clone(),
+                    v.keys_per_step[step].to_string(),
+                    rate(v.conversion_from_previous(step)),
+                    rate(v.conversion_from_first(step)),
+                    rate(stats.ci.map(|ci| ci.0)),
+                    rate(stats.ci.map(|ci| ci.1)),
+                    rate(comparison.and_then(|c| c.lift)),
+                    p_value(comparison.map(|c| c.p_value)),
+                    p_value(comparison.map(|c| c.p_value_adjusted)),
+                    comparison.map_or("", |c| if c.significant { "true" } else { "false" }).to_owned(),
+                    seconds(time.map(|t| t.median_s)),
+                    seconds(time.map(|t| t.p90_s)),
+                ];
+                record.extend(cohort.map(str::to_owned));
+                w.write_record(&record)?;
+            }
         }
     }
     w.flush()
 }
 
-fn rate(r: Option<f64>) -> String {
-    r.map(|r| format!("{r:.4}")).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
-    use snowfunnel_engine::VariantCounts;
+    use snowfunnel_engine::{Cohort, TimeToStep};
 
     use super::*;
+
+    fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
+        let time_to_step = vec![None; keys_per_step.len()];
+        VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
+    }
 
     #[test]
     fn writes_the_contract() {
         let report = FunnelReport {
             name: "f".into(),
             experiment: "a/b".into(),
+            control: "control".into(),
             step_names: vec!["Viewed, then".into(), "Clicked \"go\"".into()],
             variants: vec![
-                VariantCounts { variant: "control".into(), keys_per_step: vec![3, 1] },
-                VariantCounts { variant: "candidate".into(), keys_per_step: vec![0, 0] },
+                VariantCounts {
+                    variant: "control".into(),
+                    keys_per_step: vec![3, 1],
+                    time_to_step: vec![None, Some(TimeToStep { median_s: 61.5, p90_s: 3600.001 })],
+                },
+                counts("candidate", vec![0, 0]),
             ],
+            cohorts: Vec::new(),
             keys: 3,
             conflicting_keys: 0,
         };
         let mut out = Vec::new();
-        funnel_csv(&report, &mut out).unwrap();
+        funnel_csv(&report, CompareOptions::default(), false, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first\n\
-             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000\n\
-             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333\n\
-             a/b,f,candidate,1,\"Viewed, then\",0,,\n\
-             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,\n"
+            "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
+             ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s\n\
+             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000,,,,,,,,\n\
+             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333,0.0615,0.7923,,,,,61.5,3600.001\n\
+             a/b,f,candidate,1,\"Viewed, then\",0,,,,,,,,,,\n\
+             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,,,,,,,,,\n"
         );
+        // Split into cohorts: one block per cohort, the cohort last.
+        let cohorts = FunnelReport {
+            cohorts: vec![
+                Cohort {
+                    start: "2026-03-01".into(),
+                    variants: vec![counts("control", vec![2, 1]), counts("candidate", vec![0, 0])],
+                },
+                Cohort {
+                    start: "2026-03-02".into(),
+                    variants: vec![counts("control", vec![1, 0]), counts("candidate", vec![0, 0])],
+                },
+            ],
+            ..report
+        };
+        let mut out = Vec::new();
+        funnel_csv(&cohorts, CompareOptions::default(), true, &mut out).unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[0].ends_with(",p90_time_to_step_s,cohort"));
+        assert_eq!(rows.len(), 9);
+        assert_eq!(
+            rows[2],
+            "a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.5000,0.5000,0.0945,0.9055,,,,,,,2026-03-01"
+        );
+        assert_eq!(rows[5], "a/b,f,control,1,\"Viewed, then\",1,1.0000,1.0000,,,,,,,,,2026-03-02");
+    }
+
+    #[test]
+    fn compares_candidates_with_the_control() {
+        // Pooled two-proportion z-tests (as statsmodels' proportions_ztest): 145/1000 against
+        // 120/1000 gives p = 0.09918, 300/1000 against 120/1000 gives p = 4.995e-23; Holm over
+        // the two: 0.09918 and 9.990e-23.
+        let report = FunnelReport {
+            name: "f".into(),
+            experiment: "e".into(),
+            control: "control".into(),
+            step_names: vec!["one".into(), "two".into()],
+            variants: vec![
+                counts("control", vec![1000, 120]),
+                counts("candidate", vec![1000, 145]),
+                counts("other", vec![1000, 300]),
+            ],
+            cohorts: Vec::new(),
+            keys: 3000,
+            conflicting_keys: 0,
+        };
+        let mut out = Vec::new();
+        funnel_csv(&report, CompareOptions::default(), false, &mut out).unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,"), "{}", rows[2]);
+        assert!(rows[4].starts_with("e,f,candidate,2,two,145,0.1450,0.1450,"), "{}", rows[4]);
+        assert!(rows[4].ends_with(",0.2083,0.0992,0.0992,false,,"), "{}", rows[4]);
+        assert!(rows[6].ends_with(",1.5000,4.99e-23,9.99e-23,true,,"), "{}", rows[6]);
     }
 }

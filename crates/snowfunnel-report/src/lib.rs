@@ -1,9 +1,14 @@
 //! The output side: turns a [`snowfunnel_engine::RunReport`] or an events extract into what
 //! people and their tools read.
 //!
-//! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract);
+//! - [`funnel_stats`] and [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column
+//!   contract), statistics included;
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
+//! - [`funnel_checks`] and [`summary_csv`]: sample ratio mismatch and contamination, the
+//!   checks that say whether a funnel can be trusted;
+//! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
+//!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
 //! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
 //! - for `snowfunnel events`: [`RowSpool`] keeps each worker's extract records (memory, then a
 //!   temporary file) as [`Segment`]s until [`EventsWriter`] writes their rows, as CSV or Parquet,
@@ -14,21 +19,34 @@
 
 mod atomic;
 mod bad_rows;
+mod checks;
 mod csv_out;
 mod events_out;
 mod number;
 mod progress;
 mod spool;
+mod stats;
 mod summary;
 mod table;
+mod validate_out;
 
 pub use atomic::{AtomicFile, commit_all};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
-pub use csv_out::{FUNNEL_CSV_HEADER, funnel_csv};
+pub use checks::{
+    CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, checks_line,
+    funnel_checks, summary_csv,
+};
+pub use csv_out::{COHORT_COLUMN, FUNNEL_CSV_HEADER, funnel_csv};
 pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };
 pub use progress::{Progress, progress_line};
 pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
+pub use stats::funnel_stats;
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};
 pub use table::funnel_table;
+pub use validate_out::{
+    VALIDATE_APP_IDS_HEADER, VALIDATE_DAYS_HEADER, VALIDATE_EVENTS_HEADER, VALIDATE_SUMMARY_HEADER,
+    problem_text, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
+    validate_text,
+};

@@ -32,6 +32,27 @@ pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 { "0.00%".into() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
+/// A rate, interval bound or lift with 4 decimals; empty when undefined.
+pub(crate) fn rate(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.4}")).unwrap_or_default()
+}
+
+/// A p-value: 4 decimals, or 3 significant digits below 0.01 (`1.23e-5`), so that small values
+/// keep their size; empty when undefined.
+pub(crate) fn p_value(p: Option<f64>) -> String {
+    match p {
+        None => String::new(),
+        Some(p) if p >= 0.01 || p == 0.0 => format!("{p:.4}"),
+        Some(p) => format!("{p:.2e}"),
+    }
+}
+
+/// Seconds as exactly as the double holds them (shortest form that reads back the same);
+/// empty when undefined.
+pub(crate) fn seconds(s: Option<f64>) -> String {
+    s.map(|s| s.to_string()).unwrap_or_default()
+}
+
 /// A name as shown to people: an empty one (an empty variant in the data) as `(empty)`.
 pub(crate) fn shown_name(name: &str) -> &str {
     if name.is_empty() { "(empty)" } else { name }

@@ -26,15 +26,50 @@ pub struct RunTotals {
     pub elapsed: Duration,
 }
 
+/// One `label  value` line of a summary.
+pub(crate) fn summary_line(s: &mut String, label: &str, value: String) {
+    let _ = writeln!(s, "  {label:<18} {value}");
+}
+
+/// The summary lines about what was read: files and bytes, inputs left out, files skipped.
+pub(crate) fn write_inputs(s: &mut String, totals: &RunTotals) {
+    write_inputs_in(s, totals, "the funnels' window");
+}
+
+/// [`write_inputs`] for a command whose date window (for pruning) is `window`.
+pub(crate) fn write_inputs_in(s: &mut String, totals: &RunTotals, window: &str) {
+    summary_line(
+        s,
+        "files",
+        format!(
+            "{} ({} stored, {} decompressed)",
+            grouped(totals.files),
+            bytes(totals.stored_bytes),
+            bytes(totals.bytes)
+        ),
+    );
+    if totals.deselected > 0 {
+        summary_line(s, "not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
+    }
+    if totals.pruned > 0 {
+        summary_line(
+            s,
+            "pruned by date",
+            format!("{} (dated outside {window}; --no-prune reads them)", grouped(totals.pruned)),
+        );
+    }
+    for skipped in &totals.skipped_files {
+        summary_line(s, "skipped (corrupt)", skipped.clone());
+    }
+}
+
 /// The human-readable run summary.
 #[must_use]
 pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     let c = &report.counters;
     let mut s = String::from("Run summary\n");
-    let mut line = |label: &str, value: String| {
-        let _ = writeln!(s, "  {label:<18} {value}");
-    };
-    input_lines(&mut line, totals, "the funnels' window");
+    write_inputs(&mut s, totals);
+    let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
     line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
@@ -89,10 +124,8 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     let c = &summary.counters;
     let d = &summary.duplicates;
     let mut s = String::from("Events summary\n");
-    let mut line = |label: &str, value: String| {
-        let _ = writeln!(s, "  {label:<18} {value}");
-    };
-    input_lines(&mut line, totals, "the --start/--end window");
+    write_inputs_in(&mut s, totals, "the --start/--end window");
+    let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
     line("lines", grouped(c.lines));
     line("events", grouped(c.events));
     line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
@@ -117,31 +150,6 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     line("rows written", format!("{} to {}", grouped(summary.rows_written), summary.output));
     line("elapsed", elapsed(totals));
     s
-}
-
-/// Files, and the inputs left out.
-fn input_lines(line: &mut impl FnMut(&str, String), totals: &RunTotals, window: &str) {
-    line(
-        "files",
-        format!(
-            "{} ({} stored, {} decompressed)",
-            grouped(totals.files),
-            bytes(totals.stored_bytes),
-            bytes(totals.bytes)
-        ),
-    );
-    if totals.deselected > 0 {
-        line("not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
-    }
-    if totals.pruned > 0 {
-        line(
-            "pruned by date",
-            format!("{} (dated outside {window}; --no-prune reads them)", grouped(totals.pruned)),
-        );
-    }
-    for skipped in &totals.skipped_files {
-        line("skipped (corrupt)", skipped.clone());
-    }
 }
 
 fn bad_lines(

@@ -9,6 +9,7 @@
 
 mod faults;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
@@ -35,28 +36,38 @@ pub struct TestServer {
     runtime: Runtime,
     endpoint: String,
     faults: Arc<Faults>,
-    root: TempDir,
+    root: PathBuf,
+    _temp: Option<TempDir>,
 }
 
 impl TestServer {
     /// Starts a server with one empty bucket, [`BUCKET`], on its own runtime (2 threads).
     #[must_use]
     pub fn start() -> TestServer {
+        let temp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(temp.path().join(BUCKET)).unwrap();
+        let mut server = TestServer::serve(temp.path(), 0);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Serves the buckets that are directories of `root` (left in place when the server
+    /// stops) on 127.0.0.1:`port` (0: any free port).
+    #[must_use]
+    pub fn serve(root: &Path, port: u16) -> TestServer {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join(BUCKET)).unwrap();
         let faults = Arc::new(Faults::default());
         let store = FaultyS3 {
-            inner: s3s_fs::FileSystem::new(root.path()).unwrap(),
-            root: root.path().to_owned(),
+            inner: s3s_fs::FileSystem::new(root).unwrap(),
+            root: root.to_owned(),
             faults: Arc::clone(&faults),
         };
         let mut builder = S3ServiceBuilder::new(store);
         builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         let service = builder.build();
 
-        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let listener = runtime.block_on(TcpListener::bind(("127.0.0.1", port))).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -69,7 +80,7 @@ impl TestServer {
                 });
             }
         });
-        TestServer { runtime, endpoint, faults, root }
+        TestServer { runtime, endpoint, faults, root: root.to_owned(), _temp: None }
     }
 
     /// The endpoint URL, `http://127.0.0.1:PORT` (path-style addressing only).
@@ -97,7 +108,7 @@ impl TestServer {
 
     /// Stores an object in `bucket`, creating the bucket if needed.
     pub fn put_in(&self, bucket: &str, key: &str, content: &[u8]) {
-        let path = self.root.path().join(bucket).join(key);
+        let path = self.root.join(bucket).join(key);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }

@@ -16,6 +16,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Compute funnels over enriched event files and write one CSV per funnel.
     Run(RunArgs),
+    /// Check the experiment data: events, keys, split, days and outages per experiment,
+    /// app_ids, duplicated event ids, bad rows; CSV files and a summary of every problem found.
+    Validate(ValidateArgs),
     /// Extract the events of experiments: one row per event and experiment context, as CSV or
     /// Parquet.
     Events(EventsArgs),
@@ -27,61 +30,42 @@ pub(crate) struct RunArgs {
     #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
     pub(crate) funnels: Vec<PathBuf>,
 
-    /// Directory for `<funnel name>.csv` files.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    pub(crate) out: PathBuf,
-
-    /// Print nothing on stdout (the CSV files are still written).
-    #[arg(long, short = 'q')]
-    pub(crate) quiet: bool,
-
-    // Last: it ends with the S3 options under their own heading.
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
-}
-
-/// What every command that reads enriched events shares: the inputs, how to read them, and
-/// what to do with bad rows.
-#[derive(Debug, clap::Args)]
-pub(crate) struct InputArgs {
-    /// Enriched event files (gzip or plain TSV), directories (read recursively) or
-    /// `s3://bucket/prefix` URLs (every object under the prefix).
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
-
-    /// Read only inputs whose object key or file path matches this glob (repeatable; `*`
-    /// also matches `/`).
-    #[arg(long, value_name = "GLOB")]
-    pub(crate) include: Vec<String>,
-
-    /// Skip inputs whose object key or file path matches this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub(crate) exclude: Vec<String>,
-
-    /// Read every input, even those whose key or path dates them outside the event-time
-    /// window (pruning keeps a margin of one day on each side).
+    /// Read every input, even those whose key or path dates them outside the funnels'
+    /// start..end window (pruning keeps a margin of one day on each side).
     #[arg(long)]
     pub(crate) no_prune: bool,
 
-    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) bad_rows: Option<PathBuf>,
+    /// Significance level: a variant's difference from the control is significant when its
+    /// Holm-adjusted p-value is below it.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
+    pub(crate) alpha: f64,
 
-    /// Fail when bad rows exceed this share of lines.
-    #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
-    pub(crate) max_bad_ratio: f64,
+    /// Split each funnel by the UTC day or week (from Monday) of each key's first step-1
+    /// event: one block per cohort in the CSV, with a `cohort` column.
+    #[arg(long, value_name = "PERIOD")]
+    pub(crate) by: Option<CohortArg>,
 
-    /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
-    #[arg(long)]
-    pub(crate) skip_corrupt_files: bool,
-
-    /// Worker threads (default: available cores).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) threads: Option<u16>,
-
-    // Last: its help heading holds for every argument after it.
+    // The shared groups come last: each opens its own help heading, which would otherwise
+    // also take the options that follow it.
     #[command(flatten)]
-    pub(crate) s3: S3Args,
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    /// Report only this experiment (repeatable; default: every experiment seen). An
+    /// experiment named but never seen is reported as a problem.
+    #[arg(long = "experiment", short = 'e', value_name = "NAME")]
+    pub(crate) experiments: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +82,11 @@ pub(crate) struct EventsArgs {
     /// Keep events before this event time (exclusive); a date or timestamp as for --start.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) end: Option<i64>,
+
+    /// Read every input, even those whose key or path dates them outside the --start..--end
+    /// window (pruning keeps a margin of one day on each side).
+    #[arg(long)]
+    pub(crate) no_prune: bool,
 
     /// Keep the events of one environment (by app_id: see --production-app-id,
     /// --staging-app-id; any other app_id is `other`).
@@ -121,22 +110,89 @@ pub(crate) struct EventsArgs {
     #[arg(long, value_enum, default_value_t = DuplicatesArg::First)]
     pub(crate) duplicates: DuplicatesArg,
 
-    /// Output format (default: parquet when --out ends in `.parquet`, else csv).
-    #[arg(long, value_enum)]
-    pub(crate) format: Option<FormatArg>,
+    // The shared groups come last, as in `run`: each opens its own help heading.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
+    #[command(flatten)]
+    pub(crate) output: EventsOutputArgs,
+}
+
+/// What to read and how: the same for every command that reads enriched events.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
+    /// Enriched event files (gzip or plain TSV), directories (read recursively) or
+    /// `s3://bucket/prefix` URLs (every object under the prefix).
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+
+    /// Read only inputs whose object key or file path matches this glob (repeatable; `*`
+    /// also matches `/`).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) include: Vec<String>,
+
+    /// Skip inputs whose object key or file path matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Skip truncated or corrupt gzip files (listed in the summary) instead of failing.
+    #[arg(long)]
+    pub(crate) skip_corrupt_files: bool,
+
+    /// Worker threads (default: available cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
+}
+
+/// Where reports go, and the bad-row check: the same for every command that writes reports.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct OutputArgs {
+    /// Directory for the CSV reports.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub(crate) out: PathBuf,
+
+    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bad_rows: Option<PathBuf>,
+
+    /// Fail when bad rows exceed this share of lines.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
+    pub(crate) max_bad_ratio: f64,
+
+    /// Print nothing on stdout (the CSV files are still written).
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+/// Where the events extract goes, and the bad-row check. Not [`OutputArgs`]: the extract is one
+/// file or stdout, not a directory of reports, and its summary goes to stderr.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct EventsOutputArgs {
     /// Output file, or `-` for stdout (CSV only). Written to a temporary file and renamed into
     /// place when the extract succeeds.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
     pub(crate) out: PathBuf,
 
-    /// Print no summary on stderr.
+    /// Output format (default: parquet when --out ends in `.parquet`, else csv).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<FormatArg>,
+
+    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bad_rows: Option<PathBuf>,
+
+    /// Fail when bad rows exceed this share of lines.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
+    pub(crate) max_bad_ratio: f64,
+
+    /// Print no summary on stderr, and no progress line.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
-
-    // Last: it ends with the S3 options under their own heading.
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,6 +214,15 @@ pub(crate) enum DuplicatesArg {
 pub(crate) enum FormatArg {
     Csv,
     Parquet,
+}
+
+/// Cohort periods.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum CohortArg {
+    /// By day.
+    Day,
+    /// By week, Monday to Sunday.
+    Week,
 }
 
 /// How to reach S3; the credentials come from the standard AWS chain (environment, profile,
@@ -186,6 +251,11 @@ pub(crate) struct S3Args {
 fn parse_time(s: &str) -> Result<i64, String> {
     snowfunnel_parse::parse_date_or_timestamp(s.as_bytes())
         .map_err(|e| format!("{e}: expected a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DD hh:mm:ss)"))
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if r > 0.0 && r < 1.0 { Ok(r) } else { Err("must be between 0 and 1, exclusive".into()) }
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

@@ -4,6 +4,9 @@
 //! Workers extract records chunk by chunk into their spools; the output pass then reads the
 //! segments in input order (files, then lines), applies the duplicate policy and writes the
 //! rows, so the output is the same whatever the thread count.
+//!
+//! The inputs are read as by `run` and `validate` (the shared [`InputArgs`](crate::cli::InputArgs), the same
+//! pipeline and bad-row log); only the output differs: one file or stdout, not a directory.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,16 +17,16 @@ use snowfunnel_extract::{
     Counters, Deduplicator, DuplicatePolicy, Environment, EnvironmentMap, EnvironmentSelection, ExtractSpec,
     Extractor, Filter, Records,
 };
-use snowfunnel_input::Chunk;
+use snowfunnel_input::DateWindow;
+use snowfunnel_parse::RowError;
 use snowfunnel_report::{
-    AtomicFile, EventsFormat, EventsSummary, EventsWriter, RowSpool, RunTotals, Segment, events_summary_text,
+    AtomicFile, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
 };
 
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
-use crate::pipeline::{self, BadRowLogger, Job, Tally};
-use crate::progress;
-use crate::run::{check_bad_ratio, pipeline_options, resolve_inputs, write_bad_rows};
+use crate::pipeline::{Ingest, Job};
+use crate::session::{check_bad_ratio, read, resolve};
 
 pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let started = Instant::now();
@@ -34,58 +37,36 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         DuplicatesArg::All => DuplicatePolicy::All,
         DuplicatesArg::Drop => DuplicatePolicy::Drop,
     };
-    let input = &args.input;
-    let window = args.start.zip(args.end);
-    let inputs = resolve_inputs(input, window, "the --start/--end window")?;
+    let output = &args.output;
+    let window = if args.no_prune {
+        None
+    } else {
+        args.start.zip(args.end).map(|(start, end)| DateWindow { start, end })
+    };
+    let inputs = resolve(&args.input, window, "the --start/--end window")?;
     // Created now, so that an unwritable destination fails before the inputs are read.
-    let to_file = args.out != Path::new("-");
+    let to_file = output.out != Path::new("-");
     let out_file = if to_file {
-        Some(AtomicFile::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?)
+        Some(AtomicFile::create(&output.out).with_context(|| format!("creating {}", output.out.display()))?)
     } else {
         None
     };
 
-    let options = pipeline_options(input)?;
-    let tally = Tally::default();
-    let output = progress::while_running(!args.quiet, &inputs, &tally, started, || {
-        pipeline::process(&Extract { filter: &filter }, &inputs, &options, &tally)
-    })?;
-    let mut counters = Counters::default();
-    let mut segments: Vec<(usize, u64, Segment)> = Vec::new();
-    for (file, parts) in output.parts.into_iter().enumerate() {
-        for part in parts {
-            counters.add(&part.counters);
-            segments.extend(part.segments.into_iter().map(|(line, segment)| (file, line, segment)));
-        }
-    }
+    let (extracted, totals) =
+        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), output.quiet, started)?;
+    let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
-    let totals = RunTotals {
-        files: output.files.len() as u64,
-        stored_bytes: output.files.iter().map(|f| f.stored_bytes).sum(),
-        bytes: output.files.iter().map(|f| f.bytes).sum(),
-        skipped_files: output.skipped,
-        deselected: inputs.deselected(),
-        pruned: inputs.pruned(),
-        elapsed: started.elapsed(),
-    };
 
-    write_bad_rows(input, output.bad_rows)?;
     let consequence = if to_file { "no output written" } else { "nothing written to stdout" };
-    check_bad_ratio(
-        counters.bad_rows(),
-        counters.lines,
-        counters.bad_by_reason(),
-        input.max_bad_ratio,
-        consequence,
-    )
-    .exit_code(BAD_DATA)?;
+    check_bad_ratio(counters.lines, counters.bad_by_reason(), output.max_bad_ratio, consequence)
+        .exit_code(BAD_DATA)?;
 
-    let shown_out = if to_file { args.out.display().to_string() } else { "stdout".to_owned() };
+    let shown_out = if to_file { output.out.display().to_string() } else { "stdout".to_owned() };
     let written = match out_file {
         Some(file) => {
             let (file, rows) = write_rows(&segments, policy, format, file)
-                .with_context(|| format!("writing {}", args.out.display()))?;
-            file.commit().with_context(|| format!("writing {}", args.out.display()))?;
+                .with_context(|| format!("writing {}", output.out.display()))?;
+            file.commit().with_context(|| format!("writing {}", output.out.display()))?;
             rows
         }
         None => {
@@ -98,7 +79,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     };
     let (rows_written, duplicates) = written;
 
-    if !args.quiet {
+    if !output.quiet {
         let summary = EventsSummary { counters, policy, duplicates, rows_written, output: shown_out };
         let mut totals = totals;
         totals.elapsed = started.elapsed();
@@ -128,13 +109,12 @@ fn spec(args: &EventsArgs) -> ExtractSpec {
 
 /// `--format`, or the extension of `--out`.
 fn output_format(args: &EventsArgs) -> anyhow::Result<EventsFormat> {
-    let stdout = args.out == Path::new("-");
-    let format = match args.format {
+    let out = &args.output.out;
+    let stdout = out == Path::new("-");
+    let format = match args.output.format {
         Some(FormatArg::Csv) => EventsFormat::Csv,
         Some(FormatArg::Parquet) => EventsFormat::Parquet,
-        None if args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) => {
-            EventsFormat::Parquet
-        }
+        None if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) => EventsFormat::Parquet,
         None => EventsFormat::Csv,
     };
     if stdout && format == EventsFormat::Parquet {
@@ -178,64 +158,53 @@ fn write_rows<W: Write + Send>(
     Ok((writer.finish()?, (rows, dedup.stats())))
 }
 
-/// The extract as a pipeline job: each file's part keeps its own counters and segments, so
-/// that a corrupt file skipped leaves no trace and segments sort back into input order.
-struct Extract<'f> {
-    filter: &'f Filter,
+/// What the extract of some files (a partition, or several merged) made: its counters, and
+/// its records, spooled by the worker threads as one segment per chunk, each under its place
+/// in the input (file index, first line). Merging appends: the output pass sorts the segments
+/// back into input order, so the result does not depend on how files were partitioned, and a
+/// corrupt file skipped (its state dropped by the pipeline) leaves no trace.
+#[derive(Default)]
+pub(crate) struct Extracted {
+    counters: Counters,
+    segments: Vec<(usize, u64, Segment)>,
 }
 
-/// A thread's extractor, spool and record buffer.
-struct ExtractWorker<'f> {
+/// `snowfunnel events`: the extract of the filter's events.
+impl Job for Filter {
+    type State = Extracted;
+    type Ingester<'a> = ExtractIngester<'a>;
+
+    fn state(&self) -> Extracted {
+        Extracted::default()
+    }
+
+    fn ingester(&self) -> ExtractIngester<'_> {
+        ExtractIngester { extractor: Extractor::new(self), spool: RowSpool::default(), records: Vec::new() }
+    }
+
+    fn merge(into: &mut Extracted, other: Extracted) {
+        into.counters.add(&other.counters);
+        into.segments.extend(other.segments);
+    }
+}
+
+/// A thread's extractor, spool, and the records of the chunk it is reading.
+pub(crate) struct ExtractIngester<'f> {
     extractor: Extractor<'f>,
     spool: RowSpool,
     records: Vec<u8>,
 }
 
-/// What one thread extracted from (the chunks it parsed of) one file.
-#[derive(Default)]
-struct ExtractPart {
-    counters: Counters,
-    /// The records of each chunk, by the chunk's first line.
-    segments: Vec<(u64, Segment)>,
-}
-
-impl<'f> Job for Extract<'f> {
-    type Worker = ExtractWorker<'f>;
-    type Part = ExtractPart;
-
-    fn worker(&self) -> ExtractWorker<'f> {
-        ExtractWorker {
-            extractor: Extractor::new(self.filter),
-            spool: RowSpool::default(),
-            records: Vec::new(),
-        }
+impl Ingest<Extracted> for ExtractIngester<'_> {
+    fn ingest(&mut self, state: &mut Extracted, line: &[u8]) -> Result<(), RowError> {
+        self.extractor.extract(line, &mut state.counters, &mut self.records)
     }
 
-    fn part(&self) -> ExtractPart {
-        ExtractPart::default()
-    }
-
-    fn chunk(
-        &self,
-        worker: &mut ExtractWorker<'f>,
-        part: &mut ExtractPart,
-        chunk: &Chunk,
-        log: &mut BadRowLogger<'_>,
-    ) -> anyhow::Result<()> {
-        let ExtractWorker { extractor, spool, records } = worker;
-        chunk.for_each_line(|number, line| {
-            if let Err(e) = extractor.extract(line, &mut part.counters, records) {
-                log.push(number, &e, line);
-            }
-        });
-        if !records.is_empty() {
-            let segment = spool.store(records).context("writing the row spool")?;
-            part.segments.push((chunk.first_line, segment));
+    fn end_chunk(&mut self, state: &mut Extracted, file: usize, first_line: u64) -> anyhow::Result<()> {
+        if !self.records.is_empty() {
+            let segment = self.spool.store(&mut self.records).context("writing the row spool")?;
+            state.segments.push((file, first_line, segment));
         }
         Ok(())
-    }
-
-    fn fold(&self, _running: &mut ExtractPart, part: ExtractPart) -> Option<ExtractPart> {
-        Some(part)
     }
 }

@@ -1,5 +1,6 @@
 //! The `snowfunnel` command: parses arguments and wires the crates together
-//! (input → parse → engine or extract → report); the work itself lives in the library crates.
+//! (input → parse → engine, validate or extract → report); the work itself lives in the
+//! library crates.
 
 mod cli;
 mod events;
@@ -8,6 +9,8 @@ mod funnels;
 mod pipeline;
 mod progress;
 mod run;
+mod session;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
         Command::Events(args) => events::events(args),
     };
     match result {

@@ -1,14 +1,17 @@
-//! Running a [`Job`] (the funnel engine, or the events extract) over input files on worker
-//! threads.
+//! Running a job (the funnel engine, the validation, the events extract) over input files on
+//! worker threads.
+//!
+//! A [`Job`] says what a partition accumulates and how partitions merge; this module does
+//! the rest, the same way for every job.
 //!
 //! Two shapes, one result:
 //! - **a file per worker** when there are at least as many files as threads: each worker
-//!   inflates and parses whole files, largest first, one part per file, which the job may fold
-//!   into the worker's running part once the file was read completely;
+//!   inflates and parses whole files, largest first, one partition state per file merged into
+//!   the worker's state once the file was read completely;
 //! - **inflate and parse apart** when there are fewer files than threads: one reader thread per
 //!   file inflates it into chunks of whole lines, and parser threads take the chunks as they
-//!   come, so even a single large file uses more than one core. Each parser keeps a part per
-//!   file, returned per file at the end.
+//!   come, so even a single large file uses more than one core. Each parser keeps a state per
+//!   file, merged at the end.
 //!
 //! Either way a corrupt file skipped with `--skip-corrupt-files` leaves no trace in the counts,
 //! and the bad-row logs of each file are merged by line number, so output does not depend on
@@ -20,37 +23,112 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
+use snowfunnel_engine::{Ingester, Plan, State};
 use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Source};
+use snowfunnel_parse::RowError;
 use snowfunnel_report::BadRowLog;
+use snowfunnel_validate::{Scope, ValidateState, Validator};
 
-/// What workers do with the lines they read: the one thing the commands differ in.
+/// What a run accumulates per partition (a file, or the chunks of a file one parser took) and
+/// how partitions merge. Merging must be exact and order-free, so that results do not depend
+/// on the thread count.
 pub(crate) trait Job: Sync {
-    /// A thread's reusable buffers.
-    type Worker;
-    /// What one thread made of one file, or of the chunks of one file it parsed.
-    type Part: Send;
+    /// The state of one partition, or of several merged.
+    type State: Send;
+    /// Turns lines into state; one per thread, holding its reusable buffers.
+    type Ingester<'a>: Ingest<Self::State>
+    where
+        Self: 'a;
 
-    /// A thread's buffers.
-    fn worker(&self) -> Self::Worker;
+    /// An empty state.
+    fn state(&self) -> Self::State;
+    /// A thread's ingester.
+    fn ingester(&self) -> Self::Ingester<'_>;
+    /// Merges `other` into `into`.
+    fn merge(into: &mut Self::State, other: Self::State);
+}
 
-    /// An empty part.
-    fn part(&self) -> Self::Part;
+/// Feeds one line (without its `\n`) into a state; a bad row is counted in the state and
+/// returned for the bad-row log.
+pub(crate) trait Ingest<S> {
+    fn ingest(&mut self, state: &mut S, line: &[u8]) -> Result<(), RowError>;
 
-    /// Feeds the lines of `chunk` into `part`, logging bad rows.
+    /// Called once the lines of a chunk are in `state`, with the chunk's place in the input:
+    /// the index of its file and its first line number. A job that keeps what it made outside
+    /// the state until the end (the events extract spools its records) stores it here, under
+    /// that place, so that it can be put back in input order whatever the thread count.
     ///
     /// # Errors
-    /// When the job cannot store what it made (a spool that cannot be written).
-    fn chunk(
-        &self,
-        worker: &mut Self::Worker,
-        part: &mut Self::Part,
-        chunk: &Chunk,
-        log: &mut BadRowLogger<'_>,
-    ) -> Result<()>;
+    /// When it cannot be stored (a spool that cannot be written); the run stops with it.
+    fn end_chunk(&mut self, state: &mut S, file: usize, first_line: u64) -> Result<()> {
+        let _ = (state, file, first_line);
+        Ok(())
+    }
+}
 
-    /// A worker read a whole file into `part`: fold it into the worker's running part and
-    /// return `None`, or return it to be kept for that file.
-    fn fold(&self, running: &mut Self::Part, part: Self::Part) -> Option<Self::Part>;
+/// Feeds every line of `chunk` (of the file at `file`) into `state`, logging bad rows, then
+/// ends the chunk.
+fn ingest_chunk<S, I: Ingest<S>>(
+    ingester: &mut I,
+    state: &mut S,
+    file: usize,
+    chunk: &Chunk,
+    log: &mut BadRowLogger<'_>,
+) -> Result<()> {
+    chunk.for_each_line(|number, line| {
+        if let Err(e) = ingester.ingest(state, line) {
+            log.push(number, &e, line);
+        }
+    });
+    ingester.end_chunk(state, file, chunk.first_line)
+}
+
+/// `snowfunnel run`: the funnel engine.
+impl Job for Plan {
+    type State = State;
+    type Ingester<'a> = Ingester<'a>;
+
+    fn state(&self) -> State {
+        State::new(self)
+    }
+
+    fn ingester(&self) -> Ingester<'_> {
+        Ingester::new(self)
+    }
+
+    fn merge(into: &mut State, other: State) {
+        into.merge(other);
+    }
+}
+
+impl Ingest<State> for Ingester<'_> {
+    fn ingest(&mut self, state: &mut State, line: &[u8]) -> Result<(), RowError> {
+        Ingester::ingest(self, state, line)
+    }
+}
+
+/// `snowfunnel validate`: the validation report of the experiments in scope.
+impl Job for Scope {
+    type State = ValidateState;
+    type Ingester<'a> = Validator<'a>;
+
+    fn state(&self) -> ValidateState {
+        ValidateState::new(self)
+    }
+
+    fn ingester(&self) -> Validator<'_> {
+        Validator::new(self)
+    }
+
+    fn merge(into: &mut ValidateState, other: ValidateState) {
+        into.merge(other);
+    }
+}
+
+impl Ingest<ValidateState> for Validator<'_> {
+    fn ingest(&mut self, state: &mut ValidateState, line: &[u8]) -> Result<(), RowError> {
+        Validator::ingest(self, state, line)
+    }
 }
 
 /// How to run.
@@ -72,11 +150,8 @@ pub(crate) struct Tally {
 }
 
 /// What a run over all files produced.
-pub(crate) struct Output<P> {
-    /// Each worker's running part (see [`Job::fold`]).
-    pub(crate) running: Vec<P>,
-    /// Per file read completely, in input order: the parts kept for it.
-    pub(crate) parts: Vec<Vec<P>>,
+pub(crate) struct Output<S> {
+    pub(crate) state: S,
     /// Per file read completely, in input order.
     pub(crate) files: Vec<FileStats>,
     /// Per file read completely, in input order: its bad-row logs, each in line order.
@@ -93,10 +168,10 @@ enum Outcome {
     Stopped,
 }
 
-/// Per file: its outcome, its parts, and its bad-row logs.
-struct FileResult<P> {
+/// Per file: its outcome, its partial states not yet merged, and its bad-row logs.
+struct FileResult<S> {
     outcome: Option<Outcome>,
-    parts: Vec<P>,
+    states: Vec<S>,
     logs: Vec<BadRowLog>,
 }
 
@@ -106,28 +181,38 @@ pub(crate) fn process<J: Job>(
     inputs: &Inputs,
     options: &Options,
     tally: &Tally,
-) -> Result<Output<J::Part>> {
+) -> Result<Output<J::State>> {
     let files = inputs.files();
-    let mut results: Vec<FileResult<J::Part>> =
-        files.iter().map(|_| FileResult { outcome: None, parts: Vec::new(), logs: Vec::new() }).collect();
+    let mut results: Vec<FileResult<J::State>> =
+        files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
     let run = Run { job, inputs, options, tally };
-    let running = if options.threads > files.len() {
+    let merged = if options.threads > files.len() {
         inflate_and_parse_apart(&run, &mut results)?;
         Vec::new()
     } else {
         file_per_worker(&run, &mut results)?
     };
-    assemble(running, results, options)
+    assemble(job, merged, results, options)
 }
 
-/// Gathers the per-file results in input order, or returns the first file's error.
-fn assemble<P>(running: Vec<P>, results: Vec<FileResult<P>>, options: &Options) -> Result<Output<P>> {
-    let mut out =
-        Output { running, parts: Vec::new(), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+/// Merges the states already merged per worker and the per-file results in input order, or
+/// returns the first file's error.
+fn assemble<J: Job>(
+    job: &J,
+    merged: Vec<J::State>,
+    results: Vec<FileResult<J::State>>,
+    options: &Options,
+) -> Result<Output<J::State>> {
+    let mut out = Output { state: job.state(), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+    for state in merged {
+        J::merge(&mut out.state, state);
+    }
     for result in results {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
-                out.parts.push(result.parts);
+                for state in result.states {
+                    J::merge(&mut out.state, state);
+                }
                 out.files.push(stats);
                 out.bad_rows.push(result.logs);
             }
@@ -158,13 +243,13 @@ impl<J> Clone for Run<'_, J> {
 
 impl<J> Copy for Run<'_, J> {}
 
-/// A worker's running part and, per file it took (by index), what became of it.
-type WorkerDone<P> = (P, Vec<(usize, FileResult<P>)>);
+/// A worker's merged state and, per file it took (by index), what became of it.
+type WorkerDone<S> = (S, Vec<(usize, FileResult<S>)>);
 
-/// Returns each worker's running part: for the funnel engine, the files it read completely,
-/// merged as it went, so memory follows the distinct keys and not the number of files. An
-/// opener thread opens the inputs ahead of the workers, largest first.
-fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]) -> Result<Vec<J::Part>> {
+/// Returns each worker's state: the files it read completely, merged as it went, so memory
+/// follows the distinct keys and not the number of files. An opener thread opens the inputs
+/// ahead of the workers, largest first.
+fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>]) -> Result<Vec<J::State>> {
     let Run { job, inputs, options, tally } = *run;
     let files = inputs.files();
     let mut order: Vec<usize> = (0..files.len()).collect();
@@ -173,7 +258,7 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]
     let (opened_tx, opened_rx) = crossbeam_channel::bounded::<(usize, Result<Source, InputError>)>(
         options.open_ahead.saturating_sub(options.threads).max(1),
     );
-    let per_worker: Vec<Result<WorkerDone<J::Part>>> = std::thread::scope(|scope| {
+    let per_worker: Vec<Result<WorkerDone<J::State>>> = std::thread::scope(|scope| {
         let stop = &stop;
         scope.spawn(move || {
             for index in order {
@@ -189,20 +274,21 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]
             .map(|_| {
                 let opened = opened_rx.clone();
                 scope.spawn(move || {
-                    let mut worker = job.worker();
+                    let mut ingester = job.ingester();
                     let mut chunk = Chunk::new();
-                    let mut running = job.part();
+                    let mut merged = job.state();
                     let mut done = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let Ok((index, source)) = opened.recv() else { break };
                         let file = &files[index];
-                        let mut part = job.part();
+                        let mut state = job.state();
                         let mut log = BadRowLogger::new(options.log_bad_rows, file);
                         let mut job_error = None;
                         let outcome = source.and_then(|mut source| {
                             while job_error.is_none() && source.fill(&mut chunk)? {
                                 tally.lines.fetch_add(chunk.lines, Ordering::Relaxed);
-                                job_error = job.chunk(&mut worker, &mut part, &chunk, &mut log).err();
+                                job_error =
+                                    ingest_chunk(&mut ingester, &mut state, index, &chunk, &mut log).err();
                             }
                             Ok(source.stats())
                         });
@@ -213,36 +299,36 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]
                         let failed =
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
                         let logs = log.finish()?;
-                        let (outcome, parts) = match outcome {
+                        let outcome = match outcome {
                             Ok(stats) => {
-                                let kept = job.fold(&mut running, part);
+                                J::merge(&mut merged, state);
                                 tally.inputs_done.fetch_add(1, Ordering::Relaxed);
-                                (Outcome::Read(stats), kept.into_iter().collect())
+                                Outcome::Read(stats)
                             }
                             // Nothing of a file that failed counts.
-                            Err(e) => (Outcome::Failed(e), Vec::new()),
+                            Err(e) => Outcome::Failed(e),
                         };
-                        done.push((index, FileResult { outcome: Some(outcome), parts, logs }));
+                        done.push((index, FileResult { outcome: Some(outcome), states: Vec::new(), logs }));
                         if failed {
                             stop.store(true, Ordering::Relaxed);
                         }
                     }
-                    Ok((running, done))
+                    Ok((merged, done))
                 })
             })
             .collect();
         drop(opened_rx);
         workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
     });
-    let mut running = Vec::with_capacity(per_worker.len());
+    let mut merged = Vec::with_capacity(per_worker.len());
     for worker in per_worker {
-        let (part, done) = worker?;
-        running.push(part);
+        let (state, done) = worker?;
+        merged.push(state);
         for (index, result) in done {
             results[index] = result;
         }
     }
-    Ok(running)
+    Ok(merged)
 }
 
 /// One chunk of one file on its way from a reader to a parser.
@@ -251,7 +337,7 @@ struct Work {
     chunk: Chunk,
 }
 
-fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::Part>]) -> Result<()> {
+fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>]) -> Result<()> {
     let Run { job, inputs, options, .. } = *run;
     let files = inputs.files();
     let parsers = options.threads.saturating_sub(files.len()).max(1);
@@ -275,8 +361,8 @@ fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J
         drop(work_tx);
         let parsers: Vec<_> = (0..parsers)
             .map(|_| {
-                let (work_rx, free_tx) = (work_rx.clone(), free_tx.clone());
-                scope.spawn(move || parse_chunks(job, files, &work_rx, &free_tx, options))
+                let (work_rx, free_tx, stop) = (work_rx.clone(), free_tx.clone(), &stop);
+                scope.spawn(move || parse_chunks(job, files, &work_rx, &free_tx, options, stop))
             })
             .collect();
         let outcomes: Vec<Outcome> =
@@ -288,8 +374,8 @@ fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J
         result.outcome = Some(outcome);
     }
     for per_file in parsed {
-        for (result, (part, logs)) in results.iter_mut().zip(per_file?) {
-            result.parts.push(part);
+        for (result, (state, logs)) in results.iter_mut().zip(per_file?) {
+            result.states.push(state);
             result.logs.extend(logs);
         }
     }
@@ -333,34 +419,39 @@ fn read_file<J>(
     Outcome::Stopped
 }
 
-/// A parser: per file, the part made of the chunks it parsed and their bad-row log.
+/// A parser: per file, the state of the chunks it parsed and their bad-row log. A job's error
+/// stops the readers and is returned.
 fn parse_chunks<J: Job>(
     job: &J,
     files: &[InputFile],
     work: &Receiver<Work>,
     recycle: &Sender<Chunk>,
     options: &Options,
-) -> Result<Vec<(J::Part, Vec<BadRowLog>)>> {
-    let mut worker = job.worker();
-    let mut parts: Vec<J::Part> = files.iter().map(|_| job.part()).collect();
+    stop: &AtomicBool,
+) -> Result<Vec<(J::State, Vec<BadRowLog>)>> {
+    let mut ingester = job.ingester();
+    let mut states: Vec<J::State> = files.iter().map(|_| job.state()).collect();
     let mut logs: Vec<BadRowLogger<'_>> =
         files.iter().map(|f| BadRowLogger::new(options.log_bad_rows, f)).collect();
     let mut failed = None;
     for Work { file, chunk } in work {
         // After an error, keep taking chunks so that no reader waits for a free one forever.
         if failed.is_none() {
-            failed = job.chunk(&mut worker, &mut parts[file], &chunk, &mut logs[file]).err();
+            failed = ingest_chunk(&mut ingester, &mut states[file], file, &chunk, &mut logs[file]).err();
+            if failed.is_some() {
+                stop.store(true, Ordering::Relaxed);
+            }
         }
         let _ = recycle.send(chunk);
     }
     if let Some(e) = failed {
         return Err(e);
     }
-    parts.into_iter().zip(logs).map(|(part, log)| Ok((part, log.finish()?))).collect()
+    states.into_iter().zip(logs).map(|(state, log)| Ok((state, log.finish()?))).collect()
 }
 
 /// Logs the bad rows of one file, if asked to, keeping the first write error for later.
-pub(crate) struct BadRowLogger<'a> {
+struct BadRowLogger<'a> {
     file: &'a InputFile,
     name: String,
     log: Option<BadRowLog>,
@@ -372,7 +463,7 @@ impl<'a> BadRowLogger<'a> {
         BadRowLogger { file, name: file.to_string(), log: enabled.then(BadRowLog::new), error: None }
     }
 
-    pub(crate) fn push(&mut self, line_number: u64, error: &snowfunnel_parse::RowError, line: &[u8]) {
+    fn push(&mut self, line_number: u64, error: &RowError, line: &[u8]) {
         if let Some(log) = &mut self.log
             && self.error.is_none()
         {

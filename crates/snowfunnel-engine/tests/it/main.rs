@@ -6,3 +6,4 @@
 mod lines;
 mod reference;
 mod scenarios;
+mod state_files;

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proptest::prelude::*;
-use snowfunnel_engine::{Funnel, FunnelReport, Ingester, Plan, State, Step, VariantCounts};
+use snowfunnel_engine::{
+    Cohort, CohortBy, Funnel, FunnelReport, Ingester, Order, Plan, ReportOptions, State, Step, TimeToStep,
+    VariantCounts,
+};
 use snowfunnel_gen::{Event, ExperimentSpec, GenConfig, Line, StepSpec, date_micros, generate};
 
 /// A funnel step for a generator step, matching exactly the events the generator makes for it.
@@ -25,26 +28,38 @@ fn step_for(spec: &StepSpec, index: usize) -> Step {
 }
 
 #[derive(Debug, Clone)]
-struct Shape {
+pub(crate) struct Shape {
     experiment: usize,
     reverse_steps: bool,
     drop_first_step: bool,
     production_only: bool,
     window_days: Option<(i64, i64)>,
+    /// Sequential order, with a window in hours (or none).
+    sequential: Option<Option<i64>>,
 }
 
-fn shape() -> impl Strategy<Value = Shape> {
-    (0usize..3, any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of((0i64..10, 1i64..8)))
-        .prop_map(|(experiment, reverse_steps, drop_first_step, production_only, window_days)| Shape {
-            experiment,
-            reverse_steps,
-            drop_first_step,
-            production_only,
-            window_days,
-        })
+pub(crate) fn shape() -> impl Strategy<Value = Shape> {
+    (
+        0usize..3,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of((0i64..10, 1i64..8)),
+        proptest::option::of(proptest::option::of(1i64..72)),
+    )
+        .prop_map(
+            |(experiment, reverse_steps, drop_first_step, production_only, window_days, sequential)| Shape {
+                experiment,
+                reverse_steps,
+                drop_first_step,
+                production_only,
+                window_days,
+                sequential,
+            },
+        )
 }
 
-fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
+pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
     let spec = &experiments[shape.experiment];
     let mut steps: Vec<Step> = spec.steps.iter().enumerate().map(|(i, s)| step_for(s, i)).collect();
     if shape.drop_first_step && steps.len() > 1 {
@@ -62,6 +77,9 @@ fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel
         start: shape.window_days.map(|(from, _)| start + from * day),
         end: shape.window_days.map(|(from, len)| start + (from + len) * day),
         control: "control".into(),
+        weights: None,
+        order: if shape.sequential.is_some() { Order::Sequential } else { Order::Any },
+        window: shape.sequential.flatten().map(|hours| hours * 3_600_000_000),
         steps,
         source: "generated".into(),
     }
@@ -81,10 +99,11 @@ fn step_matches(step: &Step, e: &Event) -> bool {
             .is_none_or(|p| e.unstruct_schema.as_deref().is_some_and(|s| s.starts_with(p)))
 }
 
-/// The funnel computed the obvious way.
-fn reference(lines: &[Line], f: &Funnel) -> FunnelReport {
+/// The funnel computed the obvious way, with cohorts by day when asked.
+fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
     let mut variants_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    let mut did: Vec<HashSet<&str>> = vec![HashSet::new(); f.steps.len()];
+    // Per step, each key's earliest event time.
+    let mut first: Vec<HashMap<&str, i64>> = vec![HashMap::new(); f.steps.len()];
     for e in lines.iter().filter_map(Line::as_event) {
         let t = e.event_time_micros();
         if f.start.is_some_and(|s| t < s) || f.end.is_some_and(|end| t >= end) {
@@ -101,44 +120,107 @@ fn reference(lines: &[Line], f: &Funnel) -> FunnelReport {
             variants_of.entry(key).or_default().insert(&c.variant);
             for (i, step) in f.steps.iter().enumerate() {
                 if step_matches(step, e) {
-                    did[i].insert(key);
+                    let at = first[i].entry(key).or_insert(t);
+                    *at = (*at).min(t);
                 }
             }
         }
     }
     let conflicting = variants_of.values().filter(|v| v.len() > 1).count() as u64;
-    let mut per_variant: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    let names: BTreeSet<&str> = variants_of.values().flatten().copied().collect();
+    // (cohort day or none, variant) → per step, the microseconds each key took to get there.
+    let mut took: BTreeMap<(Option<i64>, &str), Vec<Vec<i64>>> = BTreeMap::new();
     for (key, variants) in &variants_of {
-        for v in variants {
-            per_variant.entry(v).or_insert_with(|| vec![0; f.steps.len()]);
-        }
         if variants.len() > 1 {
             continue;
         }
-        let counts = per_variant.get_mut(variants.first().unwrap()).unwrap();
-        for (n, count) in counts.iter_mut().enumerate() {
-            if did[..=n].iter().all(|s| s.contains(key)) {
-                *count += 1;
+        let variant = *variants.first().unwrap();
+        // The times at which the key reached each step, as far as it got.
+        let mut reached: Vec<i64> = Vec::new();
+        for step in &first {
+            let Some(&t) = step.get(key) else { break };
+            let next = match (reached.last(), f.order) {
+                (None, _) => t,
+                (Some(&at), Order::Any) => at.max(t),
+                (Some(&at), Order::Sequential) => {
+                    let too_late = f.window.is_some_and(|w| t > reached[0] + w);
+                    if t < at || too_late {
+                        break;
+                    }
+                    t
+                }
+            };
+            reached.push(next);
+        }
+        let Some(&start) = reached.first() else { continue };
+        let mut cohorts = vec![None];
+        if by_day {
+            cohorts.push(Some(start.div_euclid(86_400_000_000)));
+        }
+        for cohort in cohorts {
+            let steps = took.entry((cohort, variant)).or_insert_with(|| vec![Vec::new(); f.steps.len()]);
+            for (n, at) in reached.iter().enumerate() {
+                steps[n].push(at - start);
             }
         }
     }
-    let mut variants: Vec<VariantCounts> = per_variant
-        .into_iter()
-        .map(|(v, keys_per_step)| VariantCounts { variant: v.to_owned(), keys_per_step })
-        .collect();
-    variants.sort_by_key(|v| (v.variant != f.control, v.variant.clone()));
+    let counts = |cohort: Option<i64>| -> Vec<VariantCounts> {
+        let mut variants: Vec<VariantCounts> = names
+            .iter()
+            .map(|v| {
+                let steps =
+                    took.get(&(cohort, *v)).cloned().unwrap_or_else(|| vec![Vec::new(); f.steps.len()]);
+                VariantCounts {
+                    variant: (*v).to_owned(),
+                    keys_per_step: steps.iter().map(|t| t.len() as u64).collect(),
+                    time_to_step: steps
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, t)| if n == 0 { None } else { quantiles(t) })
+                        .collect(),
+                }
+            })
+            .collect();
+        variants.sort_by_key(|v| (v.variant != f.control, v.variant.clone()));
+        variants
+    };
+    let days: BTreeSet<i64> = took.keys().filter_map(|(c, _)| *c).collect();
     FunnelReport {
         name: f.name.clone(),
         experiment: f.experiment.clone(),
+        control: f.control.clone(),
         step_names: f.steps.iter().map(|s| s.name.clone()).collect(),
-        variants,
+        variants: counts(None),
+        cohorts: days
+            .into_iter()
+            .map(|day| Cohort {
+                start: snowfunnel_parse::format_micros(day * 86_400_000_000)[..10].to_owned(),
+                variants: counts(Some(day)),
+            })
+            .collect(),
         keys: variants_of.len() as u64,
         conflicting_keys: conflicting,
     }
 }
 
+/// Median (mean of the middle two for an even count) and nearest-rank 90th percentile, in seconds.
+#[allow(clippy::cast_precision_loss)]
+fn quantiles(mut micros: Vec<i64>) -> Option<TimeToStep> {
+    if micros.is_empty() {
+        return None;
+    }
+    micros.sort();
+    let n = micros.len();
+    let seconds = |m: i64| m as f64 / 1e6;
+    let median =
+        if n % 2 == 1 { seconds(micros[n / 2]) } else { (micros[n / 2 - 1] + micros[n / 2]) as f64 / 2e6 };
+    // The smallest value with at least 90% of the values at or below it.
+    let rank = (1..=n).find(|r| r * 10 >= n * 9).unwrap();
+    Some(TimeToStep { median_s: median, p90_s: seconds(micros[rank - 1]) })
+}
+
 /// Runs the engine over `lines` cut into `parts` partitions, merged in reverse order.
-fn engine(plan: &Plan, lines: &[Line], parts: usize) -> snowfunnel_engine::RunReport {
+fn engine(plan: &Plan, lines: &[Line], parts: usize, by_day: bool) -> snowfunnel_engine::RunReport {
     let chunk = lines.len().div_ceil(parts).max(1);
     let mut ingester = Ingester::new(plan);
     let mut states: Vec<State> = lines
@@ -155,7 +237,7 @@ fn engine(plan: &Plan, lines: &[Line], parts: usize) -> snowfunnel_engine::RunRe
     while let Some(s) = states.pop() {
         merged.merge(s);
     }
-    merged.report(plan)
+    merged.report_with(plan, ReportOptions { cohorts: by_day.then_some(CohortBy::Day) })
 }
 
 proptest! {
@@ -167,16 +249,17 @@ proptest! {
         events in 300usize..3000,
         shapes in proptest::collection::vec(shape(), 1..4),
         parts in 1usize..6,
+        by_day in any::<bool>(),
     ) {
         let config = GenConfig { keys_per_experiment: events / 15 + 5, ..GenConfig::new(seed, events) };
         let lines = generate(&config);
         let funnels: Vec<Funnel> =
             shapes.iter().enumerate().map(|(i, s)| funnel(&config.experiments, s, i)).collect();
         let plan = Plan::new(funnels.clone());
-        let report = engine(&plan, &lines, parts);
+        let report = engine(&plan, &lines, parts, by_day);
 
         for (got, f) in report.funnels.iter().zip(&funnels) {
-            prop_assert_eq!(got, &reference(&lines, f));
+            prop_assert_eq!(got, &reference(&lines, f, by_day));
         }
         let c = report.counters;
         let good: Vec<&Event> = lines.iter().filter_map(Line::as_event).collect();
@@ -210,10 +293,11 @@ fn generated_data_exercises_every_rule() {
             drop_first_step: false,
             production_only: false,
             window_days: None,
+            sequential: None,
         },
         0,
     );
-    let r = reference(&lines, &f);
+    let r = reference(&lines, &f, true);
     assert!(r.conflicting_keys > 0, "conflicting keys");
     assert!(r.variants.iter().all(|v| v.keys_per_step.windows(2).all(|w| w[0] >= w[1])));
     assert!(r.variants.iter().all(|v| v.keys_per_step.last() > Some(&0)), "keys reach the last step: {r:?}");
@@ -227,9 +311,11 @@ fn generated_data_exercises_every_rule() {
                 drop_first_step: false,
                 production_only: false,
                 window_days: None,
+                sequential: None,
             },
             0,
         ),
+        false,
     );
     assert!(reversed.variants[0].keys_per_step[0] > 0, "keys doing later steps without earlier ones");
 }

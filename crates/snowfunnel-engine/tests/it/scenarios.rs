@@ -2,7 +2,7 @@
 
 use snowfunnel_engine::{Ingester, Plan, RunReport, State, parse_funnel};
 
-use crate::lines::line;
+use crate::lines::{line, migrated_line};
 
 const FUNNEL: &str = r#"
 experiment = "exp"
@@ -147,4 +147,92 @@ fn the_time_window_spans_every_funnel_or_is_none() {
     assert_eq!(Plan::new(vec![first.clone()]).time_window(), Some((start, start + day)));
     assert_eq!(Plan::new(vec![later, first.clone()]).time_window(), Some((start, start + 8 * day)));
     assert_eq!(Plan::new(vec![first, open]).time_window(), None);
+}
+
+#[test]
+fn migration_keys_unify_a_subject_transitively() {
+    let plan = plan();
+    let lines = vec![
+        // One subject under three keys: a (step 1), then b naming a (step 2), then c naming b
+        // (step 3): it counts once, through every step.
+        line("gitlab", T, "a1", &[("exp", "a", "control")]),
+        migrated_line("gitlab", T, "a2", &[("exp", "b", "control", &["a"])]),
+        migrated_line("gitlab", T, "a3", &[("exp", "c", "control", &["b", ""])]),
+        // d did step 1 under an older key x that no event carries: still one subject.
+        migrated_line("gitlab", T, "a1", &[("exp", "d", "candidate", &["x"])]),
+        // e moved from control to candidate: one subject in two variants, so conflicting.
+        line("gitlab", T, "a1", &[("exp", "e-old", "control")]),
+        migrated_line("gitlab", T, "a2", &[("exp", "e", "candidate", &["e-old"])]),
+    ];
+    let (report, _) = run(&plan, &lines);
+    assert_eq!(counts(&report), vec![("control".into(), vec![1, 1, 1]), ("candidate".into(), vec![1, 0, 0])]);
+    assert_eq!((report.funnels[0].keys, report.funnels[0].conflicting_keys), (3, 1));
+    assert_eq!((report.experiments[0].keys, report.experiments[0].conflicting_keys), (3, 1));
+
+    // The same in any partitioning: the pairs merge like the sets do.
+    for cut in 1..lines.len() {
+        let (_, mut first) = run(&plan, &lines[..cut]);
+        let (_, second) = run(&plan, &lines[cut..]);
+        let (_, mut whole) = run(&plan, &lines);
+        first.merge(second);
+        assert_eq!(first.canonical_sets(), whole.canonical_sets(), "cut at {cut}");
+        assert_eq!(counts(&first.report(&plan)), counts(&report), "cut at {cut}");
+    }
+}
+
+/// A sequential funnel a1 → a2 → a3 with a one-hour window; step 2 also matches `both`.
+fn sequential_plan() -> Plan {
+    let text = FUNNEL
+        .replace("end = \"2026-03-02\"", "end = \"2026-03-02\"\norder = \"sequential\"\nwindow = \"1h\"")
+        .replace("name = \"two\"\naction = \"a2\"", "name = \"two\"\ncategory = \"cat\"");
+    Plan::new(vec![parse_funnel("f.toml", "f", &text).unwrap()])
+}
+
+fn at(minute: u32) -> String {
+    format!("2026-03-01 10:{minute:02}:00.000")
+}
+
+#[test]
+fn sequential_funnels_follow_the_documented_rules() {
+    // Step 2 matches any event of category "cat" (every event here), so one a1 event is both
+    // step 1 and step 2.
+    let plan = sequential_plan();
+    let ev = |minute: u32, action: &str, key: &str| {
+        line("gitlab", &at(minute), action, &[("exp", key, "control")])
+    };
+    let lines = vec![
+        // tie: step 3 at the same time as step 2: counts (at or after).
+        ev(0, "a1", "tie"),
+        ev(5, "a3", "tie"),
+        // repeated steps: its first step-2 event (the a3 at minute 0, category "cat") is before
+        // it reached step 1; the later ones do not rescue it.
+        ev(0, "a3", "repeat"),
+        ev(1, "a1", "repeat"),
+        ev(2, "a3", "repeat"),
+        // out of the one-hour window: step 3 61 minutes after step 1.
+        ev(0, "a1", "late"),
+        line("gitlab", "2026-03-01 11:01:00.000", "a3", &[("exp", "late", "control")]),
+        // inside its window, not done yet: counts where it got.
+        ev(30, "a1", "open"),
+    ];
+    let (report, _) = run(&plan, &lines);
+    // Step 1: tie, repeat, late, open. Step 2 (every event is "cat"): tie, late and open at
+    // their a1 itself (one event, two steps, a tie); not repeat. Step 3: tie (a3 at minute 5);
+    // not late (61 minutes > 1h), not open (no a3 yet).
+    assert_eq!(counts(&report), vec![("control".into(), vec![4, 3, 1])]);
+    let times = &report.funnels[0].variants[0].time_to_step;
+    assert_eq!(times[1].map(|t| (t.median_s, t.p90_s)), Some((0.0, 0.0)));
+    assert_eq!(times[2].map(|t| t.median_s), Some(300.0));
+
+    // The same events in any order: set intersection counts repeat and late at step 3.
+    let any = Plan::new(vec![
+        parse_funnel(
+            "f.toml",
+            "f",
+            &FUNNEL.replace("name = \"two\"\naction = \"a2\"", "name = \"two\"\ncategory = \"cat\""),
+        )
+        .unwrap(),
+    ]);
+    let (report, _) = run(&any, &lines);
+    assert_eq!(counts(&report), vec![("control".into(), vec![4, 4, 3])]);
 }

@@ -58,6 +58,19 @@ impl Workspace {
             .unwrap()
     }
 
+    /// Runs `snowfunnel validate <args>` in the workspace, with `--out out` unless `args` name
+    /// another.
+    pub(crate) fn validate(&self, args: &[&str]) -> Output {
+        let default_out: &[&str] = if args.contains(&"--out") { &[] } else { &["--out", "out"] };
+        Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
+            .current_dir(self.dir.path())
+            .arg("validate")
+            .args(default_out)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }

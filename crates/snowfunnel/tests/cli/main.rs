@@ -8,3 +8,4 @@ mod golden;
 mod harness;
 mod outputs;
 mod s3;
+mod validate;

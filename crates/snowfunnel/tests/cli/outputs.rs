@@ -1,12 +1,13 @@
 //! What a successful run writes and prints.
 
-use crate::harness::{Workspace, assert_exit, good_events, join_lines, stdout};
+use crate::harness::{Workspace, assert_exit, good_events, join_lines, stderr, stdout};
 
-const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first\n\
-exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000\n\
-exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000\n\
-exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000\n\
-exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000\n";
+const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
+ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s\n\
+exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,,,\n\
+exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,,0,0\n\
+exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,,,\n\
+exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false,0,0\n";
 
 #[test]
 fn writes_the_csv_and_prints_tables_and_a_summary() {
@@ -22,7 +23,40 @@ fn writes_the_csv_and_prints_tables_and_a_summary() {
     assert!(out.contains("files              2 ("), "{out}");
     assert!(out.contains("lines              15"), "{out}");
     assert!(out.contains("exp: 15 contexts, 10 keys, 0 conflicting"), "{out}");
-    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv", "exp_funnel.summary.csv"]);
+    assert_eq!(
+        ws.read("out/exp_funnel.summary.csv"),
+        "experiment,funnel,variant,keys,expected_share,observed_share,srm_chi_square,srm_p_value,\
+         contaminated_keys,contaminated_share\n\
+         exp,exp_funnel,control,6,0.5000,0.6000,0.4000,0.5271,0,0.0000\n\
+         exp,exp_funnel,candidate,4,0.5000,0.4000,0.4000,0.5271,0,0.0000\n"
+    );
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_split_off_the_planned_weights_is_a_loud_warning() {
+    let ws = Workspace::new();
+    // 100 candidate and 200 control keys.
+    ws.write_gz("in/a.gz", &good_events(300));
+    let o = ws.run(&["in"]);
+    assert_exit(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("snowfunnel: warning: sample ratio mismatch in funnel exp_funnel: step-1 keys control 200 (50.0% planned), candidate 100 (50.0% planned)"),
+        "{err}"
+    );
+    // Planned 2:1, the same split is healthy.
+    let funnel = crate::harness::FUNNEL
+        .replace("experiment = \"exp\"", "experiment = \"exp\"\nweights = { control = 2, candidate = 1 }");
+    ws.write("funnels/exp_funnel.toml", funnel.as_bytes());
+    let o = ws.run(&["in"]);
+    assert_exit(&o, 0);
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    assert!(
+        ws.read("out/exp_funnel.summary.csv")
+            .contains("exp,exp_funnel,control,200,0.6667,0.6667,0.0000,1.0000,0,0.0000")
+    );
 }
 
 #[test]
@@ -49,7 +83,7 @@ fn quiet_prints_nothing_and_a_closed_pipe_is_not_an_error() {
     let o = ws.run(&["--quiet", "in"]);
     assert_exit(&o, 0);
     assert!(o.stdout.is_empty());
-    assert_eq!(ws.out_files(), vec!["exp_funnel.csv"]);
+    assert_eq!(ws.out_files(), vec!["exp_funnel.csv", "exp_funnel.summary.csv"]);
 }
 
 #[test]
@@ -88,4 +122,25 @@ fn one_large_file_gives_the_same_results_and_bad_rows_on_any_thread_count() {
     );
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0], results[2]);
+}
+
+#[test]
+fn cohorts_add_a_block_per_period_and_a_cohort_column() {
+    let ws = Workspace::new();
+    ws.write_gz("in/a.gz", &good_events(10));
+    for (by, cohort) in [("day", "2026-03-01"), ("week", "2026-02-23")] {
+        let out = format!("out-{by}");
+        assert_exit(&ws.run(&["--by", by, "--out", &out, "in"]), 0);
+        let csv = ws.read(&format!("{out}/exp_funnel.csv"));
+        let mut rows = csv.lines();
+        assert!(rows.next().unwrap().ends_with(",p90_time_to_step_s,cohort"));
+        let rows: Vec<&str> = rows.collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        assert!(rows.iter().all(|r| r.ends_with(&format!(",{cohort}"))), "{csv}");
+        // The only cohort holds every key: the same counts as without cohorts.
+        let plain: Vec<String> = EXPECTED_CSV.lines().skip(1).map(|r| format!("{r},{cohort}")).collect();
+        assert_eq!(rows, plain);
+    }
+    let bad = ws.run(&["--by", "month", "in"]);
+    assert_exit(&bad, 2);
 }

@@ -1,0 +1,112 @@
+//! Migration keys: an experiment context's `migration_keys` name older keys of the same
+//! subject. Every key is unified with the keys it names, transitively (`a` names `b`, `b`
+//! names `c`: one subject), and the subject is counted once, under its smallest key id.
+
+use std::borrow::Cow;
+
+use hashbrown::HashMap;
+use roaring::RoaringBitmap;
+
+use crate::times::FirstTimes;
+
+/// The subjects of an experiment's keys: a union-find over the key ids that take part in a
+/// migration, flattened so that each lookup is one hash probe.
+#[derive(Debug, Default)]
+pub(crate) struct Unifier {
+    /// Each key id in a migration, to the smallest id of its subject.
+    root: HashMap<u32, u32>,
+    /// The ids in `root`.
+    members: RoaringBitmap,
+}
+
+impl Unifier {
+    /// Unifies each `(older, current)` pair.
+    pub(crate) fn new(pairs: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        let mut parent: HashMap<u32, u32> = HashMap::new();
+        fn find(parent: &mut HashMap<u32, u32>, id: u32) -> u32 {
+            let mut root = id;
+            while let Some(&p) = parent.get(&root).filter(|&&p| p != root) {
+                root = p;
+            }
+            // Path compression: every id on the way now points at the root.
+            let mut at = id;
+            while at != root {
+                let next = parent.insert(at, root).unwrap_or(root);
+                at = next;
+            }
+            root
+        }
+        for (a, b) in pairs {
+            parent.entry(a).or_insert(a);
+            parent.entry(b).or_insert(b);
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                // The smaller id is the root, so the result does not depend on the pair order.
+                parent.insert(ra.max(rb), ra.min(rb));
+            }
+        }
+        let ids: Vec<u32> = parent.keys().copied().collect();
+        let root: HashMap<u32, u32> = ids.iter().map(|&id| (id, find(&mut parent, id))).collect();
+        let members = ids.into_iter().collect();
+        Unifier { root, members }
+    }
+
+    /// Whether no key takes part in a migration.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.root.is_empty()
+    }
+
+    /// `keys` with every key replaced by its subject's id (borrowed when nothing changes).
+    pub(crate) fn apply<'k>(&self, keys: &'k RoaringBitmap) -> Cow<'k, RoaringBitmap> {
+        if self.is_empty() || keys.is_disjoint(&self.members) {
+            return Cow::Borrowed(keys);
+        }
+        let migrated = keys & &self.members;
+        let mut out = keys - &migrated;
+        out.extend(migrated.iter().map(|id| self.root[&id]));
+        Cow::Owned(out)
+    }
+}
+
+impl Unifier {
+    /// `times` with every key replaced by its subject's id, keeping the subject's earliest time
+    /// (borrowed when nothing changes).
+    pub(crate) fn apply_times<'t>(&self, times: &'t FirstTimes) -> Cow<'t, FirstTimes> {
+        if self.is_empty() || !times.iter().any(|(id, _)| self.members.contains(id)) {
+            return Cow::Borrowed(times);
+        }
+        Cow::Owned(times.iter().map(|(id, t)| (self.root.get(&id).copied().unwrap_or(id), t)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[u32]) -> RoaringBitmap {
+        ids.iter().copied().collect()
+    }
+
+    #[test]
+    fn chains_and_merges_unify_transitively_whatever_the_order() {
+        // 5 -> 3 -> 9 and 7 -> 9: one subject {3, 5, 7, 9}; 1 -> 2 another.
+        let pairs = [(5, 3), (3, 9), (7, 9), (1, 2)];
+        let u = Unifier::new(pairs);
+        let mut reversed = pairs;
+        reversed.reverse();
+        let r = Unifier::new(reversed);
+        for unifier in [&u, &r] {
+            assert_eq!(*unifier.apply(&set(&[5, 9, 4])), set(&[3, 4]));
+            assert_eq!(*unifier.apply(&set(&[7])), set(&[3]));
+            assert_eq!(*unifier.apply(&set(&[2, 3, 8])), set(&[1, 3, 8]));
+        }
+        assert!(Unifier::new([]).is_empty());
+        assert_eq!(*Unifier::new([]).apply(&set(&[1, 2])), set(&[1, 2]));
+    }
+
+    #[test]
+    fn a_key_naming_itself_changes_nothing() {
+        let u = Unifier::new([(4, 4)]);
+        assert_eq!(*u.apply(&set(&[4, 6])), set(&[4, 6]));
+    }
+}

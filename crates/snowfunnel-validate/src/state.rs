@@ -1,0 +1,232 @@
+//! The mergeable validation state of one partition (a file, an object, a chunk), or of several.
+//!
+//! Keys are interned once per state; every set of keys is a bitmap of ids. Merging interns the
+//! other state's keys into this one's dictionary and ORs its bitmaps through the id remapping,
+//! experiments and variants are matched by name, counts add, first and last times take the
+//! minimum and maximum: the merge of any split of the input equals the state of the whole.
+
+use hashbrown::HashMap;
+use snowfunnel_engine::{BitmapBuilder, KeyDict};
+use snowfunnel_parse::{EnrichedEvent, fields};
+
+use crate::event_ids::EventIds;
+use crate::report::MICROS_PER_DAY;
+use crate::scope::Scope;
+use snowfunnel_engine::Counters;
+
+/// One experiment context of an event, interned: (experiment index, variant index, key id).
+pub(crate) type Seen = (usize, u32, u32);
+
+/// Events and keys of one group (a day, an `app_id`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) events: u64,
+    pub(crate) keys: BitmapBuilder,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally, remap: &[u32]) {
+        self.events += other.events;
+        self.keys.union_remapped(other.keys, remap);
+    }
+}
+
+/// One event kind of an experiment: events, first and last event time, keys per variant.
+#[derive(Clone, Debug)]
+pub(crate) struct KindState {
+    pub(crate) events: u64,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    /// Indexed by the experiment's variant index; shorter when later variants never did it.
+    pub(crate) keys_by_variant: Vec<BitmapBuilder>,
+}
+
+impl Default for KindState {
+    fn default() -> Self {
+        KindState { events: 0, first: i64::MAX, last: i64::MIN, keys_by_variant: Vec::new() }
+    }
+}
+
+/// The builder of `bitmaps[index]`, growing the vector as needed.
+fn slot(bitmaps: &mut Vec<BitmapBuilder>, index: u32) -> &mut BitmapBuilder {
+    let index = index as usize;
+    if bitmaps.len() <= index {
+        bitmaps.resize_with(index + 1, BitmapBuilder::default);
+    }
+    &mut bitmaps[index]
+}
+
+/// Everything about one experiment.
+#[derive(Clone, Debug)]
+pub(crate) struct ExperimentState {
+    pub(crate) name: Box<str>,
+    /// Variant names in order of first sight; indexes are local to this state.
+    pub(crate) variants: Vec<Box<str>>,
+    /// Contexts with a key.
+    pub(crate) contexts: u64,
+    /// Events carrying at least one of its contexts with a key.
+    pub(crate) events: u64,
+    pub(crate) keys_by_variant: Vec<BitmapBuilder>,
+    /// By `event\tse_category\tse_action\tse_label` (fields never hold a tab).
+    pub(crate) kinds: HashMap<Box<[u8]>, KindState>,
+    /// By day since the epoch (UTC, event time).
+    pub(crate) days: HashMap<i64, Tally>,
+    pub(crate) app_ids: HashMap<Box<[u8]>, Tally>,
+}
+
+impl ExperimentState {
+    fn new(name: &str) -> Self {
+        ExperimentState {
+            name: name.into(),
+            variants: Vec::new(),
+            contexts: 0,
+            events: 0,
+            keys_by_variant: Vec::new(),
+            kinds: HashMap::new(),
+            days: HashMap::new(),
+            app_ids: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn variant_index(&mut self, variant: &str) -> u32 {
+        let index = self.variants.iter().position(|v| **v == *variant).unwrap_or_else(|| {
+            self.variants.push(variant.into());
+            self.variants.len() - 1
+        });
+        u32::try_from(index).expect("fewer than 4 billion variants")
+    }
+
+    fn merge(&mut self, other: ExperimentState, remap: &[u32]) {
+        let variants: Vec<u32> = other.variants.iter().map(|v| self.variant_index(v)).collect();
+        self.contexts += other.contexts;
+        self.events += other.events;
+        for (v, keys) in other.keys_by_variant.into_iter().enumerate() {
+            slot(&mut self.keys_by_variant, variants[v]).union_remapped(keys, remap);
+        }
+        for (kind, theirs) in other.kinds {
+            let mine = self.kinds.entry(kind).or_default();
+            mine.events += theirs.events;
+            mine.first = mine.first.min(theirs.first);
+            mine.last = mine.last.max(theirs.last);
+            for (v, keys) in theirs.keys_by_variant.into_iter().enumerate() {
+                slot(&mut mine.keys_by_variant, variants[v]).union_remapped(keys, remap);
+            }
+        }
+        for (day, tally) in other.days {
+            self.days.entry(day).or_default().merge(tally, remap);
+        }
+        for (app_id, tally) in other.app_ids {
+            self.app_ids.entry(app_id).or_default().merge(tally, remap);
+        }
+    }
+}
+
+/// The validation state of one partition, or of several merged.
+#[derive(Clone, Default)]
+pub struct ValidateState {
+    pub(crate) keys: KeyDict,
+    pub(crate) counters: Counters,
+    pub(crate) experiments: Vec<ExperimentState>,
+    pub(crate) experiment_index: HashMap<Box<str>, usize>,
+    pub(crate) event_ids: EventIds,
+}
+
+impl ValidateState {
+    /// An empty state; the experiments `scope` names are there from the start, so that they
+    /// are reported even when no event carries them.
+    #[must_use]
+    pub fn new(scope: &Scope) -> Self {
+        let mut state = ValidateState::default();
+        for name in scope.named().unwrap_or_default() {
+            state.experiment(name);
+        }
+        state
+    }
+
+    /// The counters so far.
+    #[must_use]
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Distinct context keys seen (all reported experiments together).
+    #[must_use]
+    pub fn distinct_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The index of experiment `name`, added if new.
+    pub(crate) fn experiment(&mut self, name: &str) -> usize {
+        if let Some(&index) = self.experiment_index.get(name) {
+            return index;
+        }
+        self.experiments.push(ExperimentState::new(name));
+        self.experiment_index.insert(name.into(), self.experiments.len() - 1);
+        self.experiments.len() - 1
+    }
+
+    /// Records a valid event whose reported experiment contexts are `seen`; `kind` is scratch.
+    pub(crate) fn record(&mut self, event: &EnrichedEvent<'_>, seen: &[Seen], kind: &mut Vec<u8>) {
+        if seen.is_empty() {
+            return;
+        }
+        self.event_ids.observe(event.event_id());
+        let time = event.time_micros();
+        let day = time.div_euclid(MICROS_PER_DAY);
+        let app_id = event.app_id();
+        kind.clear();
+        for (i, field) in
+            [fields::EVENT, fields::SE_CATEGORY, fields::SE_ACTION, fields::SE_LABEL].into_iter().enumerate()
+        {
+            if i > 0 {
+                kind.push(b'\t');
+            }
+            kind.extend_from_slice(event.field(field));
+        }
+        for (i, &(e, variant, key)) in seen.iter().enumerate() {
+            // An event counts once per experiment, however many of its contexts it carries.
+            let first_of_experiment = !seen[..i].iter().any(|s| s.0 == e);
+            let experiment = &mut self.experiments[e];
+            experiment.contexts += 1;
+            slot(&mut experiment.keys_by_variant, variant).push(key);
+            let k = match experiment.kinds.get_mut(kind.as_slice()) {
+                Some(k) => k,
+                None => experiment.kinds.entry(kind.as_slice().into()).or_default(),
+            };
+            slot(&mut k.keys_by_variant, variant).push(key);
+            let d = experiment.days.entry(day).or_default();
+            d.keys.push(key);
+            let a = match experiment.app_ids.get_mut(app_id) {
+                Some(a) => a,
+                None => experiment.app_ids.entry(app_id.into()).or_default(),
+            };
+            a.keys.push(key);
+            if first_of_experiment {
+                experiment.events += 1;
+                a.events += 1;
+                experiment.days.get_mut(&day).expect("inserted above").events += 1;
+                let k = experiment.kinds.get_mut(kind.as_slice()).expect("inserted above");
+                k.events += 1;
+                k.first = k.first.min(time);
+                k.last = k.last.max(time);
+            }
+        }
+    }
+
+    /// Merges `other` into `self`: afterwards `self` is the state of both partitions' inputs
+    /// together. Both must have been built for the same [`Scope`].
+    pub fn merge(&mut self, other: ValidateState) {
+        self.counters.add(&other.counters);
+        self.event_ids.merge(other.event_ids);
+        let remap: Vec<u32> = (0..other.keys.len())
+            .map(|id| {
+                #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
+                self.keys.intern(other.keys.get(id as u32))
+            })
+            .collect();
+        for experiment in other.experiments {
+            let index = self.experiment(&experiment.name);
+            self.experiments[index].merge(experiment, &remap);
+        }
+    }
+}

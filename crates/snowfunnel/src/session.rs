@@ -1,0 +1,145 @@
+//! What every command that reads enriched events does the same way: resolve the inputs, run a
+//! [`Job`] over them on worker threads (with the progress line), total the files, write the
+//! bad-row log, and check the bad-row ratio.
+//!
+//! [`read_all`] does it all for the commands that write reports to a directory (`run`,
+//! `validate`); `events`, which writes one file or stdout, calls [`resolve`] and [`read`] with
+//! its own output in between.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
+use snowfunnel_parse::BadReason;
+use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
+
+use crate::cli::{InputArgs, OutputArgs, S3Args};
+use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::pipeline::{self, Job, Options, Tally, default_threads};
+use crate::progress;
+
+/// Reads every input of `input` (those `window` does not prune) with `job`, creates the output
+/// directory, and writes the bad-row log when asked to: it is the diagnosis of a failed
+/// bad-row check, so it is written before the check, either way. Returns the merged state and
+/// the input totals.
+pub(crate) fn read_all<J: Job>(
+    job: &J,
+    input: &InputArgs,
+    output: &OutputArgs,
+    window: Option<DateWindow>,
+    started: Instant,
+) -> Result<(J::State, RunTotals), Failure> {
+    let inputs = resolve(input, window, "the funnels' window")?;
+    std::fs::create_dir_all(&output.out)
+        .with_context(|| format!("creating output directory {}", output.out.display()))?;
+    read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)
+}
+
+/// Lists the inputs of `input`, those `window` (described as `window_name` when it left
+/// nothing to read) does not prune.
+pub(crate) fn resolve(
+    input: &InputArgs,
+    window: Option<DateWindow>,
+    window_name: &str,
+) -> Result<Inputs, Failure> {
+    let input_options = InputOptions {
+        selection: Selection::new(&input.include, &input.exclude).exit_code(USAGE)?,
+        window,
+        s3: s3_options(&input.s3),
+    };
+    let inputs = Inputs::resolve(&input.inputs, &input_options)?;
+    if inputs.files().is_empty() {
+        return Err(no_inputs(&input.inputs, &inputs, window_name).into());
+    }
+    Ok(inputs)
+}
+
+/// Reads `inputs` with `job` (the progress line unless `quiet`), and writes the bad-row log to
+/// `bad_rows` when asked to: it is the diagnosis of a failed bad-row check, so it is written
+/// before the check, either way. Returns the merged state and the input totals.
+pub(crate) fn read<J: Job>(
+    job: &J,
+    inputs: &Inputs,
+    input: &InputArgs,
+    bad_rows: Option<&Path>,
+    quiet: bool,
+    started: Instant,
+) -> Result<(J::State, RunTotals), Failure> {
+    let options = Options {
+        threads: default_threads(input.threads)?,
+        log_bad_rows: bad_rows.is_some(),
+        skip_corrupt: input.skip_corrupt_files,
+        open_ahead: usize::from(input.s3.s3_concurrency),
+    };
+    let tally = Tally::default();
+    let read = progress::while_running(!quiet, inputs, &tally, started, || {
+        pipeline::process(job, inputs, &options, &tally)
+    })?;
+    let totals = RunTotals {
+        files: read.files.len() as u64,
+        stored_bytes: read.files.iter().map(|f| f.stored_bytes).sum(),
+        bytes: read.files.iter().map(|f| f.bytes).sum(),
+        skipped_files: read.skipped,
+        deselected: inputs.deselected(),
+        pruned: inputs.pruned(),
+        elapsed: started.elapsed(),
+    };
+    if let Some(path) = bad_rows {
+        let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+        BadRowLog::write_all(read.bad_rows, &mut file)
+            .with_context(|| format!("writing {}", path.display()))?;
+        file.commit().with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok((read.state, totals))
+}
+
+/// Fails when bad rows exceed `max` of the lines, naming the reasons; `consequence` says what
+/// the failure means (`no report written`).
+pub(crate) fn check_bad_ratio(
+    lines: u64,
+    bad_by_reason: impl Iterator<Item = (BadReason, u64)>,
+    max: f64,
+    consequence: &str,
+) -> anyhow::Result<()> {
+    let reasons: Vec<(BadReason, u64)> = bad_by_reason.collect();
+    let bad: u64 = reasons.iter().map(|(_, n)| n).sum();
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = if lines == 0 { 0.0 } else { bad as f64 / lines as f64 };
+    if ratio <= max {
+        return Ok(());
+    }
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{} {n}", r.code())).collect();
+    Err(anyhow!(
+        "{bad} of {lines} lines are bad rows ({:.2}%), over --max-bad-ratio {max} ({}); {consequence} (see --bad-rows FILE)",
+        ratio * 100.0,
+        reasons.join(", ")
+    ))
+}
+
+fn s3_options(args: &S3Args) -> S3Options {
+    S3Options {
+        endpoint_url: args.endpoint_url.clone(),
+        force_path_style: args.s3_path_style,
+        region: args.region.clone(),
+        concurrency: usize::from(args.s3_concurrency),
+        ..S3Options::default()
+    }
+}
+
+/// Why there is nothing to read.
+fn no_inputs(named: &[PathBuf], inputs: &Inputs, window_name: &str) -> anyhow::Error {
+    let named = named.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let mut left_out = Vec::new();
+    if inputs.deselected() > 0 {
+        left_out.push(format!("{} not selected by --include/--exclude", inputs.deselected()));
+    }
+    if inputs.pruned() > 0 {
+        left_out.push(format!("{} dated outside {window_name} (--no-prune reads them)", inputs.pruned()));
+    }
+    if left_out.is_empty() {
+        anyhow!("no input files found in {named}")
+    } else {
+        anyhow!("no inputs left to read in {named}: {}", left_out.join(", "))
+    }
+}

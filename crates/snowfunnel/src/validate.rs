@@ -1,0 +1,55 @@
+//! `snowfunnel validate`: inputs in, the data validation report out (four CSV files and a
+//! summary naming every problem found). Problems in the data are the report, not a failure:
+//! the exit code is 0 unless the bad-row check fails, as in `run`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+use snowfunnel_report::{
+    AtomicFile, commit_all, validate_app_ids_csv, validate_days_csv, validate_events_csv,
+    validate_summary_csv, validate_text,
+};
+use snowfunnel_validate::{Scope, ValidationReport};
+
+use crate::cli::ValidateArgs;
+use crate::exit::{BAD_DATA, ExitCodeExt, Failure};
+use crate::session::{check_bad_ratio, read_all};
+
+/// The CSV files, in the order written, and what writes each.
+type Writer = fn(&ValidationReport, &mut AtomicFile) -> std::io::Result<()>;
+const OUTPUTS: [(&str, Writer); 4] = [
+    ("validate_events.csv", |r, f| validate_events_csv(r, f)),
+    ("validate_days.csv", |r, f| validate_days_csv(r, f)),
+    ("validate_app_ids.csv", |r, f| validate_app_ids_csv(r, f)),
+    ("validate_summary.csv", |r, f| validate_summary_csv(r, f)),
+];
+
+pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let scope = Scope::only(&args.experiments);
+    let (mut state, mut totals) = read_all(&scope, &args.input, &args.output, None, started)?;
+    let report = state.report();
+    let c = &report.counters;
+    check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, "no report written")
+        .exit_code(BAD_DATA)?;
+
+    let mut pending = Vec::with_capacity(OUTPUTS.len());
+    for (name, write) in OUTPUTS {
+        let path = args.output.out.join(name);
+        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        write(&report, &mut file).with_context(|| format!("writing {}", path.display()))?;
+        pending.push(file);
+    }
+    commit_all(pending)
+        .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
+
+    if !args.output.quiet {
+        totals.elapsed = started.elapsed();
+        let mut stdout = std::io::stdout().lock();
+        write!(stdout, "{}", validate_text(&report, &totals))?;
+        writeln!(stdout, "  {:<18} {} CSV files in {}", "wrote", OUTPUTS.len(), args.output.out.display())?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
