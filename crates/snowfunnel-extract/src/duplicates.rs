@@ -1,12 +1,11 @@
 //! Duplicated events (the same `event_id` more than once, as at-least-once delivery makes
 //! them) and what the extract does with them.
 //!
-//! Event ids are tracked as 128-bit hashes in a hash set: 16 bytes per distinct event id of
-//! the extracted events, about 20 to 40 bytes with the table's free slots, and up to half
-//! again while it grows. Two distinct ids share a hash with probability about `n² / 2^129`
-//! for `n` ids: below 10^-20 for a billion. The policy `all` tracks nothing.
-
-use std::hash::{DefaultHasher, Hash, Hasher};
+//! Event ids are tracked as 128 bits ([`snowfunnel_parse::event_id_bits`]: a UUID exactly, any
+//! other id hashed) in a hash set: 16 bytes per distinct event id of the extracted events,
+//! about 20 to 40 bytes with the table's free slots, and up to half again while it grows. Two
+//! distinct non-UUID ids share a hash with probability about `n² / 2^129` for `n` ids: below
+//! 10^-20 for a billion. The policy `all` tracks nothing.
 
 use hashbrown::HashSet;
 
@@ -32,19 +31,6 @@ impl DuplicatePolicy {
             DuplicatePolicy::Drop => "drop",
         }
     }
-}
-
-/// A 128-bit hash of an event id: two SipHash-1-3 digests of the id, each under its own
-/// prefix. Stable within a process, which is all a run needs.
-#[must_use]
-pub fn event_id_hash(event_id: &[u8]) -> u128 {
-    let half = |prefix: u8| {
-        let mut h = DefaultHasher::new();
-        prefix.hash(&mut h);
-        event_id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
 /// What a [`Deduplicator`] dropped.
@@ -116,10 +102,11 @@ impl Deduplicator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event_id_bits;
 
     fn kept(policy: DuplicatePolicy, ids: &[&str]) -> (Vec<usize>, DuplicateStats) {
         let mut d = Deduplicator::new(policy);
-        let hashes: Vec<u128> = ids.iter().map(|id| event_id_hash(id.as_bytes())).collect();
+        let hashes: Vec<u128> = ids.iter().map(|id| event_id_bits(id.as_bytes())).collect();
         if d.needs_first_pass() {
             hashes.iter().for_each(|&h| d.observe(h));
         }
@@ -137,14 +124,5 @@ mod tests {
         let (drop, stats) = kept(DuplicatePolicy::Drop, &ids);
         assert_eq!(drop, vec![3]);
         assert_eq!(stats.events_dropped, 5);
-    }
-
-    #[test]
-    fn hashes_tell_ids_apart() {
-        let a = event_id_hash(b"c6ef2b4c-1f2b-4a4e-9b8e-0d1f3c2a5b6e");
-        assert_eq!(a, event_id_hash(b"c6ef2b4c-1f2b-4a4e-9b8e-0d1f3c2a5b6e"));
-        assert_ne!(a, event_id_hash(b"c6ef2b4c-1f2b-4a4e-9b8e-0d1f3c2a5b6f"));
-        assert_ne!(event_id_hash(b""), event_id_hash(b"\0"));
-        assert_ne!((a >> 64) as u64, a as u64);
     }
 }

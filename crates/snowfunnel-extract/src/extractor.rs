@@ -3,7 +3,7 @@
 use snowfunnel_parse::{BadReason, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields};
 
 use crate::record::{EventFields, MIGRATION_KEY_SEPARATOR, put_bytes, put_record};
-use crate::{Filter, event_id_hash};
+use crate::{Filter, event_id_bits};
 
 /// Plain counters of an extract; they add up across partitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl<'f> Extractor<'f> {
         let se_value_number = parse_number(se_value)?;
         let event_id = event.event_id();
         let fields = EventFields {
-            hash: event_id_hash(event_id),
+            hash: event_id_bits(event_id),
             time_micros: event.time_micros(),
             environment,
             se_value_number,

@@ -9,8 +9,8 @@
 //! temporary file), so that any number of threads can extract while the output stays in input
 //! order: [`Records`] reads them back and [`Record::rows`] yields [`ExtractRow`]s, the
 //! [`COLUMNS`] of the extract, borrowed from the buffer. A [`Deduplicator`] applies the
-//! [`DuplicatePolicy`] to records read back in output order, by a 128-bit hash of the event id
-//! ([`event_id_hash`]).
+//! [`DuplicatePolicy`] to records read back in output order, by the event id as 128 bits
+//! ([`event_id_bits`]).
 
 mod duplicates;
 mod error;
@@ -18,8 +18,9 @@ mod extractor;
 mod filter;
 mod record;
 
-pub use duplicates::{Deduplicator, DuplicatePolicy, DuplicateStats, event_id_hash};
+pub use duplicates::{Deduplicator, DuplicatePolicy, DuplicateStats};
 pub use error::{DecodeError, SpecError};
 pub use extractor::{Counters, Extractor};
 pub use filter::{Environment, EnvironmentMap, EnvironmentSelection, ExtractSpec, Filter};
 pub use record::{COLUMNS, ExtractRow, MIGRATION_KEY_SEPARATOR, Record, Records};
+pub use snowfunnel_parse::event_id_bits;

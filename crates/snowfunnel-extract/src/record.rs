@@ -164,7 +164,7 @@ impl<'a> Iterator for Records<'a> {
 /// One extracted event: its fields and its contexts of the selected experiments.
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
-    /// [`crate::event_id_hash`] of the event id.
+    /// [`crate::event_id_bits`] of the event id.
     pub hash: u128,
     event: ExtractRow<'a>,
     contexts: &'a [u8],

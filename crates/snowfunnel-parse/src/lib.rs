@@ -13,6 +13,7 @@
 mod contexts;
 mod error;
 mod event;
+mod event_id;
 pub mod fields;
 mod split;
 mod timestamp;
@@ -22,5 +23,6 @@ pub use contexts::{
 };
 pub use error::{BadReason, RowError, excerpt};
 pub use event::EnrichedEvent;
+pub use event_id::event_id_bits;
 pub use fields::FIELD_COUNT;
 pub use timestamp::{TimestampError, format_micros, parse_date_or_timestamp, parse_timestamp};
