@@ -16,6 +16,22 @@ fn run_s3(ws: &Workspace, server: &TestServer, out: &str, args: &[&str], credent
     with_s3(ws, server, &["run", "--funnel", "funnels", "--out", out], args, credentials)
 }
 
+/// The binary in `ws` with an environment of its own: no profile files, no instance metadata,
+/// nothing of this machine's AWS settings, so nothing outside this machine is asked.
+fn isolated(ws: &Workspace) -> Command {
+    let home = ws.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_snowfunnel"));
+    command
+        .current_dir(ws.dir.path())
+        .env_clear()
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("missing"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("missing"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
 /// Runs `snowfunnel <command> <args>` in `ws`, reaching the server as `run_s3` does.
 fn with_s3(
     ws: &Workspace,
@@ -24,17 +40,8 @@ fn with_s3(
     args: &[&str],
     credentials: bool,
 ) -> Output {
-    let home = ws.path("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_snowfunnel"));
+    let mut command = isolated(ws);
     command
-        .current_dir(ws.dir.path())
-        .env_clear()
-        // No profile files, no instance metadata: nothing outside this machine is asked.
-        .env("HOME", &home)
-        .env("AWS_CONFIG_FILE", home.join("missing"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("missing"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "us-east-1")
         .args(command_args)
         .arg("--s3-path-style")
@@ -302,14 +309,7 @@ fn s3_failures_are_one_clear_line_and_no_report() {
     }
 
     // A wrong secret: access denied, and neither the key nor the wrong secret shows.
-    let home = ws.path("home");
-    let o = Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
-        .current_dir(ws.dir.path())
-        .env_clear()
-        .env("HOME", &home)
-        .env("AWS_CONFIG_FILE", home.join("missing"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("missing"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    let o = isolated(&ws)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", "wrong/Secret+Key/for/this/test/only")
         .env("AWS_ENDPOINT_URL", server.endpoint())
