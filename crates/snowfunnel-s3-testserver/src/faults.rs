@@ -15,8 +15,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::Stream;
 use s3s::dto::{
-    ETagCondition, GetObjectInput, GetObjectOutput, ListObjectsV2Input, ListObjectsV2Output, Object, Range,
-    StreamingBlob,
+    ETagCondition, GetObjectInput, GetObjectOutput, HeadObjectInput, HeadObjectOutput, ListObjectsV2Input,
+    ListObjectsV2Output, Object, PutObjectInput, PutObjectOutput, Range, StreamingBlob,
 };
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
@@ -130,6 +130,14 @@ impl S3 for FaultyS3 {
             }
         }
         Ok(response)
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.inner.head_object(req).await
+    }
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        self.inner.put_object(req).await
     }
 
     async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {

@@ -9,12 +9,14 @@
 //! a blocking `std::io::Read` for worker threads: the network side runs on a tokio runtime and
 //! hands chunks over a bounded channel, so CPU work stays on the reading thread and memory
 //! stays bounded; a body that fails mid-stream is resumed from the byte it stopped at, never
-//! delivering a byte twice. Every failure is an [`S3Error`], one line naming the bucket or
+//! delivering a byte twice. [`S3Client::head`] and [`S3Client::put`] look up and write single
+//! objects (state files). Every failure is an [`S3Error`], one line naming the bucket or
 //! object and the cause, never a secret.
 
 mod client;
 mod error;
 mod list;
+mod object;
 mod reader;
 mod sdk_error;
 mod url;

@@ -5,5 +5,6 @@
 mod env;
 mod errors;
 mod list;
+mod object;
 mod read;
 mod server;

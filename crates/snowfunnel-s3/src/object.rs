@@ -1,0 +1,60 @@
+//! Single objects by key: whether one exists (and its size and ETag), and writing one whole.
+//! For state files, which a run reads whole (through [`S3Client::open`]) and writes whole.
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::sdk_error::from_sdk;
+use crate::{S3Client, S3Error, S3Object};
+
+impl S3Client {
+    /// The object at `bucket`/`key` as listing would give it (HeadObject), or `None` when
+    /// there is no such object.
+    ///
+    /// # Errors
+    ///
+    /// [`S3Error::NoSuchBucket`], [`S3Error::AccessDenied`] (S3 also answers that for a
+    /// missing key when the credentials may not list the bucket), [`S3Error::Unreachable`]
+    /// and the like.
+    pub async fn head(&self, bucket: &str, key: &str) -> Result<Option<S3Object>, S3Error> {
+        let url = format!("s3://{bucket}/{key}");
+        let target = self.target(url, bucket);
+        match self.sdk.head_object().bucket(bucket).key(key).send().await {
+            Ok(head) => Ok(Some(S3Object {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                size: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                etag: head.e_tag().map(str::to_owned),
+                last_modified: head.last_modified().and_then(|time| SystemTime::try_from(*time).ok()),
+            })),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) => match from_sdk(&err, &target) {
+                // HEAD answers carry no body, so a missing bucket shows only as a 404 too.
+                S3Error::NoSuchKey { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Writes `body` to `bucket`/`key` with one PutObject, replacing any object there: S3
+    /// shows readers the old object or the new one, never a part (up to 5 GiB, PutObject's
+    /// limit).
+    ///
+    /// # Errors
+    ///
+    /// [`S3Error::NoSuchBucket`], [`S3Error::AccessDenied`], [`S3Error::Unreachable`] and the
+    /// like.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), S3Error> {
+        let target = self.target(format!("s3://{bucket}/{key}"), bucket);
+        self.sdk
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|err| from_sdk(&err, &target))?;
+        Ok(())
+    }
+}
