@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use snowfunnel_s3::{S3Client, S3Options, S3Url};
-use tokio::runtime::Runtime;
+use snowfunnel_s3::{S3Options, S3Url};
 
 use crate::open::ReadCounter;
-use crate::{DateWindow, InputError, InputFile, Location, Selection, Source, list_inputs};
+use crate::{DateWindow, InputError, InputFile, Location, S3Session, Selection, Shard, Source, list_inputs};
 
 /// How to find inputs.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +19,8 @@ pub struct InputOptions {
     pub window: Option<DateWindow>,
     /// How to reach S3 (used only when an argument is an `s3://` URL).
     pub s3: S3Options,
+    /// The shard of a sharded run: only its inputs are read.
+    pub shard: Option<Shard>,
 }
 
 /// Every file and object a run reads, in order: local files (as [`list_inputs`] lists them),
@@ -28,21 +29,16 @@ pub struct Inputs {
     files: Vec<InputFile>,
     deselected: u64,
     pruned: u64,
-    s3: Option<S3Access>,
+    other_shards: u64,
+    s3: Option<S3Session>,
     read_bytes: ReadCounter,
-}
-
-/// The S3 side: a client and the runtime its requests and downloads run on.
-struct S3Access {
-    // Field order: the client goes before the runtime it was made on.
-    client: S3Client,
-    runtime: Runtime,
 }
 
 impl Inputs {
     /// Lists the inputs `args` name: local files and directories (see [`list_inputs`]) and
     /// `s3://bucket/prefix` URLs (every object under the prefix), then keeps those that
-    /// `options.selection` selects and `options.window` does not prune.
+    /// `options.selection` selects, `options.window` does not prune and that are in
+    /// `options.shard`. A shard may be left with no input.
     ///
     /// # Errors
     /// [`InputError::NotFound`] and [`InputError::Read`] for local paths;
@@ -55,11 +51,11 @@ impl Inputs {
             urls.iter().filter_map(|url| url.to_str()).map(S3Url::parse).collect::<Result<_, _>>()?;
         let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
         let mut listed = list_inputs(&paths)?;
-        let s3 = if urls.is_empty() { None } else { Some(S3Access::connect(options.s3.clone())?) };
-        if let Some(access) = &s3 {
+        let s3 = if urls.is_empty() { None } else { Some(S3Session::connect(options.s3.clone())?) };
+        if let Some(session) = &s3 {
             let mut seen = std::collections::HashSet::new();
             for url in &urls {
-                let objects = access.runtime.block_on(access.client.list(url))?;
+                let objects = session.list(url)?;
                 let new = objects.into_iter().filter(|o| seen.insert((o.bucket.clone(), o.key.clone())));
                 listed.extend(new.map(InputFile::s3));
             }
@@ -69,6 +65,7 @@ impl Inputs {
             files: Vec::new(),
             deselected: 0,
             pruned: 0,
+            other_shards: 0,
             s3,
             read_bytes: Arc::new(AtomicU64::new(0)),
         };
@@ -78,6 +75,8 @@ impl Inputs {
                 inputs.deselected += 1;
             } else if options.window.is_some_and(|window| !window.keeps(&key)) {
                 inputs.pruned += 1;
+            } else if options.shard.is_some_and(|shard| !shard.holds(&file.to_string())) {
+                inputs.other_shards += 1;
             } else {
                 inputs.files.push(file);
             }
@@ -103,6 +102,20 @@ impl Inputs {
         self.pruned
     }
 
+    /// Inputs left to the other shards of a sharded run.
+    #[must_use]
+    pub fn other_shards(&self) -> u64 {
+        self.other_shards
+    }
+
+    /// Keeps only the inputs for which `keep` is true (an incremental run drops those it
+    /// counted before); returns how many were dropped.
+    pub fn retain(&mut self, keep: impl FnMut(&InputFile) -> bool) -> usize {
+        let before = self.files.len();
+        self.files.retain(keep);
+        before - self.files.len()
+    }
+
     /// Stored bytes read so far by every source opened here.
     #[must_use]
     pub fn read_bytes(&self) -> u64 {
@@ -117,24 +130,9 @@ impl Inputs {
     /// [`InputError::Read`] when a local file cannot be opened.
     pub fn open(&self, file: &InputFile) -> Result<Source, InputError> {
         let source = match (&file.location, &self.s3) {
-            (Location::S3(object), Some(access)) => {
-                Source::from_reader(file.clone(), access.client.open(access.runtime.handle(), object))
-            }
+            (Location::S3(object), Some(session)) => Source::from_reader(file.clone(), session.open(object)),
             _ => Source::open(file)?,
         };
         Ok(source.counting(Arc::clone(&self.read_bytes)))
-    }
-}
-
-impl S3Access {
-    fn connect(options: S3Options) -> Result<S3Access, InputError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("s3-io")
-            .enable_all()
-            .build()
-            .map_err(|source| InputError::Read { input: "the S3 runtime".to_owned(), source })?;
-        let client = runtime.block_on(snowfunnel_s3::connect(options))?;
-        Ok(S3Access { client, runtime })
     }
 }

@@ -3,17 +3,21 @@
 //! [`Inputs::resolve`] turns what a user names (local files, directories walked recursively,
 //! `s3://bucket/prefix` URLs listed through `snowfunnel-s3`) into one ordered,
 //! de-duplicated list of [`InputFile`]s, keeping those the `--include`/`--exclude`
-//! [`Selection`] selects and the [`DateWindow`] does not prune. A [`Source`] opens one
+//! [`Selection`] selects, the [`DateWindow`] does not prune and the [`Shard`] (of a sharded
+//! run) holds. A [`Source`] opens one
 //! (S3 bodies stream in while they are read), detects gzip by its magic bytes (multi-member
 //! gzip is decoded whole), and fills [`Chunk`]s of whole lines (1 MiB buffers, reused or passed
 //! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating.
+//! [`S3Session`] also reads and writes whole objects, for state files.
 
 mod error;
 mod inputs;
 mod lines;
 mod open;
 mod prune;
+mod s3_session;
 mod select;
+mod shard;
 mod sources;
 
 pub use error::InputError;
@@ -21,6 +25,8 @@ pub use inputs::{InputOptions, Inputs};
 pub use lines::{CHUNK_BYTES, Chunk, MAX_LINE_BYTES};
 pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
+pub use s3_session::S3Session;
 pub use select::Selection;
-pub use snowfunnel_s3::{S3Error, S3Object, S3Options};
+pub use shard::{Shard, ShardError, shard_of};
+pub use snowfunnel_s3::{S3Error, S3Object, S3Options, S3Url};
 pub use sources::{InputFile, Location, list_inputs};

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use snowfunnel_s3::S3Object;
 use walkdir::WalkDir;
@@ -17,6 +18,9 @@ pub struct InputFile {
     pub location: Location,
     /// Its stored size in bytes (on disk, or as listed).
     pub size: u64,
+    /// A local file's modification time, when listed by [`list_inputs`] (S3 objects carry
+    /// theirs in the [`S3Object`]).
+    pub modified: Option<SystemTime>,
 }
 
 /// Where an [`InputFile`] is.
@@ -32,13 +36,32 @@ impl InputFile {
     /// A local file.
     #[must_use]
     pub fn local(path: impl Into<PathBuf>, size: u64) -> Self {
-        InputFile { location: Location::Local(path.into()), size }
+        InputFile { location: Location::Local(path.into()), size, modified: None }
     }
 
     /// An S3 object.
     #[must_use]
     pub fn s3(object: S3Object) -> Self {
-        InputFile { size: object.size, location: Location::S3(object) }
+        InputFile { size: object.size, location: Location::S3(object), modified: None }
+    }
+
+    /// What tells this version of the input's content from another, for the manifest of a
+    /// state file (with the size): `etag:` and the S3 ETag, or `mtime:` and the modification
+    /// time (seconds and nanoseconds after the Unix epoch) of a local file or of an object
+    /// listed without an ETag; empty when neither is known.
+    #[must_use]
+    pub fn version(&self) -> String {
+        let mtime = |time: Option<SystemTime>| {
+            time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| format!("mtime:{}.{:09}", d.as_secs(), d.subsec_nanos()))
+        };
+        match &self.location {
+            Location::S3(object) => match &object.etag {
+                Some(etag) => format!("etag:{etag}"),
+                None => mtime(object.last_modified).unwrap_or_default(),
+            },
+            Location::Local(_) => mtime(self.modified).unwrap_or_default(),
+        }
     }
 
     /// What `--include`/`--exclude` globs and date pruning look at: the object key, or the
@@ -87,11 +110,11 @@ pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<InputFile>, InputError> {
                 let entry = entry.map_err(|e| walk_error(path, e))?;
                 if entry.file_type().is_file() {
                     let meta = entry.metadata().map_err(|e| walk_error(path, e))?;
-                    push_unique(&mut files, &mut seen, entry.path(), meta.len())?;
+                    push_unique(&mut files, &mut seen, entry.path(), &meta)?;
                 }
             }
         } else {
-            push_unique(&mut files, &mut seen, path, meta.len())?;
+            push_unique(&mut files, &mut seen, path, &meta)?;
         }
     }
     Ok(files)
@@ -101,13 +124,13 @@ fn push_unique(
     files: &mut Vec<InputFile>,
     seen: &mut HashSet<PathBuf>,
     path: &Path,
-    size: u64,
+    meta: &std::fs::Metadata,
 ) -> Result<(), InputError> {
     let canonical = path
         .canonicalize()
         .map_err(|source| InputError::Read { input: path.display().to_string(), source })?;
     if seen.insert(canonical) {
-        files.push(InputFile::local(path, size));
+        files.push(InputFile { modified: meta.modified().ok(), ..InputFile::local(path, meta.len()) });
     }
     Ok(())
 }

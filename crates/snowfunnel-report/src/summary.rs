@@ -22,6 +22,13 @@ pub struct RunTotals {
     pub deselected: u64,
     /// Inputs left out by date pruning.
     pub pruned: u64,
+    /// Inputs left to the other shards of a sharded run.
+    pub other_shards: u64,
+    /// Inputs not read because the state of an incremental run counted them before.
+    pub counted_before: u64,
+    /// States merged (`snowfunnel merge`): `files` and `stored_bytes` are then those of their
+    /// manifests, and `bytes` is not known.
+    pub merged_states: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -38,6 +45,15 @@ pub(crate) fn write_inputs(s: &mut String, totals: &RunTotals) {
 
 /// [`write_inputs`] for a command whose date window (for pruning) is `window`.
 pub(crate) fn write_inputs_in(s: &mut String, totals: &RunTotals, window: &str) {
+    if totals.merged_states > 0 {
+        summary_line(s, "states merged", grouped(totals.merged_states));
+        summary_line(
+            s,
+            "files",
+            format!("{} counted in them ({} stored)", grouped(totals.files), bytes(totals.stored_bytes)),
+        );
+        return;
+    }
     summary_line(
         s,
         "files",
@@ -48,6 +64,20 @@ pub(crate) fn write_inputs_in(s: &mut String, totals: &RunTotals, window: &str) 
             bytes(totals.bytes)
         ),
     );
+    if totals.counted_before > 0 {
+        summary_line(
+            s,
+            "counted before",
+            format!("{} (in the state, unchanged: not read again)", grouped(totals.counted_before)),
+        );
+    }
+    if totals.other_shards > 0 {
+        summary_line(
+            s,
+            "other shards",
+            format!("{} (left to the other shards)", grouped(totals.other_shards)),
+        );
+    }
     if totals.deselected > 0 {
         summary_line(s, "not selected", format!("{} by --include/--exclude", grouped(totals.deselected)));
     }
@@ -168,7 +198,7 @@ fn bad_lines(
 fn elapsed(totals: &RunTotals) -> String {
     let secs = totals.elapsed.as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
-    let rate = if secs > 0.0 {
+    let rate = if secs > 0.0 && totals.bytes > 0 {
         format!(", {}/s", bytes((totals.bytes as f64 / secs) as u64))
     } else {
         String::new()

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use snowfunnel_input::Shard;
 
 /// Per-variant experiment funnels straight from Snowplow enriched event dumps.
 #[derive(Debug, Parser)]
@@ -22,6 +23,8 @@ pub(crate) enum Command {
     /// Extract the events of experiments: one row per event and experiment context, as CSV or
     /// Parquet.
     Events(EventsArgs),
+    /// Merge state files (of sharded or separate runs) and write the same reports as `run`.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +38,24 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) no_prune: bool,
 
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
+
+    // The shared groups come last: each opens its own help heading, which would otherwise
+    // also take the options that follow it.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
+}
+
+/// How the funnel reports are computed: the same for `run` and `merge`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
     /// Significance level: a variant's difference from the control is significant when its
     /// Holm-adjusted p-value is below it.
     #[arg(long, value_name = "ALPHA", default_value_t = 0.05, value_parser = parse_level)]
@@ -44,14 +65,76 @@ pub(crate) struct RunArgs {
     /// event: one block per cohort in the CSV, with a `cohort` column.
     #[arg(long, value_name = "PERIOD")]
     pub(crate) by: Option<CohortArg>,
+}
 
-    // The shared groups come last: each opens its own help heading, which would otherwise
-    // also take the options that follow it.
-    #[command(flatten)]
-    pub(crate) input: InputArgs,
+/// State files: runs that continue earlier ones, or that are one shard of a bigger run.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "State and sharding")]
+pub(crate) struct StateArgs {
+    /// Also write the run's state (key sets, counters, the funnels' fingerprints, the inputs
+    /// read) to PATH, a file or `s3://bucket/key`, for `snowfunnel merge` or a later
+    /// `--state` run. `{shard}` in PATH becomes the shard index.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) state_out: Option<PathBuf>,
+
+    /// Incremental run: load the state at PATH (a file or `s3://bucket/key`) if there is one,
+    /// read only the inputs it has not counted, write the updated state back to PATH, and
+    /// report on everything counted. An input that changed since it was counted is an error.
+    #[arg(long, value_name = "PATH", conflicts_with = "state_out")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// With --state: ignore the state saved at PATH and count every input again.
+    #[arg(long, requires = "state")]
+    pub(crate) rebuild: bool,
+
+    /// Read only the inputs of shard INDEX (0-based) of COUNT, each input in exactly one shard
+    /// by a stable hash of its name; write the shard's state with --state-out, and no report.
+    #[arg(long, value_name = "INDEX/COUNT", requires = "state_out", conflicts_with_all = ["state", "shard_from_env"])]
+    pub(crate) shard: Option<Shard>,
+
+    /// As --shard, with the index from `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) or
+    /// else `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch array job), and the count from --shard-count.
+    #[arg(long, requires_all = ["shard_count", "state_out"], conflicts_with = "state")]
+    pub(crate) shard_from_env: bool,
+
+    /// The number of shards, with --shard-from-env.
+    #[arg(long, value_name = "COUNT", requires = "shard_from_env", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) shard_count: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MergeArgs {
+    /// State files (`--state-out` of runs over disjoint inputs): local files or
+    /// `s3://bucket/key`; a directory or an `s3://bucket/prefix/` ending in `/` means every
+    /// `*.snowfunnel` file under it.
+    #[arg(value_name = "STATE", required = true)]
+    pub(crate) states: Vec<PathBuf>,
+
+    /// The funnel definitions the states were built for (TOML files or directories).
+    #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
+    pub(crate) funnels: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub(crate) output: OutputArgs,
+    pub(crate) report: ReportArgs,
+
+    /// Directory (or `s3://bucket/prefix/`) for the CSV reports.
+    #[arg(long, value_name = "DIR", default_value = "out", help_heading = "Output")]
+    pub(crate) out: PathBuf,
+
+    /// Also write the merged state to PATH (a file or `s3://bucket/key`).
+    #[arg(long, value_name = "PATH", help_heading = "Output")]
+    pub(crate) state_out: Option<PathBuf>,
+
+    /// Fail when bad rows exceed this share of the lines of all the states together.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio, help_heading = "Output")]
+    pub(crate) max_bad_ratio: f64,
+
+    /// Print nothing on stdout (the CSV files are still written).
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,7 +234,7 @@ pub(crate) struct InputArgs {
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
-    /// Directory for the CSV reports.
+    /// Directory (or `s3://bucket/prefix/`) for the CSV reports.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub(crate) out: PathBuf,
 

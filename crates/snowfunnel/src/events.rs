@@ -26,7 +26,7 @@ use snowfunnel_report::{
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::pipeline::{Ingest, Job};
-use crate::session::{check_bad_ratio, read, resolve};
+use crate::session::{Done, check_bad_ratio, read, resolve};
 
 pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let started = Instant::now();
@@ -43,7 +43,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     } else {
         args.start.zip(args.end).map(|(start, end)| DateWindow { start, end })
     };
-    let inputs = resolve(&args.input, window, "the --start/--end window")?;
+    let inputs = resolve(&args.input, window, "the --start/--end window", None)?;
     // Created now, so that an unwritable destination fails before the inputs are read.
     let to_file = output.out != Path::new("-");
     let out_file = if to_file {
@@ -52,7 +52,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         None
     };
 
-    let (extracted, totals) =
+    let Done { state: extracted, totals, .. } =
         read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));

@@ -1,15 +1,19 @@
 //! The `snowfunnel` command: parses arguments and wires the crates together
-//! (input → parse → engine, validate or extract → report); the work itself lives in the
+//! (input → parse → engine, validate or extract → report; state files between runs); the work itself lives in the
 //! library crates.
 
 mod cli;
 mod events;
 mod exit;
 mod funnels;
+mod merge;
 mod pipeline;
 mod progress;
+mod reports;
 mod run;
 mod session;
+mod state_files;
+mod store;
 mod validate;
 
 use std::process::ExitCode;
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
         Command::Events(args) => events::events(args),
+        Command::Merge(args) => merge::merge(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

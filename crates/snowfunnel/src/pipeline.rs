@@ -152,8 +152,8 @@ pub(crate) struct Tally {
 /// What a run over all files produced.
 pub(crate) struct Output<S> {
     pub(crate) state: S,
-    /// Per file read completely, in input order.
-    pub(crate) files: Vec<FileStats>,
+    /// Per file read completely, in input order: its index in the inputs, and what reading it saw.
+    pub(crate) files: Vec<(usize, FileStats)>,
     /// Per file read completely, in input order: its bad-row logs, each in line order.
     pub(crate) bad_rows: Vec<Vec<BadRowLog>>,
     /// Corrupt files skipped, with the reason, in input order.
@@ -207,13 +207,13 @@ fn assemble<J: Job>(
     for state in merged {
         J::merge(&mut out.state, state);
     }
-    for result in results {
+    for (index, result) in results.into_iter().enumerate() {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
                 for state in result.states {
                     J::merge(&mut out.state, state);
                 }
-                out.files.push(stats);
+                out.files.push((index, stats));
                 out.bad_rows.push(result.logs);
             }
             Some(Outcome::Failed(e)) if e.is_corrupt() && options.skip_corrupt => {

@@ -1,98 +1,88 @@
-//! `snowfunnel run`: definitions and inputs in, funnel CSVs, tables and a summary out.
+//! `snowfunnel run`: definitions and inputs in, funnel CSVs, tables and a summary out; with
+//! state files, one shard of a bigger run or the next step of an incremental one.
 
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
-use snowfunnel_engine::{CohortBy, Plan, ReportOptions};
+use snowfunnel_engine::{Plan, StateFile};
 use snowfunnel_input::DateWindow;
-use snowfunnel_report::{
-    AtomicFile, checks_line, commit_all, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
-};
-use snowfunnel_stats::CompareOptions;
+use snowfunnel_report::summary_text;
 
-use crate::cli::{CohortArg, RunArgs};
+use crate::cli::RunArgs;
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
-use crate::session::{check_bad_ratio, read_all};
+use crate::reports::{Destination, report};
+use crate::session::{Done, check_bad_ratio, prepare_out, read, resolve, s3_options};
+use crate::state_files;
+use crate::store::{Place, Store};
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let funnels = load_funnels(&args.funnels).exit_code(USAGE)?;
     let plan = Plan::new(funnels);
+    let store = Store::new(s3_options(&args.input.s3));
+    let out = Place::parse(&args.output.out).exit_code(USAGE)?;
+    let shard = state_files::shard(&args.state)?;
+    let state_out = state_files::state_out(&args.state, shard)?;
+    // The previous state comes first: one that cannot be used fails before any input is read.
+    let previous = match (&args.state.state, &state_out) {
+        (Some(_), Some(place)) if !args.state.rebuild => state_files::load(&store, &plan, place)?,
+        _ => None,
+    };
+
     let window =
         if args.no_prune { None } else { plan.time_window().map(|(start, end)| DateWindow { start, end }) };
-    let (mut state, mut totals) = read_all(&plan, &args.input, &args.output, window, started)?;
-    let cohorts = args.by.map(|by| match by {
-        CohortArg::Day => CohortBy::Day,
-        CohortArg::Week => CohortBy::Week,
-    });
-    let report = state.report_with(&plan, ReportOptions { cohorts });
-    totals.elapsed = started.elapsed();
-    let c = &report.counters;
-    check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, "no report written")
+    let mut inputs = resolve(&args.input, window, "the funnels' window", shard)?;
+    let counted_before = match (&previous, &args.state.state) {
+        (Some(previous), Some(path)) => state_files::skip_counted(&mut inputs, &previous.manifest, path)?,
+        _ => 0,
+    };
+    if shard.is_none() {
+        prepare_out(&args.output)?;
+    }
+    let Done { state, mut totals, read } =
+        read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+    totals.counted_before = counted_before;
+    let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
+    let nothing_new = state.manifest.is_empty();
+    if let Some(mut previous) = previous {
+        previous.merge(state)?;
+        state = previous;
+    } else if nothing_new && args.state.state.is_some() {
+        // Not even a state to start from: nothing was counted, and there is nothing to report.
+        return Err(anyhow::anyhow!("no input read, and no state yet at the --state path").into());
+    }
+
+    let c = state.state.counters();
+    let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
+    check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, consequence)
         .exit_code(BAD_DATA)?;
 
-    let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
-    let checks = report
-        .funnels
-        .iter()
-        .zip(plan.funnels())
-        .map(|(funnel, def)| {
-            let experiment = report
-                .experiments
-                .iter()
-                .find(|e| e.experiment == funnel.experiment)
-                .expect("every funnel's experiment is summarised");
-            funnel_checks(funnel, def, experiment).with_context(|| format!("checks of {}", funnel.name))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut pending = Vec::with_capacity(2 * report.funnels.len());
-    for (funnel, checks) in report.funnels.iter().zip(&checks) {
-        let path = args.output.out.join(format!("{}.csv", funnel.name));
-        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        funnel_csv(funnel, compare, cohorts.is_some(), &mut file)
-            .with_context(|| format!("writing {}", path.display()))?;
-        pending.push(file);
-        let path = args.output.out.join(format!("{}.summary.csv", funnel.name));
-        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        summary_csv(funnel, checks, &mut file).with_context(|| format!("writing {}", path.display()))?;
-        pending.push(file);
+    let mut notes = Vec::new();
+    if let Some(place) = &state_out {
+        // An incremental run that found nothing new leaves the state as it was.
+        if args.state.state.is_some() && counted_before > 0 && nothing_new {
+            notes.push(("state", format!("{place} unchanged: no new input")));
+        } else {
+            state_files::save(&store, &plan, place, &mut state)?;
+            notes.push(("state", format!("{place} ({} inputs counted)", state.manifest.len())));
+        }
     }
-    commit_all(pending)
-        .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
-
-    // The same experiment's contamination is found by each of its funnels: say it once.
-    let mut warnings: Vec<String> = Vec::new();
-    for (funnel, checks) in report.funnels.iter().zip(&checks) {
-        for warning in checks.warnings(funnel) {
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
+    totals.elapsed = started.elapsed();
+    if let Some(shard) = shard {
+        // A shard's counts are a part, not the answer: the reports come from `merge`.
+        if !args.output.quiet {
+            let summary = summary_text(&state.state.report(&plan), &totals);
+            let mut stdout = std::io::stdout().lock();
+            write!(stdout, "Shard {shard}: {summary}")?;
+            for (label, note) in &notes {
+                writeln!(stdout, "  {label:<18} {note}")?;
             }
+            writeln!(stdout, "  {:<18} none for a shard: `snowfunnel merge` the shards' states", "reports")?;
+            stdout.flush()?;
         }
+        return Ok(());
     }
-    for warning in &warnings {
-        eprintln!("snowfunnel: warning: {warning}");
-    }
-    if !args.output.quiet {
-        let mut stdout = std::io::stdout().lock();
-        for funnel in &report.funnels {
-            let table =
-                funnel_table(funnel, compare).with_context(|| format!("statistics of {}", funnel.name))?;
-            writeln!(stdout, "{table}")?;
-        }
-        write!(stdout, "{}", summary_text(&report, &totals))?;
-        for (funnel, checks) in report.funnels.iter().zip(&checks) {
-            writeln!(stdout, "  {:<18} {}", "checks", checks_line(funnel, checks))?;
-        }
-        writeln!(
-            stdout,
-            "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
-            "wrote",
-            report.funnels.len(),
-            args.output.out.display()
-        )?;
-        stdout.flush()?;
-    }
-    Ok(())
+    let destination = Destination { out: &out, store: &store, quiet: args.output.quiet, notes };
+    report(&plan, &mut state.state, &totals, &args.report, &destination)
 }

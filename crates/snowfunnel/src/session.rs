@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection};
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection, Shard};
 use snowfunnel_parse::BadReason;
 use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
 
@@ -18,9 +18,20 @@ use crate::cli::{InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::pipeline::{self, Job, Options, Tally, default_threads};
 use crate::progress;
+use crate::store::Place;
 
-/// Reads every input of `input` (those `window` does not prune) with `job`, creates the output
-/// directory, and writes the bad-row log when asked to: it is the diagnosis of a failed
+/// What reading the inputs made.
+pub(crate) struct Done<S> {
+    /// The state of every input read.
+    pub(crate) state: S,
+    /// Input totals for the summary.
+    pub(crate) totals: RunTotals,
+    /// The indexes (in `Inputs::files`) of the inputs read completely, in input order.
+    pub(crate) read: Vec<usize>,
+}
+
+/// Reads every input of `input` (those `window` does not prune) with `job`, prepares the
+/// output directory, and writes the bad-row log when asked to: it is the diagnosis of a failed
 /// bad-row check, so it is written before the check, either way. Returns the merged state and
 /// the input totals.
 pub(crate) fn read_all<J: Job>(
@@ -30,26 +41,40 @@ pub(crate) fn read_all<J: Job>(
     window: Option<DateWindow>,
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
-    let inputs = resolve(input, window, "the funnels' window")?;
-    std::fs::create_dir_all(&output.out)
-        .with_context(|| format!("creating output directory {}", output.out.display()))?;
-    read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)
+    let inputs = resolve(input, window, "the funnels' window", None)?;
+    prepare_out(output)?;
+    let done = read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)?;
+    Ok((done.state, done.totals))
+}
+
+/// Creates the output directory when it is local, so that a run that cannot write its
+/// reports fails before reading anything.
+pub(crate) fn prepare_out(output: &OutputArgs) -> Result<(), Failure> {
+    let out = Place::parse(&output.out).exit_code(USAGE)?;
+    if let Place::Local(dir) = &out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating output directory {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 /// Lists the inputs of `input`, those `window` (described as `window_name` when it left
-/// nothing to read) does not prune.
+/// nothing to read) does not prune, in `shard` when the run is sharded. Nothing to read is an
+/// error, except for a shard: a worker may find none of the inputs in its shard.
 pub(crate) fn resolve(
     input: &InputArgs,
     window: Option<DateWindow>,
     window_name: &str,
+    shard: Option<Shard>,
 ) -> Result<Inputs, Failure> {
     let input_options = InputOptions {
         selection: Selection::new(&input.include, &input.exclude).exit_code(USAGE)?,
         window,
         s3: s3_options(&input.s3),
+        shard,
     };
     let inputs = Inputs::resolve(&input.inputs, &input_options)?;
-    if inputs.files().is_empty() {
+    if inputs.files().is_empty() && inputs.other_shards() == 0 {
         return Err(no_inputs(&input.inputs, &inputs, window_name).into());
     }
     Ok(inputs)
@@ -57,7 +82,7 @@ pub(crate) fn resolve(
 
 /// Reads `inputs` with `job` (the progress line unless `quiet`), and writes the bad-row log to
 /// `bad_rows` when asked to: it is the diagnosis of a failed bad-row check, so it is written
-/// before the check, either way. Returns the merged state and the input totals.
+/// before the check, either way.
 pub(crate) fn read<J: Job>(
     job: &J,
     inputs: &Inputs,
@@ -65,7 +90,7 @@ pub(crate) fn read<J: Job>(
     bad_rows: Option<&Path>,
     quiet: bool,
     started: Instant,
-) -> Result<(J::State, RunTotals), Failure> {
+) -> Result<Done<J::State>, Failure> {
     let options = Options {
         threads: default_threads(input.threads)?,
         log_bad_rows: bad_rows.is_some(),
@@ -78,12 +103,14 @@ pub(crate) fn read<J: Job>(
     })?;
     let totals = RunTotals {
         files: read.files.len() as u64,
-        stored_bytes: read.files.iter().map(|f| f.stored_bytes).sum(),
-        bytes: read.files.iter().map(|f| f.bytes).sum(),
+        stored_bytes: read.files.iter().map(|(_, f)| f.stored_bytes).sum(),
+        bytes: read.files.iter().map(|(_, f)| f.bytes).sum(),
         skipped_files: read.skipped,
         deselected: inputs.deselected(),
         pruned: inputs.pruned(),
+        other_shards: inputs.other_shards(),
         elapsed: started.elapsed(),
+        ..RunTotals::default()
     };
     if let Some(path) = bad_rows {
         let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -91,7 +118,7 @@ pub(crate) fn read<J: Job>(
             .with_context(|| format!("writing {}", path.display()))?;
         file.commit().with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok((read.state, totals))
+    Ok(Done { state: read.state, totals, read: read.files.iter().map(|(index, _)| *index).collect() })
 }
 
 /// Fails when bad rows exceed `max` of the lines, naming the reasons; `consequence` says what
@@ -117,7 +144,8 @@ pub(crate) fn check_bad_ratio(
     ))
 }
 
-fn s3_options(args: &S3Args) -> S3Options {
+/// The S3 client options of the `--endpoint-url`, `--region`... flags.
+pub(crate) fn s3_options(args: &S3Args) -> S3Options {
     S3Options {
         endpoint_url: args.endpoint_url.clone(),
         force_path_style: args.s3_path_style,

@@ -7,17 +7,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 use snowfunnel_report::{
-    AtomicFile, commit_all, validate_app_ids_csv, validate_days_csv, validate_events_csv,
-    validate_summary_csv, validate_text,
+    validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv, validate_text,
 };
 use snowfunnel_validate::{Scope, ValidationReport};
 
 use crate::cli::ValidateArgs;
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure};
-use crate::session::{check_bad_ratio, read_all};
+use crate::session::{check_bad_ratio, read_all, s3_options};
+use crate::store::{Place, Store};
 
 /// The CSV files, in the order written, and what writes each.
-type Writer = fn(&ValidationReport, &mut AtomicFile) -> std::io::Result<()>;
+type Writer = fn(&ValidationReport, &mut Vec<u8>) -> std::io::Result<()>;
 const OUTPUTS: [(&str, Writer); 4] = [
     ("validate_events.csv", |r, f| validate_events_csv(r, f)),
     ("validate_days.csv", |r, f| validate_days_csv(r, f)),
@@ -34,15 +34,14 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, "no report written")
         .exit_code(BAD_DATA)?;
 
-    let mut pending = Vec::with_capacity(OUTPUTS.len());
+    let out = Place::parse(&args.output.out)?;
+    let mut files = Vec::with_capacity(OUTPUTS.len());
     for (name, write) in OUTPUTS {
-        let path = args.output.out.join(name);
-        let mut file = AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        write(&report, &mut file).with_context(|| format!("writing {}", path.display()))?;
-        pending.push(file);
+        let mut content = Vec::new();
+        write(&report, &mut content).with_context(|| format!("writing {name}"))?;
+        files.push((out.join(name), content));
     }
-    commit_all(pending)
-        .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
+    Store::new(s3_options(&args.input.s3)).write_all(files)?;
 
     if !args.output.quiet {
         totals.elapsed = started.elapsed();

@@ -1,0 +1,76 @@
+//! A connected S3 client with the tokio runtime its requests run on, for callers that are not
+//! async: listing prefixes, opening bodies for worker threads, reading and writing whole
+//! objects (state files).
+
+use std::io::Read;
+
+use snowfunnel_s3::{ObjectReader, S3Client, S3Object, S3Options, S3Url};
+use tokio::runtime::Runtime;
+
+use crate::InputError;
+
+/// An S3 client and the runtime (2 threads) its requests and downloads run on.
+pub struct S3Session {
+    // Field order: the client goes before the runtime it was made on.
+    client: S3Client,
+    runtime: Runtime,
+}
+
+impl S3Session {
+    /// Starts the runtime and connects (see [`snowfunnel_s3::connect`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`] when no credentials are found; [`InputError::Read`] when the runtime
+    /// cannot start.
+    pub fn connect(options: S3Options) -> Result<S3Session, InputError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("s3-io")
+            .enable_all()
+            .build()
+            .map_err(|source| InputError::Read { input: "the S3 runtime".to_owned(), source })?;
+        let client = runtime.block_on(snowfunnel_s3::connect(options))?;
+        Ok(S3Session { client, runtime })
+    }
+
+    /// Every object under `url` (see [`S3Client::list`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn list(&self, url: &S3Url) -> Result<Vec<S3Object>, InputError> {
+        Ok(self.runtime.block_on(self.client.list(url))?)
+    }
+
+    /// The object at `bucket`/`key`, or `None` when there is none (see [`S3Client::head`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn head(&self, bucket: &str, key: &str) -> Result<Option<S3Object>, InputError> {
+        Ok(self.runtime.block_on(self.client.head(bucket, key))?)
+    }
+
+    /// Starts downloading `object`; see [`S3Client::open`].
+    pub(crate) fn open(&self, object: &S3Object) -> ObjectReader {
+        self.client.open(self.runtime.handle(), object)
+    }
+
+    /// Reads the whole of `object`, resuming a body that fails mid-stream.
+    ///
+    /// # Errors
+    /// [`InputError::Read`] naming the object, with the S3 error as its source.
+    pub fn read_all(&self, object: &S3Object) -> Result<Vec<u8>, InputError> {
+        let mut content = Vec::with_capacity(usize::try_from(object.size).unwrap_or(0));
+        self.open(object)
+            .read_to_end(&mut content)
+            .map_err(|source| InputError::Read { input: object.to_string(), source })?;
+        Ok(content)
+    }
+
+    /// Writes `body` to `bucket`/`key` in one PutObject (see [`S3Client::put`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), InputError> {
+        Ok(self.runtime.block_on(self.client.put(bucket, key, body))?)
+    }
+}

@@ -1,0 +1,58 @@
+//! `snowfunnel merge`: state files of runs over disjoint inputs in, the reports of all of them
+//! together out, as `run` writes them.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use snowfunnel_engine::{Plan, StateFile};
+use snowfunnel_report::RunTotals;
+
+use crate::cli::MergeArgs;
+use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
+use crate::funnels::load_funnels;
+use crate::reports::{Destination, report};
+use crate::session::{check_bad_ratio, s3_options};
+use crate::state_files;
+use crate::store::{Place, Store};
+
+/// The file name ending of state files, for directories and prefixes given to `merge`.
+pub(crate) const STATE_SUFFIX: &str = ".snowfunnel";
+
+pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let plan = Plan::new(load_funnels(&args.funnels).exit_code(USAGE)?);
+    let store = Store::new(s3_options(&args.s3));
+    let out = Place::parse(&args.out).exit_code(USAGE)?;
+    let state_out = args.state_out.as_deref().map(Place::parse).transpose().exit_code(USAGE)?;
+    let places = store.expand(&args.states, STATE_SUFFIX)?;
+
+    let mut merged = StateFile::new(&plan);
+    for place in &places {
+        let state = state_files::load_existing(&store, &plan, place)?;
+        merged.merge(state).with_context(|| {
+            format!("merging {place}: the states to merge must come from runs over disjoint inputs")
+        })?;
+    }
+    let c = merged.state.counters();
+    let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
+    check_bad_ratio(c.lines, c.bad_by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
+
+    if let Place::Local(dir) = &out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating output directory {}", dir.display()))?;
+    }
+    let mut notes = Vec::new();
+    if let Some(place) = &state_out {
+        state_files::save(&store, &plan, place, &mut merged)?;
+        notes.push(("state", format!("{place} ({} inputs counted)", merged.manifest.len())));
+    }
+    let totals = RunTotals {
+        files: merged.manifest.len() as u64,
+        stored_bytes: merged.manifest.iter().map(|e| e.size).sum(),
+        merged_states: places.len() as u64,
+        elapsed: started.elapsed(),
+        ..RunTotals::default()
+    };
+    let destination = Destination { out: &out, store: &store, quiet: args.quiet, notes };
+    report(&plan, &mut merged.state, &totals, &args.report, &destination)
+}

@@ -1,0 +1,108 @@
+//! The funnel reports of a state, the same for `run` and `merge`: the funnel CSVs and their
+//! checks, written all together; warnings on stderr; tables and the summary on stdout.
+
+use std::io::Write;
+
+use anyhow::Context;
+use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
+use snowfunnel_report::{
+    RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
+};
+use snowfunnel_stats::CompareOptions;
+
+use crate::cli::{CohortArg, ReportArgs};
+use crate::exit::Failure;
+use crate::store::{Place, Store};
+
+/// Where the reports go, and what else the summary says.
+pub(crate) struct Destination<'a> {
+    /// The directory or S3 prefix of the CSV files.
+    pub(crate) out: &'a Place,
+    /// Writes them.
+    pub(crate) store: &'a Store,
+    /// Print nothing on stdout.
+    pub(crate) quiet: bool,
+    /// Lines to add to the summary, after the checks (such as where the state went).
+    pub(crate) notes: Vec<(&'static str, String)>,
+}
+
+/// Reports on `state` (for `plan`) with `args`: writes `<funnel>.csv` and
+/// `<funnel>.summary.csv` per funnel to `to.out`, all of them or none, then the warnings, the
+/// tables and the summary.
+pub(crate) fn report(
+    plan: &Plan,
+    state: &mut State,
+    totals: &RunTotals,
+    args: &ReportArgs,
+    to: &Destination<'_>,
+) -> Result<(), Failure> {
+    let cohorts = args.by.map(|by| match by {
+        CohortArg::Day => CohortBy::Day,
+        CohortArg::Week => CohortBy::Week,
+    });
+    let report = state.report_with(plan, ReportOptions { cohorts });
+    let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
+    let checks = report
+        .funnels
+        .iter()
+        .zip(plan.funnels())
+        .map(|(funnel, def)| {
+            let experiment = report
+                .experiments
+                .iter()
+                .find(|e| e.experiment == funnel.experiment)
+                .expect("every funnel's experiment is summarised");
+            funnel_checks(funnel, def, experiment).with_context(|| format!("checks of {}", funnel.name))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut files = Vec::with_capacity(2 * report.funnels.len());
+    for (funnel, checks) in report.funnels.iter().zip(&checks) {
+        let name = format!("{}.csv", funnel.name);
+        let mut content = Vec::new();
+        funnel_csv(funnel, compare, cohorts.is_some(), &mut content)
+            .with_context(|| format!("writing {name}"))?;
+        files.push((to.out.join(&name), content));
+        let name = format!("{}.summary.csv", funnel.name);
+        let mut content = Vec::new();
+        summary_csv(funnel, checks, &mut content).with_context(|| format!("writing {name}"))?;
+        files.push((to.out.join(&name), content));
+    }
+    to.store.write_all(files)?;
+
+    // The same experiment's contamination is found by each of its funnels: say it once.
+    let mut warnings: Vec<String> = Vec::new();
+    for (funnel, checks) in report.funnels.iter().zip(&checks) {
+        for warning in checks.warnings(funnel) {
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+    for warning in &warnings {
+        eprintln!("snowfunnel: warning: {warning}");
+    }
+    if !to.quiet {
+        let mut stdout = std::io::stdout().lock();
+        for funnel in &report.funnels {
+            let table =
+                funnel_table(funnel, compare).with_context(|| format!("statistics of {}", funnel.name))?;
+            writeln!(stdout, "{table}")?;
+        }
+        write!(stdout, "{}", summary_text(&report, totals))?;
+        for (funnel, checks) in report.funnels.iter().zip(&checks) {
+            writeln!(stdout, "  {:<18} {}", "checks", checks_line(funnel, checks))?;
+        }
+        for (label, note) in &to.notes {
+            writeln!(stdout, "  {label:<18} {note}")?;
+        }
+        writeln!(
+            stdout,
+            "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
+            "wrote",
+            report.funnels.len(),
+            to.out
+        )?;
+        stdout.flush()?;
+    }
+    Ok(())
+}

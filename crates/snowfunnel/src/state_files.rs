@@ -1,0 +1,135 @@
+//! State files in `run` and `merge`: which shard a run is, the previous state of an
+//! incremental run and the inputs it already counted, the manifest of what a run read, and
+//! reading and writing states wherever they are kept.
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use snowfunnel_engine::{InputStatus, Manifest, ManifestEntry, Plan, StateFile, StateFileError};
+use snowfunnel_input::{InputFile, Inputs, Shard};
+
+use crate::cli::StateArgs;
+use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::store::{Place, Store};
+
+/// Where `--shard-from-env` looks for the shard index, in this order.
+pub(crate) const SHARD_INDEX_VARIABLES: [(&str, &str); 2] = [
+    ("JOB_COMPLETION_INDEX", "Kubernetes Indexed Job"),
+    ("AWS_BATCH_JOB_ARRAY_INDEX", "AWS Batch array job"),
+];
+
+/// What `{shard}` in `--state-out` becomes.
+const SHARD_PLACEHOLDER: &str = "{shard}";
+
+/// The shard this run reads: `--shard`, or `--shard-from-env` with `--shard-count`.
+pub(crate) fn shard(args: &StateArgs) -> Result<Option<Shard>, Failure> {
+    if args.shard.is_some() || !args.shard_from_env {
+        return Ok(args.shard);
+    }
+    let count = args.shard_count.context("--shard-from-env needs --shard-count").exit_code(USAGE)?;
+    let Some((variable, value)) = SHARD_INDEX_VARIABLES
+        .iter()
+        .find_map(|(name, _)| std::env::var(name).ok().map(|value| (*name, value)))
+    else {
+        let names: Vec<String> =
+            SHARD_INDEX_VARIABLES.iter().map(|(n, what)| format!("{n} ({what})")).collect();
+        return Err(anyhow!("--shard-from-env: none of {} is set", names.join(", "))).exit_code(USAGE);
+    };
+    let index: u32 = value
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("--shard-from-env: {variable}={value:?} is not a shard index"))
+        .exit_code(USAGE)?;
+    let shard = Shard::new(index, count)
+        .with_context(|| format!("--shard-from-env: {variable}={value} with --shard-count {count}"))
+        .exit_code(USAGE)?;
+    Ok(Some(shard))
+}
+
+/// Where the run's state goes: `--state-out` (with `{shard}` replaced by the shard index), or
+/// back to `--state`.
+pub(crate) fn state_out(args: &StateArgs, shard: Option<Shard>) -> Result<Option<Place>, Failure> {
+    let Some(path) = args.state_out.as_ref().or(args.state.as_ref()) else {
+        return Ok(None);
+    };
+    let text = path.to_string_lossy();
+    let path = match (text.contains(SHARD_PLACEHOLDER), shard) {
+        (true, Some(shard)) => text.replace(SHARD_PLACEHOLDER, &shard.index().to_string()).into(),
+        (true, None) => {
+            return Err(anyhow!("--state-out {text}: {SHARD_PLACEHOLDER} is only replaced in sharded runs"))
+                .exit_code(USAGE);
+        }
+        (false, _) => path.clone(),
+    };
+    Ok(Some(Place::parse(&path).exit_code(USAGE)?))
+}
+
+/// The state saved at `place`, or `None` when there is none yet.
+pub(crate) fn load(store: &Store, plan: &Plan, place: &Place) -> Result<Option<StateFile>, Failure> {
+    match store.read(place)? {
+        Some(bytes) => Ok(Some(decode(plan, place, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// The state saved at `place`, which must exist.
+pub(crate) fn load_existing(store: &Store, plan: &Plan, place: &Place) -> Result<StateFile, Failure> {
+    let bytes = store.read(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
+    decode(plan, place, &bytes)
+}
+
+fn decode(plan: &Plan, place: &Place, bytes: &[u8]) -> Result<StateFile, Failure> {
+    StateFile::read(plan, bytes).map_err(|e| {
+        let hint = match e {
+            StateFileError::DifferentFunnels { .. } | StateFileError::UnsupportedVersion { .. } => {
+                "; with --state, --rebuild counts every input again for these funnels"
+            }
+            _ => "",
+        };
+        anyhow::Error::new(e).context(format!("state file {place}{hint}")).into()
+    })
+}
+
+/// Writes `state` to `place`, atomically.
+pub(crate) fn save(store: &Store, plan: &Plan, place: &Place, state: &mut StateFile) -> Result<(), Failure> {
+    let mut bytes = Vec::new();
+    state.write(plan, &mut bytes).context("encoding the state")?;
+    store.write_all(vec![(place.clone(), bytes)]).with_context(|| format!("writing state file {place}"))?;
+    Ok(())
+}
+
+/// How a manifest records `file`.
+pub(crate) fn entry(file: &InputFile) -> ManifestEntry {
+    ManifestEntry { input: file.to_string(), size: file.size, version: file.version() }
+}
+
+/// The manifest of the inputs read completely (`read`: indexes in `inputs.files()`).
+pub(crate) fn manifest(inputs: &Inputs, read: &[usize]) -> Result<Manifest, Failure> {
+    Ok(Manifest::from_entries(read.iter().map(|&i| entry(&inputs.files()[i])))?)
+}
+
+/// Drops the inputs `counted` already holds, unchanged; returns how many. An input that
+/// changed since it was counted is an error: its old events cannot be taken out of the state.
+pub(crate) fn skip_counted(inputs: &mut Inputs, counted: &Manifest, state: &Path) -> Result<u64, Failure> {
+    for file in inputs.files() {
+        let now = entry(file);
+        if let InputStatus::Changed { counted } = counted.status(&now) {
+            return Err(anyhow!(
+                "{file} changed since the state {} counted it (then {} bytes, {}; now {} bytes, {}): \
+                 its old events cannot be taken out; run with --rebuild to count every input again",
+                state.display(),
+                counted.size,
+                shown_version(&counted.version),
+                now.size,
+                shown_version(&now.version)
+            )
+            .into());
+        }
+    }
+    let dropped = inputs.retain(|file| counted.status(&entry(file)) == InputStatus::New);
+    Ok(dropped as u64)
+}
+
+fn shown_version(version: &str) -> &str {
+    if version.is_empty() { "no version" } else { version }
+}

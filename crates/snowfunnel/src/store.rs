@@ -1,0 +1,180 @@
+//! Where reports and state files go, and where state files come from: a local path or an
+//! `s3://bucket/key` URL, behind one interface. S3 is connected to at first use only.
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use snowfunnel_input::{Location, S3Options, S3Session, S3Url, list_inputs};
+use snowfunnel_report::AtomicFile;
+
+/// A file or directory named on the command line: local, or on S3 (a key, or a key prefix
+/// for a directory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A local path.
+    Local(PathBuf),
+    /// An S3 object key, or a key prefix standing for a directory.
+    S3(S3Url),
+}
+
+impl Place {
+    /// `s3://bucket/key` (or prefix) URLs are S3; anything else is a local path.
+    pub(crate) fn parse(arg: &Path) -> Result<Place> {
+        match arg.to_str() {
+            Some(url) if S3Url::is_s3(url) => Ok(Place::S3(S3Url::parse(url)?)),
+            _ => Ok(Place::Local(arg.to_owned())),
+        }
+    }
+
+    /// The file `name` in this directory (an S3 prefix gets a `/` first unless it ends in one
+    /// or is empty).
+    pub(crate) fn join(&self, name: &str) -> Place {
+        match self {
+            Place::Local(dir) => Place::Local(dir.join(name)),
+            Place::S3(url) => {
+                let sep = if url.prefix.is_empty() || url.prefix.ends_with('/') { "" } else { "/" };
+                Place::S3(S3Url { bucket: url.bucket.clone(), prefix: format!("{}{sep}{name}", url.prefix) })
+            }
+        }
+    }
+
+    /// Whether this names a directory rather than a file: a local directory, or an S3 prefix
+    /// that is empty or ends in `/`.
+    fn is_dir(&self) -> bool {
+        match self {
+            Place::Local(path) => path.is_dir(),
+            Place::S3(url) => url.prefix.is_empty() || url.prefix.ends_with('/'),
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Local(path) => path.display().fmt(f),
+            Place::S3(url) => url.fmt(f),
+        }
+    }
+}
+
+/// Reads and writes [`Place`]s, connecting to S3 at first use.
+pub(crate) struct Store {
+    options: S3Options,
+    s3: OnceCell<S3Session>,
+}
+
+impl Store {
+    /// A store that reaches S3 with `options` when it needs to.
+    pub(crate) fn new(options: S3Options) -> Store {
+        Store { options, s3: OnceCell::new() }
+    }
+
+    fn s3(&self) -> Result<&S3Session> {
+        if let Some(session) = self.s3.get() {
+            return Ok(session);
+        }
+        let session = S3Session::connect(self.options.clone())?;
+        Ok(self.s3.get_or_init(|| session))
+    }
+
+    /// The whole content of the file at `place`, or `None` when there is no such file.
+    pub(crate) fn read(&self, place: &Place) -> Result<Option<Vec<u8>>> {
+        match place {
+            Place::Local(path) => match std::fs::read(path) {
+                Ok(content) => Ok(Some(content)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
+            },
+            Place::S3(url) => {
+                check_key(url)?;
+                let s3 = self.s3()?;
+                match s3.head(&url.bucket, &url.prefix)? {
+                    Some(object) => Ok(Some(s3.read_all(&object)?)),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Writes every `(place, content)`: all of them built before any is written, each file
+    /// atomically (a local file is renamed into place; an S3 object is one PutObject), so a
+    /// reader sees an old file or a new one, never a part. A local file's directory is
+    /// created when missing.
+    pub(crate) fn write_all(&self, files: Vec<(Place, Vec<u8>)>) -> Result<()> {
+        let mut pending = Vec::new();
+        let mut objects = Vec::new();
+        for (place, content) in files {
+            match place {
+                Place::Local(path) => {
+                    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                    let mut file =
+                        AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    std::io::Write::write_all(&mut file, &content)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    pending.push(file);
+                }
+                Place::S3(url) => {
+                    check_key(&url)?;
+                    objects.push((url, content));
+                }
+            }
+        }
+        snowfunnel_report::commit_all(pending)
+            .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
+        for (url, content) in objects {
+            self.s3()?.put(&url.bucket, &url.prefix, content)?;
+        }
+        Ok(())
+    }
+
+    /// The files `args` name, for `merge`: a file stands for itself; a local directory or an
+    /// S3 prefix ending in `/` for every file under it whose name ends in `suffix`, in sorted
+    /// order.
+    pub(crate) fn expand(&self, args: &[PathBuf], suffix: &str) -> Result<Vec<Place>> {
+        let mut places = Vec::new();
+        for arg in args {
+            let place = Place::parse(arg)?;
+            if !place.is_dir() {
+                places.push(place);
+                continue;
+            }
+            let before = places.len();
+            match &place {
+                Place::Local(dir) => {
+                    for file in list_inputs(std::slice::from_ref(dir))? {
+                        if let Location::Local(path) = file.location
+                            && path.to_string_lossy().ends_with(suffix)
+                        {
+                            places.push(Place::Local(path));
+                        }
+                    }
+                }
+                Place::S3(url) => {
+                    for object in self.s3()?.list(url)? {
+                        if object.key.ends_with(suffix) {
+                            let url = S3Url { bucket: object.bucket, prefix: object.key };
+                            places.push(Place::S3(url));
+                        }
+                    }
+                }
+            }
+            if places.len() == before {
+                bail!("no *{suffix} files under {place}");
+            }
+        }
+        Ok(places)
+    }
+}
+
+/// An S3 URL that names a file must have a key that is not a folder.
+fn check_key(url: &S3Url) -> Result<()> {
+    if url.prefix.is_empty() || url.prefix.ends_with('/') {
+        bail!("{url}: expected s3://bucket/key naming a file, not a bucket or a folder");
+    }
+    Ok(())
+}
