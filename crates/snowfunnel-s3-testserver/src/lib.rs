@@ -106,6 +106,12 @@ impl TestServer {
         self.put_in(BUCKET, key, content);
     }
 
+    /// The content of the object `key` of [`BUCKET`], read from its file, or `None`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(BUCKET).join(key)).ok()
+    }
+
     /// Stores an object in `bucket`, creating the bucket if needed.
     pub fn put_in(&self, bucket: &str, key: &str, content: &[u8]) {
         let path = self.root.join(bucket).join(key);

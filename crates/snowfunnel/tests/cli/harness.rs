@@ -31,6 +31,27 @@ impl Workspace {
         ws
     }
 
+    /// Replaces the test funnel with the project's own `funnels/`, which the generator's data
+    /// fits.
+    pub(crate) fn use_repo_funnels(&self) {
+        std::fs::remove_dir_all(self.path("funnels")).unwrap();
+        std::fs::create_dir_all(self.path("funnels")).unwrap();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../funnels");
+        for entry in std::fs::read_dir(repo).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, self.path("funnels").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+
+    /// Runs `snowfunnel <args>` in the workspace.
+    pub(crate) fn snowfunnel(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

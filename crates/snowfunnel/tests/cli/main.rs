@@ -8,4 +8,5 @@ mod golden;
 mod harness;
 mod outputs;
 mod s3;
+mod state;
 mod validate;

@@ -18,7 +18,7 @@ fn run_s3(ws: &Workspace, server: &TestServer, out: &str, args: &[&str], credent
 
 /// The binary in `ws` with an environment of its own: no profile files, no instance metadata,
 /// nothing of this machine's AWS settings, so nothing outside this machine is asked.
-fn isolated(ws: &Workspace) -> Command {
+pub(crate) fn isolated(ws: &Workspace) -> Command {
     let home = ws.path("home");
     std::fs::create_dir_all(&home).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_snowfunnel"));
@@ -33,7 +33,7 @@ fn isolated(ws: &Workspace) -> Command {
 }
 
 /// Runs `snowfunnel <command> <args>` in `ws`, reaching the server as `run_s3` does.
-fn with_s3(
+pub(crate) fn with_s3(
     ws: &Workspace,
     server: &TestServer,
     command_args: &[&str],
@@ -60,7 +60,7 @@ fn run_local(ws: &Workspace, out: &str, args: &[&str]) -> Output {
 }
 
 /// The CSV files of a directory, by name.
-fn csvs(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn csvs(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| {
@@ -76,7 +76,7 @@ fn csvs(dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Stores every file under `dir` on the server, as `prefix` + its path relative to `dir`.
-fn upload(server: &TestServer, dir: &Path, prefix: &str) -> usize {
+pub(crate) fn upload(server: &TestServer, dir: &Path, prefix: &str) -> usize {
     let mut n = 0;
     for entry in walk(dir) {
         let rel = entry.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
@@ -86,7 +86,7 @@ fn upload(server: &TestServer, dir: &Path, prefix: &str) -> usize {
     n
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -96,7 +96,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn assert_no_secrets(o: &Output) {
+pub(crate) fn assert_no_secrets(o: &Output) {
     for text in [stdout(o), stderr(o)] {
         assert!(!text.contains(SECRET_KEY) && !text.contains(ACCESS_KEY), "a secret leaked: {text}");
     }
@@ -105,12 +105,7 @@ fn assert_no_secrets(o: &Output) {
 #[test]
 fn an_s3_run_gives_the_csvs_of_a_local_run_of_the_same_files() {
     let ws = Workspace::new();
-    std::fs::remove_dir_all(ws.path("funnels")).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::fs::create_dir_all(ws.path("funnels")).unwrap();
-    for entry in walk(&repo.join("funnels")) {
-        std::fs::copy(&entry, ws.path("funnels").join(entry.file_name().unwrap())).unwrap();
-    }
+    ws.use_repo_funnels();
     // Realistic lines from the project's generator: 9 files, every third one left plain.
     let config = snowfunnel_gen::GenConfig::new(7, 8_000);
     snowfunnel_gen::write_dataset_streaming(&config, &ws.path("in"), 9, true).unwrap();
