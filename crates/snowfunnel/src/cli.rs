@@ -242,7 +242,8 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) bad_rows: Option<PathBuf>,
 
-    /// Fail when bad rows exceed this share of lines.
+    /// Fail when bad rows exceed this share of lines (of the whole run: a shard leaves the
+    /// check to `merge`).
     #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
     pub(crate) max_bad_ratio: f64,
 

@@ -318,3 +318,38 @@ fn worker_processes_over_s3_shards_then_a_merge_equal_a_single_run() {
     assert_eq!(csvs(&ws.path("daily")), csvs(&ws.path("all")));
     assert_ne!(server.get("daily/state.snowfunnel").unwrap(), state, "the state on S3 was updated");
 }
+
+#[test]
+fn the_bad_row_check_of_a_sharded_run_is_the_merge_s_as_for_a_single_run() {
+    let ws = Workspace::new();
+    let files = ["in/0.gz", "in/1.gz", "in/2.gz", "in/3.gz"];
+    for (i, file) in files.iter().enumerate() {
+        let mut lines = good_events(30);
+        if i == 0 {
+            lines.extend(["not\tan\tevent".to_owned(), "neither".to_owned()]);
+        }
+        ws.write_gz(file, &lines);
+    }
+    // 2 bad lines of 182: over 1%, but a shard holding the bad file alone is far over it.
+    let single = ws.run(&["--out", "single", "in"]);
+    assert_exit(&single, 3);
+    for index in 0..4 {
+        let o = ws.run(&[
+            "-q",
+            "--shard",
+            &format!("{index}/4"),
+            "--state-out",
+            "states/{shard}.snowfunnel",
+            "in",
+        ]);
+        assert_exit(&o, 0);
+    }
+    let merged = ws.snowfunnel(&["merge", "states", "--funnel", "funnels", "--out", "merged"]);
+    assert_exit(&merged, 3);
+    assert!(stderr(&merged).contains("over --max-bad-ratio 0.01"), "{}", stderr(&merged));
+    assert!(!ws.path("merged").exists());
+    let args = ["merge", "states", "--funnel", "funnels", "--out", "merged", "--max-bad-ratio", "0.02"];
+    assert_exit(&ws.snowfunnel(&args), 0);
+    assert_exit(&ws.run(&["--out", "single", "--max-bad-ratio", "0.02", "in"]), 0);
+    assert_eq!(csvs(&ws.path("merged")), csvs(&ws.path("single")));
+}
