@@ -24,6 +24,9 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let store = Store::new(s3_options(&args.s3));
     let out = Place::parse(&args.out).exit_code(USAGE)?;
     let state_out = args.state_out.as_deref().map(Place::parse).transpose().exit_code(USAGE)?;
+    if let Some(place) = &state_out {
+        place.check_file().exit_code(USAGE)?;
+    }
     let places = store.expand(&args.states, STATE_SUFFIX)?;
 
     let mut merged = StateFile::new(&plan);

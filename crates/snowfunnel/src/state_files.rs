@@ -61,7 +61,9 @@ pub(crate) fn state_out(args: &StateArgs, shard: Option<Shard>) -> Result<Option
         }
         (false, _) => path.clone(),
     };
-    Ok(Some(Place::parse(&path).exit_code(USAGE)?))
+    let place = Place::parse(&path).exit_code(USAGE)?;
+    place.check_file().exit_code(USAGE)?;
+    Ok(Some(place))
 }
 
 /// The state saved at `place`, or `None` when there is none yet.

@@ -40,6 +40,16 @@ impl Place {
         }
     }
 
+    /// Checks that this can name a file to write: not an S3 bucket or folder, not a local
+    /// directory. Called before a run's work, so that a bad path does not waste it.
+    pub(crate) fn check_file(&self) -> Result<()> {
+        match self {
+            Place::S3(url) => check_key(url),
+            Place::Local(path) if path.is_dir() => bail!("{}: is a directory, not a file", path.display()),
+            Place::Local(_) => Ok(()),
+        }
+    }
+
     /// Whether this names a directory rather than a file: a local directory, or an S3 prefix
     /// that is empty or ends in `/`.
     fn is_dir(&self) -> bool {

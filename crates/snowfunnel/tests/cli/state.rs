@@ -85,10 +85,13 @@ fn a_shard_with_no_inputs_writes_an_empty_state_that_merges() {
 }
 
 #[test]
-fn shard_arguments_are_checked_before_anything_is_read() {
+fn state_and_shard_arguments_are_checked_before_anything_is_read() {
     let ws = Workspace::new();
     ws.write_gz("in/a.gz", &good_events(4));
-    let cases: [(&[&str], &str); 5] = [
+    std::fs::create_dir_all(ws.path("a-dir")).unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (&["--state-out", "s3://events", "in"], "expected s3://bucket/key naming a file"),
+        (&["--state-out", "a-dir", "in"], "a-dir: is a directory"),
         (&["--shard", "2/2", "--state-out", "s", "in"], "shard index 2 is out of range"),
         (&["--shard", "1", "--state-out", "s", "in"], "expected INDEX/COUNT"),
         (&["--shard", "0/2", "in"], "--state-out"),
