@@ -11,7 +11,7 @@ use crate::cli::MergeArgs;
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
 use crate::reports::{Destination, report};
-use crate::session::{check_bad_ratio, s3_options};
+use crate::session::{check_bad_ratio, prepare_out, s3_options};
 use crate::state_files;
 use crate::store::{Place, Store};
 
@@ -40,10 +40,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
     check_bad_ratio(c.lines, c.bad_by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
 
-    if let Place::Local(dir) = &out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating output directory {}", dir.display()))?;
-    }
+    prepare_out(&out)?;
     let mut notes = Vec::new();
     if let Some(place) = &state_out {
         state_files::save(&store, &plan, place, &mut merged)?;

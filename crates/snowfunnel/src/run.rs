@@ -38,7 +38,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         _ => 0,
     };
     if shard.is_none() {
-        prepare_out(&args.output)?;
+        prepare_out(&out)?;
     }
     let Done { state, mut totals, read } =
         read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;

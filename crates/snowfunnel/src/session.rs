@@ -42,16 +42,15 @@ pub(crate) fn read_all<J: Job>(
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
     let inputs = resolve(input, window, "the funnels' window", None)?;
-    prepare_out(output)?;
+    prepare_out(&Place::parse(&output.out).exit_code(USAGE)?)?;
     let done = read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)?;
     Ok((done.state, done.totals))
 }
 
 /// Creates the output directory when it is local, so that a run that cannot write its
 /// reports fails before reading anything.
-pub(crate) fn prepare_out(output: &OutputArgs) -> Result<(), Failure> {
-    let out = Place::parse(&output.out).exit_code(USAGE)?;
-    if let Place::Local(dir) = &out {
+pub(crate) fn prepare_out(out: &Place) -> Result<(), Failure> {
+    if let Place::Local(dir) = out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating output directory {}", dir.display()))?;
     }
