@@ -10,7 +10,7 @@ use serde_bytes::Bytes;
 use snowfunnel_parse::BadReason;
 
 use crate::bitmap::BitmapBuilder;
-use crate::manifest::{Manifest, ManifestEntry};
+use crate::manifest::{Manifest, ManifestEntry, Shards};
 use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
 use crate::state::{Counters, ExperimentState, FunnelState, State, VariantSets};
@@ -33,6 +33,7 @@ pub(crate) struct FunnelHeader<'a> {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Content<'a> {
     manifest: Vec<ManifestEntry>,
+    shards: Option<(u32, Vec<u32>)>,
     counters: CountersBody,
     #[serde(borrow)]
     keys: Vec<&'a Bytes>,
@@ -99,6 +100,7 @@ pub(crate) fn encode(plan: &Plan, state: &mut State, manifest: &Manifest) -> Vec
     #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
     let content = Content {
         manifest: manifest.iter().cloned().collect(),
+        shards: manifest.shards().map(|s| (s.count(), s.held().collect())),
         counters: CountersBody {
             lines: counters.lines,
             events: counters.events,
@@ -179,8 +181,13 @@ pub(crate) fn decode(plan: &Plan, body: &[u8]) -> Result<StateFile, StateFileErr
         return Err(malformed(format!("{} bytes after the content", rest.len())));
     }
 
-    let manifest =
+    let mut manifest =
         Manifest::from_entries(content.manifest).map_err(|e| malformed(format!("manifest: {e}")))?;
+    if let Some((count, held)) = content.shards {
+        let shards =
+            Shards::from_parts(count, held).ok_or_else(|| malformed("shards out of range or twice"))?;
+        manifest.set_shards(Some(shards));
+    }
     let mut state = State::new(plan);
     state.counters = decode_counters(&content.counters)?;
     for (id, key) in content.keys.iter().enumerate() {

@@ -31,7 +31,7 @@ pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use dict::KeyDict;
 pub use ingest::Ingester;
-pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry};
+pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
 pub use persist::{STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
 pub use plan::Plan;
 pub use report::{

@@ -1,7 +1,9 @@
 //! The manifest of a state: which input objects it counted, and which version of each, so that
-//! merging states never counts an object twice and an incremental run reads only what is new.
+//! merging states never counts an object twice and an incremental run reads only what is new;
+//! and, for the states of a sharded run, which of its shards they hold, so that a merge missing
+//! one is caught.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,10 +18,60 @@ pub struct ManifestEntry {
     pub version: String,
 }
 
-/// The input objects of a state, each at most once, sorted by [`ManifestEntry::input`].
+/// The input objects of a state, each at most once, sorted by [`ManifestEntry::input`], and
+/// the shards of a sharded run it holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
     entries: BTreeMap<String, ManifestEntry>,
+    shards: Option<Shards>,
+}
+
+/// Which shards of a sharded run (of `count` shards) a state holds: one for the state of a
+/// shard, more once merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shards {
+    count: u32,
+    held: BTreeSet<u32>,
+}
+
+impl Shards {
+    /// Shard `index` (below `count`) alone.
+    #[must_use]
+    pub fn one(index: u32, count: u32) -> Shards {
+        debug_assert!(index < count, "shard {index} of {count}");
+        Shards { count, held: BTreeSet::from([index]) }
+    }
+
+    /// The number of shards of the run.
+    #[must_use]
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The shards held, in order.
+    pub fn held(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.held.iter().copied()
+    }
+
+    /// The shards not held, in order.
+    #[must_use]
+    pub fn missing(&self) -> Vec<u32> {
+        (0..self.count).filter(|i| !self.held.contains(i)).collect()
+    }
+
+    /// Whether every shard is held.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.held.len() == self.count as usize
+    }
+
+    /// Checks a shard set read from a file: a count of at least 1, indexes below it.
+    pub(crate) fn from_parts(count: u32, held: Vec<u32>) -> Option<Shards> {
+        let len = held.len();
+        let held: BTreeSet<u32> = held.into_iter().collect();
+        (count > 0 && held.len() == len && !held.is_empty() && held.iter().all(|&i| i < count))
+            .then_some(Shards { count, held })
+    }
 }
 
 /// An input object found in two manifests (or twice in one): its events would count twice.
@@ -28,6 +80,25 @@ pub struct Manifest {
 pub struct DuplicateInput {
     /// The input found twice.
     pub input: String,
+}
+
+/// Why two manifests cannot merge.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// An input in both.
+    #[error(transparent)]
+    DuplicateInput(#[from] DuplicateInput),
+    /// The same shard in both.
+    #[error("shard {index} of {count} would be counted twice")]
+    DuplicateShard {
+        /// The shard index.
+        index: u32,
+        /// The number of shards.
+        count: u32,
+    },
+    /// Shards of runs split differently.
+    #[error("states of runs of {0} and of {1} shards cannot merge: their shards overlap")]
+    ShardCounts(u32, u32),
 }
 
 /// How an input compares with the manifest's record of it.
@@ -65,15 +136,51 @@ impl Manifest {
         }
     }
 
-    /// Adds every entry of `other`, for the merge of two states.
+    /// Adds every entry and shard of `other`, for the merge of two states.
     ///
     /// # Errors
-    /// [`DuplicateInput`] naming the first input (in input order) that both hold; `self` is
-    /// then left unchanged.
-    pub fn merge(&mut self, other: Manifest) -> Result<(), DuplicateInput> {
+    /// [`MergeError::DuplicateInput`] naming the first input (in input order) that both hold,
+    /// [`MergeError::DuplicateShard`] for a shard that both hold, [`MergeError::ShardCounts`]
+    /// for shards of runs of different shard counts; `self` is then left unchanged.
+    pub fn merge(&mut self, other: Manifest) -> Result<(), MergeError> {
         self.check_disjoint(&other)?;
+        let shards = match (self.shards.take(), other.shards) {
+            (Some(mut mine), Some(theirs)) => {
+                let conflict = if mine.count != theirs.count {
+                    Some(MergeError::ShardCounts(mine.count, theirs.count))
+                } else {
+                    mine.held
+                        .intersection(&theirs.held)
+                        .next()
+                        .map(|&index| MergeError::DuplicateShard { index, count: mine.count })
+                };
+                if let Some(conflict) = conflict {
+                    self.shards = Some(mine);
+                    return Err(conflict);
+                }
+                mine.held.extend(theirs.held);
+                Some(mine)
+            }
+            (mine, theirs) => mine.or(theirs),
+        };
+        self.shards = shards;
         self.entries.extend(other.entries);
         Ok(())
+    }
+
+    /// The shards of a sharded run this manifest holds, if it holds any.
+    #[must_use]
+    pub fn shards(&self) -> Option<&Shards> {
+        self.shards.as_ref()
+    }
+
+    /// Records that the inputs are those of shard `index` of `count`.
+    pub fn set_shard(&mut self, index: u32, count: u32) {
+        self.shards = Some(Shards::one(index, count));
+    }
+
+    pub(crate) fn set_shards(&mut self, shards: Option<Shards>) {
+        self.shards = shards;
     }
 
     /// Whether `self` and `other` can merge: no input in both.
@@ -165,11 +272,39 @@ mod tests {
         let b = Manifest::from_entries([entry("z.gz", 1, "t1"), entry("y.gz", 5, "t9")]).unwrap();
         let before = a.clone();
         let e = a.merge(b).unwrap_err();
-        assert_eq!(e.input, "y.gz");
+        assert_eq!(e, MergeError::DuplicateInput(DuplicateInput { input: "y.gz".into() }));
         assert_eq!(e.to_string(), "input y.gz would be counted twice");
         assert_eq!(a, before, "a failed merge changes nothing");
         assert_eq!(a.insert(entry("x.gz", 1, "t1")), Err(DuplicateInput { input: "x.gz".into() }));
         assert!(Manifest::from_entries([entry("x", 1, "a"), entry("x", 1, "a")]).is_err());
+    }
+
+    #[test]
+    fn shards_merge_into_the_shards_held_and_say_which_are_missing() {
+        let shard = |index: u32, count: u32, input: &str| {
+            let mut m = Manifest::from_entries([entry(input, 1, "e")]).unwrap();
+            m.set_shard(index, count);
+            m
+        };
+        let mut merged = shard(2, 4, "c");
+        merged.merge(shard(0, 4, "a")).unwrap();
+        merged.merge(Manifest::from_entries([entry("z", 1, "e")]).unwrap()).unwrap();
+        let shards = merged.shards().unwrap();
+        assert_eq!((shards.count(), shards.held().collect::<Vec<_>>()), (4, vec![0, 2]));
+        assert_eq!(shards.missing(), vec![1, 3]);
+        assert!(!shards.is_complete());
+
+        let before = merged.clone();
+        assert_eq!(merged.merge(shard(2, 4, "d")), Err(MergeError::DuplicateShard { index: 2, count: 4 }));
+        assert_eq!(merged.merge(shard(1, 8, "e")), Err(MergeError::ShardCounts(4, 8)));
+        assert_eq!(merged, before, "a failed merge changes nothing");
+        merged.merge(shard(1, 4, "b")).unwrap();
+        merged.merge(shard(3, 4, "d")).unwrap();
+        assert!(merged.shards().unwrap().is_complete());
+        assert_eq!(Manifest::new().shards(), None);
+        assert_eq!(Shards::from_parts(4, vec![0, 0]), None, "a shard twice");
+        assert_eq!(Shards::from_parts(4, vec![4]), None, "out of range");
+        assert_eq!(Shards::from_parts(0, vec![]), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::state::State;
 pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
 
 /// The state file format this build reads and writes.
-pub const STATE_FORMAT_VERSION: u32 = 1;
+pub const STATE_FORMAT_VERSION: u32 = 2;
 
 /// Magic, version and body length.
 const HEAD_LEN: usize = STATE_MAGIC.len() + 4 + 8;
@@ -45,6 +45,8 @@ const CHECKSUM_LEN: usize = 4;
 ///   not matter, every other difference is [`StateFileError::DifferentFunnels`].
 /// - content:
 ///   - the manifest: `(input, size, version)` per input, sorted by input, each input once;
+///   - the shards held, for states of a sharded run: `Option` of `(count, indexes)`, the
+///     indexes ascending, each below the count (version 2 on);
 ///   - the counters: lines, events, bad rows per reason (in
 ///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order), experiment events,
 ///     experiment contexts, contexts without key, incomplete contexts;
@@ -60,7 +62,7 @@ const CHECKSUM_LEN: usize = 4;
 /// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
 /// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`];
 /// a reader reads its own version only. A golden file per version
-/// (`tests/it/data/state-v1.snowfunnel`) makes a change that forgets it fail the tests.
+/// (`tests/it/data/state-v2.snowfunnel`) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {
     /// The engine state.
@@ -151,9 +153,10 @@ impl StateFile {
     /// Merges `other` (for the same plan) into `self`: the state of both inputs together.
     ///
     /// # Errors
-    /// [`DuplicateInput`](crate::DuplicateInput) when an input is in both manifests (it would
-    /// count twice); `self` is then unchanged.
-    pub fn merge(&mut self, other: StateFile) -> Result<(), crate::DuplicateInput> {
+    /// A [`MergeError`](crate::MergeError) when an input or a shard is in both manifests (it
+    /// would count twice), or the shards are of runs split differently; `self` is then
+    /// unchanged.
+    pub fn merge(&mut self, other: StateFile) -> Result<(), crate::MergeError> {
         self.manifest.merge(other.manifest)?;
         self.state.merge(other.state);
         Ok(())

@@ -125,6 +125,11 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub(crate) state_out: Option<PathBuf>,
 
+    /// Merge the states of some shards of a sharded run only (an intermediate merge, or a
+    /// look at early results); without it, a missing shard is an error.
+    #[arg(long)]
+    pub(crate) allow_missing_shards: bool,
+
     /// Fail when bad rows exceed this share of the lines of all the states together.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio, help_heading = "Output")]
     pub(crate) max_bad_ratio: f64,

@@ -36,12 +36,14 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
             format!("merging {place}: the states to merge must come from runs over disjoint inputs")
         })?;
     }
+    let shards = state_files::check_shards(&merged.manifest, args.allow_missing_shards)?;
     let c = merged.state.counters();
     let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
     check_bad_ratio(c.lines, c.bad_by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
 
     prepare_out(&out)?;
     let mut notes = Vec::new();
+    notes.extend(shards.map(|shards| ("shards", shards)));
     if let Some(place) = &state_out {
         state_files::save(&store, &plan, place, &mut merged)?;
         notes.push(("state", format!("{place} ({} inputs counted)", merged.manifest.len())));

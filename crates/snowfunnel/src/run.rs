@@ -45,7 +45,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
+    if let Some(shard) = shard {
+        state.manifest.set_shard(shard.index(), shard.count());
+    }
     if let Some(mut previous) = previous {
+        state_files::check_shards(&previous.manifest, false)?;
         previous.merge(state)?;
         state = previous;
     } else if nothing_new && args.state.state.is_some() {

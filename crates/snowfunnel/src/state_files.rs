@@ -100,6 +100,30 @@ pub(crate) fn save(store: &Store, plan: &Plan, place: &Place, state: &mut StateF
     Ok(())
 }
 
+/// Checks that a state about to be reported on holds every shard of its sharded run, if it
+/// comes from one; with `allow_missing`, a partial state passes with a warning. Returns a line
+/// for the summary.
+pub(crate) fn check_shards(manifest: &Manifest, allow_missing: bool) -> Result<Option<String>, Failure> {
+    let Some(shards) = manifest.shards() else {
+        return Ok(None);
+    };
+    let missing = shards.missing();
+    if missing.is_empty() {
+        return Ok(Some(format!("all {} of a sharded run", shards.count())));
+    }
+    let list = missing.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    let what = format!("{} of {} (missing: {list})", shards.held().len(), shards.count());
+    if !allow_missing {
+        return Err(anyhow!(
+            "the states hold shards {what}: their inputs would be missing from the reports; merge every \
+             shard's state (after every shard succeeded), or pass --allow-missing-shards"
+        )
+        .into());
+    }
+    eprintln!("snowfunnel: warning: the reports cover shards {what} only");
+    Ok(Some(format!("{what}: partial")))
+}
+
 /// How a manifest records `file`.
 pub(crate) fn entry(file: &InputFile) -> ManifestEntry {
     ManifestEntry { input: file.to_string(), size: file.size, version: file.version() }

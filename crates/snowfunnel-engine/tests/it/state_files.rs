@@ -129,7 +129,7 @@ fn the_same_input_in_two_states_is_an_error_not_a_double_count() {
     let b = state_file(ingest(&plan, &lines), &["s3://b/y.gz"]);
     let before = a.state.report(&plan);
     let e = a.merge(b).unwrap_err();
-    assert_eq!(e.input, "s3://b/y.gz");
+    assert_eq!(e.to_string(), "input s3://b/y.gz would be counted twice");
     assert_eq!(a.state.report(&plan), before, "nothing merged");
     assert_eq!(a.manifest.len(), 2);
 }
@@ -394,10 +394,24 @@ fn golden_state() -> (Plan, StateFile) {
     for l in &tsv {
         let _ = ingester.ingest(&mut state, l.as_bytes());
     }
-    (plan, state_file(state, &["s3://bucket/2026/03/01/part-0.gz"]))
+    let mut file = state_file(state, &["s3://bucket/2026/03/01/part-0.gz"]);
+    file.manifest.set_shard(1, 4);
+    (plan, file)
 }
 
-const GOLDEN: &str = "tests/it/data/state-v1.snowfunnel";
+const GOLDEN: &str = "tests/it/data/state-v2.snowfunnel";
+
+/// The golden file of the version before: refused, not misread.
+const OLDER: &str = "tests/it/data/state-v1.snowfunnel";
+
+#[test]
+fn files_of_the_version_before_are_refused_by_version() {
+    let (plan, _) = golden_state();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(OLDER);
+    let older = std::fs::read(path).unwrap();
+    let err = StateFile::read(&plan, older.as_slice()).err().unwrap();
+    assert!(matches!(err, StateFileError::UnsupportedVersion { found: 1, expected: 2 }), "{err}");
+}
 
 #[test]
 fn the_format_is_pinned_by_a_golden_file() {

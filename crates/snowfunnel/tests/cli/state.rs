@@ -356,3 +356,72 @@ fn the_bad_row_check_of_a_sharded_run_is_the_merge_s_as_for_a_single_run() {
     assert_exit(&ws.run(&["--out", "single", "--max-bad-ratio", "0.02", "in"]), 0);
     assert_eq!(csvs(&ws.path("merged")), csvs(&ws.path("single")));
 }
+
+#[test]
+fn a_merge_missing_a_shard_or_mixing_shard_counts_is_refused() {
+    let ws = Workspace::new();
+    for i in 0..6 {
+        ws.write_gz(&format!("in/{i}.gz"), &good_events(10 + i));
+    }
+    for (count, dir) in [(4, "four"), (2, "two")] {
+        for index in 0..count {
+            let state = format!("{dir}/{{shard}}.snowfunnel");
+            assert_exit(
+                &ws.run(&["-q", "--shard", &format!("{index}/{count}"), "--state-out", &state, "in"]),
+                0,
+            );
+        }
+    }
+    let merge = |states: &[&str], more: &[&str]| {
+        let mut args = vec!["merge", "--funnel", "funnels", "--out", "m"];
+        args.extend_from_slice(more);
+        args.extend_from_slice(states);
+        ws.snowfunnel(&args)
+    };
+
+    let o = merge(&["four/0.snowfunnel", "four/1.snowfunnel", "four/3.snowfunnel"], &[]);
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("the states hold shards 3 of 4 (missing: 2)"), "{}", stderr(&o));
+    assert!(!ws.path("m").exists());
+    let o =
+        merge(&["four/0.snowfunnel", "four/1.snowfunnel", "four/3.snowfunnel"], &["--allow-missing-shards"]);
+    assert_exit(&o, 0);
+    assert!(
+        stderr(&o).contains("warning: the reports cover shards 3 of 4 (missing: 2) only"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = merge(&["four/0.snowfunnel", "two/1.snowfunnel"], &["--allow-missing-shards"]);
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("states of runs of 4 and of 2 shards cannot merge"), "{}", stderr(&o));
+
+    // The same shard twice is caught even when it holds no input: one file in four shards
+    // leaves three of them empty.
+    std::fs::create_dir_all(ws.path("one")).unwrap();
+    ws.write_gz("one/only.gz", &good_events(5));
+    let empty: Vec<u32> = (0..4)
+        .filter(|index| {
+            let shard = format!("{index}/4");
+            let o = ws.run(&["--shard", &shard, "--state-out", "one-{shard}.snowfunnel", "one"]);
+            assert_exit(&o, 0);
+            stdout(&o).contains("files              0 (")
+        })
+        .collect();
+    assert_eq!(empty.len(), 3);
+    let state = format!("one-{}.snowfunnel", empty[0]);
+    let o = merge(&[&state, &state], &["--allow-missing-shards"]);
+    assert_exit(&o, 1);
+    assert!(
+        stderr(&o).contains(&format!("shard {} of 4 would be counted twice", empty[0])),
+        "{}",
+        stderr(&o)
+    );
+
+    // A complete set, in any order, is what a single run gives.
+    let o = merge(&["four/3.snowfunnel", "four/1.snowfunnel", "four/0.snowfunnel", "four/2.snowfunnel"], &[]);
+    assert_exit(&o, 0);
+    assert!(stdout(&o).contains("shards             all 4 of a sharded run"), "{}", stdout(&o));
+    assert_exit(&ws.run(&["--out", "single", "-q", "in"]), 0);
+    assert_eq!(csvs(&ws.path("m")), csvs(&ws.path("single")));
+}
