@@ -1,13 +1,34 @@
-//! Parsing: splitting lines into fields with event time, and finding experiment contexts.
+//! Parsing: cutting a stream into lines, splitting lines into fields with event time, and
+//! finding experiment contexts.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use snowfunnel_benches::Sample;
+use snowfunnel_input::{Chunk, InputFile, Source};
 use snowfunnel_parse::{ContextParser, EnrichedEvent};
 
 fn parse(c: &mut Criterion) {
     let sample = Sample::new();
+
+    // Cutting a stream into chunks of whole lines, and the chunks into lines.
+    let mut group = c.benchmark_group("lines");
+    group.throughput(Throughput::Bytes(sample.plain.len() as u64));
+    group.bench_function("chunk_and_split_lines", |b| {
+        let mut chunk = Chunk::new();
+        b.iter(|| {
+            let file = InputFile::local("sample.tsv", sample.plain.len() as u64);
+            let mut source =
+                Source::from_reader(file, std::io::Cursor::new(sample.plain.as_slice().to_owned()));
+            let mut bytes = 0usize;
+            while source.fill(&mut chunk).expect("in memory") {
+                chunk.for_each_line(|_, line| bytes += line.len());
+            }
+            black_box(bytes)
+        });
+    });
+    group.finish();
+
     let lines: Vec<&[u8]> = sample.lines().collect();
     let mut group = c.benchmark_group("parse");
     group.throughput(Throughput::Bytes(sample.plain.len() as u64));

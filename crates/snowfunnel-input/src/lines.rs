@@ -20,6 +20,9 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 pub struct Chunk {
     buf: Vec<u8>,
     len: usize,
+    /// The offset of each `\n` in `buf[..len]`, found once when the chunk is filled (to count
+    /// its lines) and used again to hand out the lines.
+    newlines: Vec<u32>,
     /// 1-based number of the chunk's first line in its input.
     pub first_line: u64,
     /// Lines in the chunk.
@@ -36,7 +39,7 @@ impl Chunk {
     /// An empty chunk with a [`CHUNK_BYTES`] buffer.
     #[must_use]
     pub fn new() -> Self {
-        Chunk { buf: vec![0; CHUNK_BYTES], len: 0, first_line: 1, lines: 0 }
+        Chunk { buf: vec![0; CHUNK_BYTES], len: 0, newlines: Vec::new(), first_line: 1, lines: 0 }
     }
 
     /// The chunk's bytes: complete lines, each ending in `\n` except perhaps the input's last.
@@ -50,7 +53,8 @@ impl Chunk {
         let data = self.data();
         let mut start = 0;
         let mut number = self.first_line;
-        for newline in memchr_iter(b'\n', data) {
+        for &newline in &self.newlines {
+            let newline = newline as usize;
             on_line(number, &data[start..newline]);
             number += 1;
             start = newline + 1;
@@ -135,7 +139,11 @@ impl<R: Read> Chunker<R> {
 
     fn hand_out(&mut self, chunk: &mut Chunk, len: usize) -> bool {
         let data = &chunk.buf[..len];
-        let mut lines = memchr_iter(b'\n', data).count() as u64;
+        chunk.newlines.clear();
+        // Offsets fit: a chunk holds at most MAX_LINE_BYTES (64 MiB) plus the lines before.
+        #[allow(clippy::cast_possible_truncation)]
+        chunk.newlines.extend(memchr_iter(b'\n', data).map(|i| i as u32));
+        let mut lines = chunk.newlines.len() as u64;
         if data.last() != Some(&b'\n') {
             lines += 1;
         }
