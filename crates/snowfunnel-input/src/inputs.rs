@@ -21,6 +21,9 @@ pub struct InputOptions {
     pub s3: S3Options,
     /// The shard of a sharded run: only its inputs are read.
     pub shard: Option<Shard>,
+    /// A session to list and read S3 inputs with, shared with the run's other S3 work (state
+    /// files, reports); without one, a session is connected with `s3` when an input is on S3.
+    pub session: Option<Arc<S3Session>>,
 }
 
 /// Every file and object a run reads, in order: local files (as [`list_inputs`] lists them),
@@ -30,7 +33,7 @@ pub struct Inputs {
     deselected: u64,
     pruned: u64,
     other_shards: u64,
-    s3: Option<S3Session>,
+    s3: Option<Arc<S3Session>>,
     read_bytes: ReadCounter,
 }
 
@@ -51,7 +54,11 @@ impl Inputs {
             urls.iter().filter_map(|url| url.to_str()).map(S3Url::parse).collect::<Result<_, _>>()?;
         let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
         let mut listed = list_inputs(&paths)?;
-        let s3 = if urls.is_empty() { None } else { Some(S3Session::connect(options.s3.clone())?) };
+        let s3 = match (urls.is_empty(), &options.session) {
+            (true, _) => None,
+            (false, Some(session)) => Some(Arc::clone(session)),
+            (false, None) => Some(Arc::new(S3Session::connect(options.s3.clone())?)),
+        };
         if let Some(session) = &s3 {
             let mut seen = std::collections::HashSet::new();
             for url in &urls {

@@ -2,6 +2,7 @@
 //! async: listing prefixes, opening bodies for worker threads, reading and writing whole
 //! objects (state files).
 
+use std::fmt;
 use std::io::Read;
 
 use snowfunnel_s3::{ObjectReader, S3Client, S3Object, S3Options, S3Url};
@@ -14,6 +15,13 @@ pub struct S3Session {
     // Field order: the client goes before the runtime it was made on.
     client: S3Client,
     runtime: Runtime,
+}
+
+// By hand: the runtime has no `Debug` worth printing.
+impl fmt::Debug for S3Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Session").field("client", &self.client).finish_non_exhaustive()
+    }
 }
 
 impl S3Session {

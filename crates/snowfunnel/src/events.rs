@@ -26,7 +26,8 @@ use snowfunnel_report::{
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::pipeline::{Ingest, Job};
-use crate::session::{Done, check_bad_ratio, read, resolve};
+use crate::session::{Done, check_bad_ratio, read, resolve, s3_options};
+use crate::store::Store;
 
 pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let started = Instant::now();
@@ -43,7 +44,8 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     } else {
         args.start.zip(args.end).map(|(start, end)| DateWindow { start, end })
     };
-    let inputs = resolve(&args.input, window, "the --start/--end window", None)?;
+    let store = Store::new(s3_options(&args.input.s3));
+    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
     // Created now, so that an unwritable destination fails before the inputs are read.
     let to_file = output.out != Path::new("-");
     let out_file = if to_file {

@@ -32,7 +32,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
     let window =
         if args.no_prune { None } else { plan.time_window().map(|(start, end)| DateWindow { start, end }) };
-    let mut inputs = resolve(&args.input, window, "the funnels' window", shard)?;
+    let mut inputs = resolve(&args.input, &store, window, "the funnels' window", shard)?;
     let counted_before = match (&previous, &args.state.state) {
         (Some(previous), Some(path)) => state_files::skip_counted(&mut inputs, &previous.manifest, path)?,
         _ => 0,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, Selection, Shard};
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
 use snowfunnel_parse::BadReason;
 use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
 
@@ -18,7 +18,7 @@ use crate::cli::{InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::pipeline::{self, Job, Options, Tally, default_threads};
 use crate::progress;
-use crate::store::Place;
+use crate::store::{Place, Store};
 
 /// What reading the inputs made.
 pub(crate) struct Done<S> {
@@ -38,10 +38,11 @@ pub(crate) fn read_all<J: Job>(
     job: &J,
     input: &InputArgs,
     output: &OutputArgs,
+    store: &Store,
     window: Option<DateWindow>,
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
-    let inputs = resolve(input, window, "the funnels' window", None)?;
+    let inputs = resolve(input, store, window, "the funnels' window", None)?;
     prepare_out(&Place::parse(&output.out).exit_code(USAGE)?)?;
     let done = read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)?;
     Ok((done.state, done.totals))
@@ -58,20 +59,20 @@ pub(crate) fn prepare_out(out: &Place) -> Result<(), Failure> {
 }
 
 /// Lists the inputs of `input`, those `window` (described as `window_name` when it left
-/// nothing to read) does not prune, in `shard` when the run is sharded. Nothing to read is an
-/// error, except for a shard: a worker may find none of the inputs in its shard.
+/// nothing to read) does not prune, in `shard` when the run is sharded; S3 inputs through the
+/// session of `store`. Nothing to read is an error, except for a shard: a worker may find none
+/// of the inputs in its shard.
 pub(crate) fn resolve(
     input: &InputArgs,
+    store: &Store,
     window: Option<DateWindow>,
     window_name: &str,
     shard: Option<Shard>,
 ) -> Result<Inputs, Failure> {
-    let input_options = InputOptions {
-        selection: Selection::new(&input.include, &input.exclude).exit_code(USAGE)?,
-        window,
-        s3: s3_options(&input.s3),
-        shard,
-    };
+    let selection = Selection::new(&input.include, &input.exclude).exit_code(USAGE)?;
+    let on_s3 = input.inputs.iter().any(|arg| arg.to_str().is_some_and(S3Url::is_s3));
+    let session = if on_s3 { Some(store.session()?) } else { None };
+    let input_options = InputOptions { selection, window, s3: store.options().clone(), shard, session };
     let inputs = Inputs::resolve(&input.inputs, &input_options)?;
     if inputs.files().is_empty() && inputs.other_shards() == 0 {
         return Err(no_inputs(&input.inputs, &inputs, window_name).into());

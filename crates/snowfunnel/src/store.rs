@@ -4,6 +4,7 @@
 use std::cell::OnceCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use snowfunnel_input::{Location, S3Options, S3Session, S3Url, list_inputs};
@@ -72,7 +73,7 @@ impl fmt::Display for Place {
 /// Reads and writes [`Place`]s, connecting to S3 at first use.
 pub(crate) struct Store {
     options: S3Options,
-    s3: OnceCell<S3Session>,
+    s3: OnceCell<Arc<S3Session>>,
 }
 
 impl Store {
@@ -81,12 +82,23 @@ impl Store {
         Store { options, s3: OnceCell::new() }
     }
 
-    fn s3(&self) -> Result<&S3Session> {
+    fn s3(&self) -> Result<&Arc<S3Session>> {
         if let Some(session) = self.s3.get() {
             return Ok(session);
         }
-        let session = S3Session::connect(self.options.clone())?;
+        let session = Arc::new(S3Session::connect(self.options.clone())?);
         Ok(self.s3.get_or_init(|| session))
+    }
+
+    /// The run's S3 session, connected now if it was not yet: for reading inputs with the
+    /// same client (and credentials, resolved once) as state files and reports.
+    pub(crate) fn session(&self) -> Result<Arc<S3Session>> {
+        self.s3().map(Arc::clone)
+    }
+
+    /// The S3 options sessions are connected with.
+    pub(crate) fn options(&self) -> &S3Options {
+        &self.options
     }
 
     /// The whole content of the file at `place`, or `None` when there is no such file.

@@ -28,7 +28,8 @@ const OUTPUTS: [(&str, Writer); 4] = [
 pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let scope = Scope::only(&args.experiments);
-    let (mut state, mut totals) = read_all(&scope, &args.input, &args.output, None, started)?;
+    let store = Store::new(s3_options(&args.input.s3));
+    let (mut state, mut totals) = read_all(&scope, &args.input, &args.output, &store, None, started)?;
     let report = state.report();
     let c = &report.counters;
     check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, "no report written")
@@ -41,7 +42,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         write(&report, &mut content).with_context(|| format!("writing {name}"))?;
         files.push((out.join(name), content));
     }
-    Store::new(s3_options(&args.input.s3)).write_all(files)?;
+    store.write_all(files)?;
 
     if !args.output.quiet {
         totals.elapsed = started.elapsed();
