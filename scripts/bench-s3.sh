@@ -10,14 +10,11 @@ cd "$(dirname "$0")/.."
 
 SIZE="${1:-1.5GB}"
 RUNS="${BENCH_RUNS:-1}"
-DATA=".bench/data-$SIZE"
 FUNNEL="funnels/pipeline_editor_walkthrough.toml"
 WORK=".bench/s3-$SIZE"
 
-if ! ls "$DATA"/*.gz > /dev/null 2>&1; then
-    echo "no dataset in $DATA: run scripts/bench.sh $SIZE first (it generates it)" >&2
-    exit 1
-fi
+# shellcheck source=scripts/bench/dataset.sh
+. scripts/bench/dataset.sh "$SIZE"
 cargo build --release -q -p snowfunnel -p snowfunnel-s3-testserver
 BIN=target/release
 

@@ -10,14 +10,11 @@ cd "$(dirname "$0")/.."
 
 SIZE="${1:-1.5GB}"
 SHARDS="${2:-4}"
-DATA=".bench/data-$SIZE"
 FUNNELS="funnels/"
 WORK=".bench/state-$SIZE"
 
-if ! ls "$DATA"/*.gz > /dev/null 2>&1; then
-    echo "no dataset in $DATA: run scripts/bench.sh $SIZE first (it generates it)" >&2
-    exit 1
-fi
+# shellcheck source=scripts/bench/dataset.sh
+. scripts/bench/dataset.sh "$SIZE"
 cargo build --release -q -p snowfunnel
 BIN=target/release/snowfunnel
 rm -rf "$WORK" && mkdir -p "$WORK/daily" "$WORK/all"
