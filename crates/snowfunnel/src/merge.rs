@@ -36,7 +36,9 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
             format!("merging {place}: the states to merge must come from runs over disjoint inputs")
         })?;
     }
-    let shards = state_files::check_shards(&merged.manifest, args.allow_missing_shards)?;
+    let remedy = "their inputs would be missing from the reports; merge every shard's state (after every \
+                  shard succeeded), or pass --allow-missing-shards";
+    let shards = state_files::check_shards(&merged.manifest, args.allow_missing_shards, remedy)?;
     let c = merged.state.counters();
     let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
     check_bad_ratio(c.lines, c.bad_by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;

@@ -29,6 +29,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         (Some(_), Some(place)) if !args.state.rebuild => state_files::load(&store, &plan, place)?,
         _ => None,
     };
+    if let Some(previous) = &previous {
+        let remedy = "a shard's state cannot seed an incremental run (it would stay partial for good): \
+                      merge every shard's state first and use the merged state";
+        state_files::check_shards(&previous.manifest, false, remedy)?;
+    }
+    let had_previous = previous.is_some();
 
     let window =
         if args.no_prune { None } else { plan.time_window().map(|(start, end)| DateWindow { start, end }) };
@@ -49,7 +55,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         state.manifest.set_shard(shard.index(), shard.count());
     }
     if let Some(mut previous) = previous {
-        state_files::check_shards(&previous.manifest, false)?;
         previous.merge(state)?;
         state = previous;
     } else if nothing_new && args.state.state.is_some() {
@@ -70,7 +75,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut notes = Vec::new();
     if let Some(place) = &state_out {
         // An incremental run that found nothing new leaves the state as it was.
-        if args.state.state.is_some() && counted_before > 0 && nothing_new {
+        if had_previous && nothing_new {
             notes.push(("state", format!("{place} unchanged: no new input")));
         } else {
             state_files::save(&store, &plan, place, &mut state)?;

@@ -101,9 +101,13 @@ pub(crate) fn save(store: &Store, plan: &Plan, place: &Place, state: &mut StateF
 }
 
 /// Checks that a state about to be reported on holds every shard of its sharded run, if it
-/// comes from one; with `allow_missing`, a partial state passes with a warning. Returns a line
-/// for the summary.
-pub(crate) fn check_shards(manifest: &Manifest, allow_missing: bool) -> Result<Option<String>, Failure> {
+/// comes from one; with `allow_missing`, a partial state passes with a warning; `remedy` ends
+/// the error. Returns a line for the summary.
+pub(crate) fn check_shards(
+    manifest: &Manifest,
+    allow_missing: bool,
+    remedy: &str,
+) -> Result<Option<String>, Failure> {
     let Some(shards) = manifest.shards() else {
         return Ok(None);
     };
@@ -114,11 +118,7 @@ pub(crate) fn check_shards(manifest: &Manifest, allow_missing: bool) -> Result<O
     let list = missing.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
     let what = format!("{} of {} (missing: {list})", shards.held().len(), shards.count());
     if !allow_missing {
-        return Err(anyhow!(
-            "the states hold shards {what}: their inputs would be missing from the reports; merge every \
-             shard's state (after every shard succeeded), or pass --allow-missing-shards"
-        )
-        .into());
+        return Err(anyhow!("the states hold shards {what}: {remedy}").into());
     }
     eprintln!("snowfunnel: warning: the reports cover shards {what} only");
     Ok(Some(format!("{what}: partial")))

@@ -418,6 +418,19 @@ fn a_merge_missing_a_shard_or_mixing_shard_counts_is_refused() {
         stderr(&o)
     );
 
+    // A shard's state does not seed an incremental run: it would stay a partial set of shards
+    // for good.
+    std::fs::copy(ws.path("four/0.snowfunnel"), ws.path("daily.snowfunnel")).unwrap();
+    let o = ws.run(&["--out", "daily", "--state", "daily.snowfunnel", "in"]);
+    assert_exit(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("the states hold shards 1 of 4 (missing: 1, 2, 3): a shard's state cannot seed"),
+        "{err}"
+    );
+    assert!(!err.contains("--allow-missing-shards"), "not a run flag: {err}");
+    assert!(!ws.path("daily").exists());
+
     // A complete set, in any order, is what a single run gives.
     let o = merge(&["four/3.snowfunnel", "four/1.snowfunnel", "four/0.snowfunnel", "four/2.snowfunnel"], &[]);
     assert_exit(&o, 0);
