@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use serde_bytes::Bytes;
-use snowfunnel_parse::BadReason;
+use snowfunnel_parse::{BadReason, BadRows};
 
 use crate::bitmap::BitmapBuilder;
 use crate::manifest::{Manifest, ManifestEntry, Shards};
@@ -104,7 +104,7 @@ pub(crate) fn encode(plan: &Plan, state: &mut State, manifest: &Manifest) -> Vec
         counters: CountersBody {
             lines: counters.lines,
             events: counters.events,
-            bad: counters.bad.to_vec(),
+            bad: counters.bad.counts().to_vec(),
             experiment_events: counters.experiment_events,
             experiment_contexts: counters.experiment_contexts,
             contexts_without_key: counters.contexts_without_key,
@@ -267,7 +267,7 @@ fn decode_counters(body: &CountersBody) -> Result<Counters, StateFileError> {
     Ok(Counters {
         lines: body.lines,
         events: body.events,
-        bad,
+        bad: BadRows::from_counts(bad),
         experiment_events: body.experiment_events,
         experiment_contexts: body.experiment_contexts,
         contexts_without_key: body.contexts_without_key,

@@ -29,7 +29,7 @@ impl<'p> Ingester<'p> {
         state.counters_mut().lines += 1;
         let result = self.ingest_event(state, line);
         if let Err(e) = &result {
-            state.counters_mut().bad[e.reason().index()] += 1;
+            state.counters_mut().bad.record(e.reason());
         }
         result
     }

@@ -5,7 +5,7 @@
 //! matter, and merging is exact.
 
 use hashbrown::HashSet;
-use snowfunnel_parse::{BadReason, EnrichedEvent, ExperimentContext};
+use snowfunnel_parse::{BadReason, BadRows, EnrichedEvent, ExperimentContext};
 
 use crate::bitmap::BitmapBuilder;
 use crate::dict::KeyDict;
@@ -19,8 +19,8 @@ pub struct Counters {
     pub lines: u64,
     /// Valid enriched events (lines minus bad rows).
     pub events: u64,
-    /// Bad rows, indexed by [`BadReason::index`].
-    pub bad: [u64; BadReason::ALL.len()],
+    /// Bad rows by reason.
+    pub bad: BadRows,
     /// Events carrying at least one experiment context (any experiment).
     pub experiment_events: u64,
     /// Experiment context entries (any experiment).
@@ -35,21 +35,19 @@ impl Counters {
     /// All bad rows.
     #[must_use]
     pub fn bad_rows(&self) -> u64 {
-        self.bad.iter().sum()
+        self.bad.total()
     }
 
     /// Bad rows per reason, in report order, reasons with none left out.
     pub fn bad_by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
-        BadReason::ALL.into_iter().map(|r| (r, self.bad[r.index()])).filter(|&(_, n)| n > 0)
+        self.bad.by_reason()
     }
 
     /// Adds `other`'s counts: the counters of two partitions together.
     pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
         self.events += other.events;
-        for (a, b) in self.bad.iter_mut().zip(other.bad) {
-            *a += b;
-        }
+        self.bad.add(&other.bad);
         self.experiment_events += other.experiment_events;
         self.experiment_contexts += other.experiment_contexts;
         self.contexts_without_key += other.contexts_without_key;

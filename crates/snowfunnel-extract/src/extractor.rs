@@ -1,6 +1,8 @@
 //! Turning one enriched-event line into (at most) one record of extract rows.
 
-use snowfunnel_parse::{BadReason, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields};
+use snowfunnel_parse::{
+    BadReason, BadRows, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields,
+};
 
 use crate::record::{EventFields, MIGRATION_KEY_SEPARATOR, put_bytes, put_record};
 use crate::{Filter, event_id_bits};
@@ -12,8 +14,8 @@ pub struct Counters {
     pub lines: u64,
     /// Valid enriched events (lines minus bad rows).
     pub events: u64,
-    /// Bad rows, indexed by [`BadReason::index`].
-    pub bad: [u64; BadReason::ALL.len()],
+    /// Bad rows by reason.
+    pub bad: BadRows,
     /// Events carrying at least one experiment context (any experiment).
     pub experiment_events: u64,
     /// Experiment context entries without a key, or without an experiment or variant: ignored.
@@ -28,21 +30,19 @@ impl Counters {
     /// All bad rows.
     #[must_use]
     pub fn bad_rows(&self) -> u64 {
-        self.bad.iter().sum()
+        self.bad.total()
     }
 
     /// Bad rows per reason, in report order, reasons with none left out.
     pub fn bad_by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
-        BadReason::ALL.into_iter().map(|r| (r, self.bad[r.index()])).filter(|&(_, n)| n > 0)
+        self.bad.by_reason()
     }
 
     /// Adds `other` to these counters.
     pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
         self.events += other.events;
-        for (a, b) in self.bad.iter_mut().zip(other.bad) {
-            *a += b;
-        }
+        self.bad.add(&other.bad);
         self.experiment_events += other.experiment_events;
         self.ignored_contexts += other.ignored_contexts;
         self.events_matched += other.events_matched;
@@ -85,7 +85,7 @@ impl<'f> Extractor<'f> {
         counters.lines += 1;
         let result = self.extract_event(line, counters, out);
         if let Err(e) = &result {
-            counters.bad[e.reason().index()] += 1;
+            counters.bad.record(e.reason());
         }
         result
     }

@@ -57,6 +57,55 @@ impl BadReason {
     }
 }
 
+/// Bad rows counted by reason; counts of partitions add up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BadRows([u64; BadReason::ALL.len()]);
+
+impl BadRows {
+    /// Counts one bad row of `reason`.
+    pub fn record(&mut self, reason: BadReason) {
+        self.0[reason.index()] += 1;
+    }
+
+    /// All bad rows.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Bad rows per reason, in report order, reasons with none left out.
+    pub fn by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
+        BadReason::ALL.into_iter().map(|r| (r, self.0[r.index()])).filter(|&(_, n)| n > 0)
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &BadRows) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// The counts in [`BadReason::ALL`] order.
+    #[must_use]
+    pub fn counts(&self) -> [u64; BadReason::ALL.len()] {
+        self.0
+    }
+
+    /// Counts in [`BadReason::ALL`] order.
+    #[must_use]
+    pub fn from_counts(counts: [u64; BadReason::ALL.len()]) -> BadRows {
+        BadRows(counts)
+    }
+}
+
+impl std::ops::Index<BadReason> for BadRows {
+    type Output = u64;
+
+    fn index(&self, reason: BadReason) -> &u64 {
+        &self.0[reason.index()]
+    }
+}
+
 impl fmt::Display for BadReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -125,4 +174,30 @@ pub fn excerpt(raw: &[u8]) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_rows_count_by_reason_and_add_up() {
+        let mut a = BadRows::default();
+        a.record(BadReason::FieldCount);
+        a.record(BadReason::FieldCount);
+        a.record(BadReason::SeValue);
+        let mut b = BadRows::default();
+        b.record(BadReason::NotTsv);
+        b.record(BadReason::SeValue);
+        a.add(&b);
+        assert_eq!(a.total(), 5);
+        assert_eq!((a[BadReason::FieldCount], a[BadReason::SeValue], a[BadReason::Contexts]), (2, 2, 0));
+        let by_reason: Vec<(BadReason, u64)> = a.by_reason().collect();
+        assert_eq!(
+            by_reason,
+            [(BadReason::NotTsv, 1), (BadReason::FieldCount, 2), (BadReason::SeValue, 2)],
+            "report order, reasons with none left out"
+        );
+        assert_eq!(BadRows::from_counts(a.counts()), a);
+    }
 }

@@ -21,7 +21,7 @@ mod timestamp;
 pub use contexts::{
     ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys, check_shape,
 };
-pub use error::{BadReason, RowError, excerpt};
+pub use error::{BadReason, BadRows, RowError, excerpt};
 pub use event::EnrichedEvent;
 pub use event_id::event_id_bits;
 pub use fields::FIELD_COUNT;

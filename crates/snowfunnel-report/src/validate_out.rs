@@ -166,7 +166,7 @@ pub fn validate_summary_csv(report: &ValidationReport, out: impl Write) -> io::R
     let c = &report.counters;
     row("lines", "", "", c.lines, None, None, false)?;
     for reason in BadReason::ALL {
-        let n = c.bad[reason.index()];
+        let n = c.bad[reason];
         row("bad_rows", "", reason.code(), n, share(n, c.lines), None, n > 0)?;
     }
     let d = &report.duplicates;
@@ -369,11 +369,13 @@ mod tests {
     };
 
     use super::*;
+    use snowfunnel_parse::BadRows;
 
     fn report() -> ValidationReport {
         let day = 20_513; // 2026-03-01
-        let mut bad = [0; BadReason::ALL.len()];
-        bad[BadReason::FieldCount.index()] = 2;
+        let mut bad = BadRows::default();
+        bad.record(BadReason::FieldCount);
+        bad.record(BadReason::FieldCount);
         ValidationReport {
             counters: Counters {
                 lines: 100,

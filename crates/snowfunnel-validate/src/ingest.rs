@@ -34,7 +34,7 @@ impl<'s> Validator<'s> {
         state.counters.lines += 1;
         let result = self.ingest_event(state, line);
         if let Err(e) = &result {
-            state.counters.bad[e.reason().index()] += 1;
+            state.counters.bad.record(e.reason());
         }
         result
     }

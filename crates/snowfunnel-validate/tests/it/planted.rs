@@ -163,7 +163,7 @@ fn finds_the_planted_outage_duplicates_and_bad_rows() {
     // The bad rows: the generator's 0.2% and the 2 planted.
     let bad = report.counters.bad_rows();
     assert_eq!(bad, x.bad.values().sum::<u64>());
-    assert_eq!(report.counters.bad[BadReason::NotTsv.index()], x.bad[&BadReason::NotTsv]);
+    assert_eq!(report.counters.bad[BadReason::NotTsv], x.bad[&BadReason::NotTsv]);
     assert!(x.bad[&BadReason::NotTsv] >= 1 && x.bad[&BadReason::FieldCount] >= 1);
 
     let problems = report.problems();

@@ -137,5 +137,5 @@ fn long_gaps_are_outages_but_not_listed_day_by_day() {
         ]
     );
     assert_eq!(report.duplicates.extra_copies(), 1);
-    assert_eq!(report.counters.bad[BadReason::NotTsv.index()], 1);
+    assert_eq!(report.counters.bad[BadReason::NotTsv], 1);
 }
