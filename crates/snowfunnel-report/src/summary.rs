@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use snowfunnel_engine::RunReport;
+use snowfunnel_parse::BadRows;
 
 use crate::number::{bytes, grouped, percent, shown_name};
 
@@ -99,10 +100,8 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     let c = &report.counters;
     let mut s = String::from("Run summary\n");
     write_inputs(&mut s, totals);
+    write_line_counts(&mut s, c.lines, c.events, &c.bad);
     let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
-    line("lines", grouped(c.lines));
-    line("events", grouped(c.events));
-    line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
     line(
         "experiment events",
         format!(
@@ -155,10 +154,8 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     let d = &summary.duplicates;
     let mut s = String::from("Events summary\n");
     write_inputs_in(&mut s, totals, "the --start/--end window");
+    write_line_counts(&mut s, c.lines, c.events, &c.bad);
     let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
-    line("lines", grouped(c.lines));
-    line("events", grouped(c.events));
-    line("bad lines", bad_lines(c.bad_rows(), c.lines, c.bad_by_reason()));
     line(
         "experiment events",
         format!(
@@ -182,13 +179,16 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     s
 }
 
-fn bad_lines(
-    bad: u64,
-    lines: u64,
-    by_reason: impl Iterator<Item = (snowfunnel_parse::BadReason, u64)>,
-) -> String {
-    let mut text = format!("{} ({} of lines)", grouped(bad), percent(bad, lines));
-    let reasons: Vec<String> = by_reason.map(|(r, n)| format!("{} {}", r.code(), grouped(n))).collect();
+/// The `lines`, `events` and `bad lines` (with their reasons) lines of a summary.
+fn write_line_counts(s: &mut String, lines: u64, events: u64, bad: &BadRows) {
+    summary_line(s, "lines", grouped(lines));
+    summary_line(s, "events", grouped(events));
+    summary_line(s, "bad lines", bad_lines(bad, lines));
+}
+
+fn bad_lines(bad: &BadRows, lines: u64) -> String {
+    let mut text = format!("{} ({} of lines)", grouped(bad.total()), percent(bad.total(), lines));
+    let reasons: Vec<String> = bad.by_reason().map(|(r, n)| format!("{} {}", r.code(), grouped(n))).collect();
     if !reasons.is_empty() {
         let _ = write!(text, ": {}", reasons.join(", "));
     }
