@@ -5,7 +5,7 @@
 //! matter, and merging is exact.
 
 use hashbrown::HashSet;
-use snowfunnel_parse::{BadReason, BadRows, EnrichedEvent, ExperimentContext};
+use snowfunnel_parse::{BadRows, EnrichedEvent, ExperimentContext};
 
 use crate::bitmap::BitmapBuilder;
 use crate::dict::KeyDict;
@@ -32,17 +32,6 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// All bad rows.
-    #[must_use]
-    pub fn bad_rows(&self) -> u64 {
-        self.bad.total()
-    }
-
-    /// Bad rows per reason, in report order, reasons with none left out.
-    pub fn bad_by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
-        self.bad.by_reason()
-    }
-
     /// Adds `other`'s counts: the counters of two partitions together.
     pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;

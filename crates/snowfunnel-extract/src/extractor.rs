@@ -1,8 +1,6 @@
 //! Turning one enriched-event line into (at most) one record of extract rows.
 
-use snowfunnel_parse::{
-    BadReason, BadRows, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields,
-};
+use snowfunnel_parse::{BadRows, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields};
 
 use crate::record::{EventFields, MIGRATION_KEY_SEPARATOR, put_bytes, put_record};
 use crate::{Filter, event_id_bits};
@@ -27,17 +25,6 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// All bad rows.
-    #[must_use]
-    pub fn bad_rows(&self) -> u64 {
-        self.bad.total()
-    }
-
-    /// Bad rows per reason, in report order, reasons with none left out.
-    pub fn bad_by_reason(&self) -> impl Iterator<Item = (BadReason, u64)> + '_ {
-        self.bad.by_reason()
-    }
-
     /// Adds `other` to these counters.
     pub fn add(&mut self, other: &Counters) {
         self.lines += other.lines;
@@ -188,7 +175,7 @@ fn parse_number(raw: &[u8]) -> Result<Option<f64>, RowError> {
 
 #[cfg(test)]
 mod tests {
-    use snowfunnel_parse::FIELD_COUNT;
+    use snowfunnel_parse::{BadReason, FIELD_COUNT};
 
     use super::*;
     use crate::{ExtractSpec, Records};
@@ -252,6 +239,6 @@ mod tests {
         let mut y = Extractor::new(&only_staging);
         y.extract(staging.as_bytes(), &mut counters, &mut out).unwrap();
         assert!(out.is_empty());
-        assert_eq!((counters.lines, counters.events, counters.bad_rows()), (3, 1, 2));
+        assert_eq!((counters.lines, counters.events, counters.bad.total()), (3, 1, 2));
     }
 }

@@ -302,7 +302,7 @@ pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
     line(
         &mut s,
         "bad lines",
-        format!("{} ({} of lines)", grouped(c.bad_rows()), percent(c.bad_rows(), c.lines)),
+        format!("{} ({} of lines)", grouped(c.bad.total()), percent(c.bad.total(), c.lines)),
     );
     line(
         &mut s,

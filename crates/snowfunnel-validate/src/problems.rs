@@ -86,11 +86,11 @@ impl ValidationReport {
     pub fn problems(&self) -> Vec<Problem> {
         let c = &self.counters;
         let mut problems = Vec::new();
-        if c.bad_rows() > 0 {
+        if c.bad.total() > 0 {
             problems.push(Problem::BadRows {
-                bad: c.bad_rows(),
+                bad: c.bad.total(),
                 lines: c.lines,
-                by_reason: c.bad_by_reason().collect(),
+                by_reason: c.bad.by_reason().collect(),
             });
         }
         let d = &self.duplicates;

@@ -60,7 +60,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
     let consequence = if to_file { "no output written" } else { "nothing written to stdout" };
-    check_bad_ratio(counters.lines, counters.bad_by_reason(), output.max_bad_ratio, consequence)
+    check_bad_ratio(counters.lines, counters.bad.by_reason(), output.max_bad_ratio, consequence)
         .exit_code(BAD_DATA)?;
 
     let shown_out = if to_file { output.out.display().to_string() } else { "stdout".to_owned() };

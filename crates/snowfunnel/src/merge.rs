@@ -41,7 +41,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let shards = state_files::check_shards(&merged.manifest, args.allow_missing_shards, remedy)?;
     let c = merged.state.counters();
     let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
-    check_bad_ratio(c.lines, c.bad_by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
+    check_bad_ratio(c.lines, c.bad.by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
 
     prepare_out(&out)?;
     let mut notes = Vec::new();

@@ -68,7 +68,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         let c = state.state.counters();
         let consequence =
             if state_out.is_some() { "no report or state written" } else { "no report written" };
-        check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, consequence)
+        check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, consequence)
             .exit_code(BAD_DATA)?;
     }
 

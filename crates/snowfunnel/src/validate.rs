@@ -32,7 +32,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let (mut state, mut totals) = read_all(&scope, &args.input, &args.output, &store, None, started)?;
     let report = state.report();
     let c = &report.counters;
-    check_bad_ratio(c.lines, c.bad_by_reason(), args.output.max_bad_ratio, "no report written")
+    check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, "no report written")
         .exit_code(BAD_DATA)?;
 
     let out = Place::parse(&args.output.out)?;

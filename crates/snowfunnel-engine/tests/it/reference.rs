@@ -265,7 +265,7 @@ proptest! {
         let good: Vec<&Event> = lines.iter().filter_map(Line::as_event).collect();
         prop_assert_eq!(c.lines, lines.len() as u64);
         prop_assert_eq!(c.events, good.len() as u64);
-        prop_assert_eq!(c.bad_rows(), (lines.len() - good.len()) as u64);
+        prop_assert_eq!(c.bad.total(), (lines.len() - good.len()) as u64);
         prop_assert_eq!(c.experiment_events, good.iter().filter(|e| !e.experiments.is_empty()).count() as u64);
         let without_key = good.iter().flat_map(|e| &e.experiments).filter(|c| c.key.as_deref().is_none_or(str::is_empty)).count();
         prop_assert_eq!(c.contexts_without_key, without_key as u64);

@@ -434,5 +434,5 @@ fn the_format_is_pinned_by_a_golden_file() {
     let counts: Vec<(&str, &[u64])> =
         report.funnels[0].variants.iter().map(|v| (v.variant.as_str(), &v.keys_per_step[..])).collect();
     assert_eq!(counts, [("control", &[1, 1][..]), ("candidate", &[1, 1][..])]);
-    assert_eq!(report.counters.bad_rows(), 1);
+    assert_eq!(report.counters.bad.total(), 1);
 }

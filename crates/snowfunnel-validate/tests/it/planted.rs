@@ -60,7 +60,7 @@ fn bytes(lines: &[Line]) -> Vec<Vec<u8>> {
 fn assert_agrees(report: &ValidationReport, x: &Expected) {
     let c = &report.counters;
     assert_eq!(c.lines, x.lines);
-    let bad: BTreeMap<BadReason, u64> = c.bad_by_reason().collect();
+    let bad: BTreeMap<BadReason, u64> = c.bad.by_reason().collect();
     assert_eq!(bad, x.bad);
     assert_eq!(c.experiment_events, x.experiment_events);
     assert_eq!(c.contexts_without_key, x.contexts_without_key);
@@ -161,7 +161,7 @@ fn finds_the_planted_outage_duplicates_and_bad_rows() {
     assert!(generated > 20, "{generated}");
     assert_eq!(report.duplicates.extra_copies(), generated + 7);
     // The bad rows: the generator's 0.2% and the 2 planted.
-    let bad = report.counters.bad_rows();
+    let bad = report.counters.bad.total();
     assert_eq!(bad, x.bad.values().sum::<u64>());
     assert_eq!(report.counters.bad[BadReason::NotTsv], x.bad[&BadReason::NotTsv]);
     assert!(x.bad[&BadReason::NotTsv] >= 1 && x.bad[&BadReason::FieldCount] >= 1);
