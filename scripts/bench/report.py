@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def read_facts(path: Path) -> dict[str, str]:
 
 
 def read_time(path: Path) -> dict[str, float] | None:
-    """The repetition with the lowest wall time: wall and CPU (user + sys) seconds, RSS MB."""
+    """Over the repetitions: the median wall and CPU (user + sys) seconds, each on its own, and
+    the largest peak RSS in MB. Medians, because single runs on a shared machine vary by 5-10%
+    and the fastest run favours whichever tool happened to meet a quiet moment."""
     if not path.is_file():
         return None
     runs = []
@@ -96,12 +99,15 @@ def read_time(path: Path) -> dict[str, float] | None:
         parts = line.split()
         if len(parts) == 4 and all(re.fullmatch(r"[0-9.]+", p) for p in parts):
             wall, user, sys_, rss_kb = map(float, parts)
-            runs.append({"wall": wall, "cpu": user + sys_, "rss_mb": rss_kb * 1024 / 1e6, "run": len(runs)})
+            runs.append({"wall": wall, "cpu": user + sys_, "rss_mb": rss_kb * 1024 / 1e6})
     if not runs:
         return None
-    best = min(runs, key=lambda r: r["wall"])
-    best["runs"] = len(runs)
-    return best
+    return {
+        "wall": statistics.median(r["wall"] for r in runs),
+        "cpu": statistics.median(r["cpu"] for r in runs),
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "runs": len(runs),
+    }
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -134,7 +140,7 @@ def table(run_dir: Path) -> int:
         f"{facts.get('versions', '')}."
     )
     if runs > 1:
-        print(f"{runs} rounds, each running every tool in turn; each tool's fastest run (lowest wall time) is shown.")
+        print(f"{runs} rounds, each running every tool in turn; wall and CPU are each tool's medians, peak RSS its largest.")
     print()
     print("| tool | threads | wall s | CPU s (user+sys) | peak RSS MB | GB/s (uncompressed, wall) |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -198,12 +204,11 @@ def table(run_dir: Path) -> int:
         "(an upper bound: the whole process, buffers included)."
     )
     for stem in ("duckdb", "chdb"):
-        queries = facts.get(f"query_{stem}", "").split()
-        t = times.get(stem)
-        if t and len(queries) > t["run"]:
+        queries = [float(q) for q in facts.get(f"query_{stem}", "").split()]
+        if times.get(stem) and queries:
             print(
                 f"{stem}: the wall time includes Python start-up and imports; "
-                f"the query alone took {queries[t['run']]} s."
+                f"the query alone took {statistics.median(queries):.3f} s (median)."
             )
     for stem, label, _ in TOOLS:
         if notes[stem] and times[stem] is not None:
