@@ -24,8 +24,9 @@
 #
 # Environment: BENCH_RUNS=N times every tool N times, in N rounds that each run all the tools in
 # turn (so a burst of load elsewhere hits them alike), and reports each tool's median wall and
-# CPU time (default 1; use 5 or more where the ratios matter); BENCH_REGEN=1 regenerates the data even if it exists. Timings are only as quiet as
-# the machine: the script warns when the cores are already busy before the runs.
+# CPU time (default 1; use 5 or more where the ratios matter); BENCH_REGEN=1 regenerates the
+# data even if it exists. Timings are only as quiet as the machine: the script warns when the
+# cores are already busy before the runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
