@@ -4,7 +4,8 @@
 # checking that both give the same CSVs.
 #
 #   scripts/bench-s3.sh [SIZE]      # default 1.5GB; reads .bench/data-SIZE made by scripts/bench.sh
-#   BENCH_RUNS=3 scripts/bench-s3.sh
+#   BENCH_RUNS=5 scripts/bench-s3.sh   # 5 rounds, each running every configuration in turn;
+#                                      # medians of wall and CPU, largest peak RSS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,31 +31,43 @@ ENDPOINT=$(sed -n 's/^endpoint //p' "$WORK/serve.out")
 export $(sed -n 's/^AWS_/AWS_/p' "$WORK/serve.out")
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
+# One timed run: appends "name threads wall cpu rss_mb" to $WORK/runs.
 measure() { # name threads out input...
     local name=$1 threads=$2 out=$3; shift 3
-    local best=""
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" \
-            "$BIN/snowfunnel" run --quiet --threads "$threads" --funnel "$FUNNEL" --out "$out" \
-            --endpoint-url "$ENDPOINT" --s3-path-style "$@"
-        read -r wall user sys rss < "$WORK/time"
-        local line
-        line=$(awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN { printf "%.2f %.2f %.0f", w, u + s, r / 1024 }')
-        if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then best=$line; fi
-    done
-    echo "$name $threads $best"
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" \
+        "$BIN/snowfunnel" run --quiet --threads "$threads" --funnel "$FUNNEL" --out "$out" \
+        --endpoint-url "$ENDPOINT" --s3-path-style "$@"
+    read -r wall user sys rss < "$WORK/time"
+    awk -v n="$name" -v t="$threads" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
+        'BEGIN { printf "%s %s %.2f %.2f %.0f\n", n, t, w, u + s, r / 1024 }' >> "$WORK/runs"
 }
 
-{
+# Rounds that each run every configuration in turn, so a burst of load elsewhere hits them alike.
+: > "$WORK/runs"
+for _ in $(seq "$RUNS"); do
     for threads in 1 2; do
         measure local "$threads" "$WORK/out-local" "$DATA"
         measure s3 "$threads" "$WORK/out-s3" s3://events/enriched/
     done
-} > "$WORK/results"
+done
+# Per configuration: median wall and CPU, largest peak RSS.
+python3 - "$WORK/runs" > "$WORK/results" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, threads, wall, cpu, rss = line.split()
+    runs.setdefault((name, threads), []).append((float(wall), float(cpu), int(rss)))
+for threads in ("1", "2"):
+    for name in ("local", "s3"):
+        r = runs[(name, threads)]
+        wall = statistics.median(x[0] for x in r)
+        cpu = statistics.median(x[1] for x in r)
+        print(f"{name} {threads} {wall:.2f} {cpu:.2f} {max(x[2] for x in r)}")
+PY
 
 diff -r "$WORK/out-local" "$WORK/out-s3" > /dev/null || { echo "S3 and local CSVs differ" >&2; exit 1; }
 STORED=$(du -Lbc "$DATA"/*.gz | tail -1 | cut -f1)
-echo "S3 (local server on 127.0.0.1) against local files: $SIZE dataset, $(ls "$DATA"/*.gz | wc -l) gzip files, $((STORED / 1000000)) MB stored; same CSVs; best of $RUNS"
+echo "S3 (local server on 127.0.0.1) against local files: $SIZE dataset, $(ls "$DATA"/*.gz | wc -l) gzip files, $((STORED / 1000000)) MB stored; same CSVs; medians of $RUNS alternating rounds"
 echo
 echo "| input | threads | wall s | CPU s | peak RSS MB | stored MB/s (wall) |"
 echo "|---|---:|---:|---:|---:|---:|"
