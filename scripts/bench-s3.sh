@@ -31,39 +31,25 @@ ENDPOINT=$(sed -n 's/^endpoint //p' "$WORK/serve.out")
 export $(sed -n 's/^AWS_/AWS_/p' "$WORK/serve.out")
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
-# One timed run: appends "name threads wall cpu rss_mb" to $WORK/runs.
+# One timed run, appended to $WORK/time/NAME-THREADS.time (GNU time: wall user sys maxrss_kb).
 measure() { # name threads out input...
     local name=$1 threads=$2 out=$3; shift 3
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" \
+    /usr/bin/time -a -f '%e %U %S %M' -o "$WORK/time/$name-$threads.time" \
         "$BIN/snowfunnel" run --quiet --threads "$threads" --funnel "$FUNNEL" --out "$out" \
         --endpoint-url "$ENDPOINT" --s3-path-style "$@"
-    read -r wall user sys rss < "$WORK/time"
-    awk -v n="$name" -v t="$threads" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
-        'BEGIN { printf "%s %s %.2f %.2f %.0f\n", n, t, w, u + s, r / 1024 }' >> "$WORK/runs"
 }
 
 # Rounds that each run every configuration in turn, so a burst of load elsewhere hits them alike.
-: > "$WORK/runs"
+mkdir -p "$WORK/time"
 for _ in $(seq "$RUNS"); do
     for threads in 1 2; do
         measure local "$threads" "$WORK/out-local" "$DATA"
         measure s3 "$threads" "$WORK/out-s3" s3://events/enriched/
     done
 done
-# Per configuration: median wall and CPU, largest peak RSS.
-python3 - "$WORK/runs" > "$WORK/results" <<'PY'
-import statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    name, threads, wall, cpu, rss = line.split()
-    runs.setdefault((name, threads), []).append((float(wall), float(cpu), int(rss)))
-for threads in ("1", "2"):
-    for name in ("local", "s3"):
-        r = runs[(name, threads)]
-        wall = statistics.median(x[0] for x in r)
-        cpu = statistics.median(x[1] for x in r)
-        print(f"{name} {threads} {wall:.2f} {cpu:.2f} {max(x[2] for x in r)}")
-PY
+# Per configuration, "name threads wall cpu rss_mb": median wall and CPU, largest peak RSS.
+python3 scripts/bench/report.py summary "$WORK"/time/{local-1,s3-1,local-2,s3-2}.time |
+    sed 's/^\([a-z0-9]*\)-\([0-9]*\) /\1 \2 /' > "$WORK/results"
 
 diff -r "$WORK/out-local" "$WORK/out-s3" > /dev/null || { echo "S3 and local CSVs differ" >&2; exit 1; }
 STORED=$(du -Lbc "$DATA"/*.gz | tail -1 | cut -f1)

@@ -10,6 +10,11 @@ report.py table RUN_DIR
     Reads RUN_DIR/time/<tool>.time (GNU time: wall user sys maxrss_kb per line, one line per
     repetition) and RUN_DIR/facts.env, prints the markdown table (tools, then ratios against
     the issue's targets). Standard library only.
+
+report.py summary TIME_FILE...
+    For each TIME_FILE (GNU time lines as above), prints "STEM WALL CPU RSS_MB": the median wall
+    and CPU seconds and the largest peak RSS over its repetitions, STEM being the file's name
+    without its extension (scripts/bench-s3.sh uses it).
 """
 
 from __future__ import annotations
@@ -216,9 +221,21 @@ def table(run_dir: Path) -> int:
     return 0
 
 
+def summary(paths: list[str]) -> int:
+    for path in map(Path, paths):
+        t = read_time(path)
+        if t is None:
+            print(f"report.py: no timings in {path}", file=sys.stderr)
+            return 1
+        print(f"{path.stem} {t['wall']:.2f} {t['cpu']:.2f} {t['rss_mb']:.0f}")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) >= 3 and sys.argv[1] == "compare":
         return compare(sys.argv[2:])
+    if len(sys.argv) >= 3 and sys.argv[1] == "summary":
+        return summary(sys.argv[2:])
     if len(sys.argv) == 3 and sys.argv[1] == "table":
         return table(Path(sys.argv[2]))
     print(__doc__, file=sys.stderr)
