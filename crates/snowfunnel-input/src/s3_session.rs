@@ -81,4 +81,12 @@ impl S3Session {
     pub fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), InputError> {
         Ok(self.runtime.block_on(self.client.put(bucket, key, body))?)
     }
+
+    /// Deletes `bucket`/`key` (see [`S3Client::delete`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<(), InputError> {
+        Ok(self.runtime.block_on(self.client.delete(bucket, key))?)
+    }
 }

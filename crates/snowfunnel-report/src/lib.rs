@@ -30,7 +30,9 @@ mod summary;
 mod table;
 mod validate_out;
 
-pub use atomic::{AtomicFile, commit_all};
+pub use atomic::{
+    AtomicFile, commit_all, commit_guard, remove_stale_temporary_files, remove_temporary_files,
+};
 pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
 pub use checks::{
     CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, checks_line,

@@ -1,4 +1,5 @@
-//! Single objects by key: whether one exists (and its size and ETag), and writing one whole.
+//! Single objects by key: whether one exists (and its size and ETag), writing one whole, and
+//! deleting one.
 //! For state files, which a run reads whole (through [`S3Client::open`]) and writes whole.
 
 use std::time::SystemTime;
@@ -56,5 +57,23 @@ impl S3Client {
             .await
             .map_err(|err| from_sdk(&err, &target))?;
         Ok(())
+    }
+
+    /// Deletes the object at `bucket`/`key`; deleting an object that is not there succeeds,
+    /// as in S3.
+    ///
+    /// # Errors
+    ///
+    /// [`S3Error::NoSuchBucket`], [`S3Error::AccessDenied`], [`S3Error::Unreachable`] and the
+    /// like.
+    pub async fn delete(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        let target = self.target(format!("s3://{bucket}/{key}"), bucket);
+        match self.sdk.delete_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match from_sdk(&err, &target) {
+                S3Error::NoSuchKey { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
     }
 }

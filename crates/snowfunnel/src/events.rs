@@ -24,10 +24,11 @@ use snowfunnel_report::{
 };
 
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
-use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
+use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::outputs::{FILE_MARKER_SUFFIX, Outputs, Role};
 use crate::pipeline::{Ingest, Job};
-use crate::session::{Done, check_bad_ratio, read, resolve, s3_options};
-use crate::store::Store;
+use crate::session::{Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
+use crate::store::{Place, Store};
 
 pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let started = Instant::now();
@@ -45,30 +46,40 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         args.start.zip(args.end).map(|(start, end)| DateWindow { start, end })
     };
     let store = Store::new(s3_options(&args.input.s3));
-    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
-    // Created now, so that an unwritable destination fails before the inputs are read.
+    // Every output is checked, and the extract's file created, before the inputs are read.
     let to_file = output.out != Path::new("-");
+    let marker = Place::Local(completion_marker(&output.out));
+    let mut outputs = Outputs::new(&store);
     let out_file = if to_file {
+        outputs.check(&Place::Local(output.out.clone()))?;
+        outputs.check(&marker)?;
         Some(AtomicFile::create(&output.out).with_context(|| format!("creating {}", output.out.display()))?)
     } else {
         None
     };
+    check_outputs(&mut outputs, None, &[], output.bad_rows.as_deref())?;
+    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
 
     let Done { state: extracted, totals, .. } =
-        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), output.quiet, started)?;
+        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), &mut outputs, output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
     let consequence = if to_file { "no output written" } else { "nothing written to stdout" };
-    check_bad_ratio(counters.lines, counters.bad.by_reason(), output.max_bad_ratio, consequence)
-        .exit_code(BAD_DATA)?;
+    if let Err(e) =
+        check_bad_ratio(counters.lines, counters.bad.by_reason(), output.max_bad_ratio, consequence)
+    {
+        return Err(outputs.fail_bad_data(e));
+    }
 
     let shown_out = if to_file { output.out.display().to_string() } else { "stdout".to_owned() };
     let written = match out_file {
         Some(file) => {
             let (file, rows) = write_rows(&segments, policy, format, file)
                 .with_context(|| format!("writing {}", output.out.display()))?;
-            file.commit().with_context(|| format!("writing {}", output.out.display()))?;
+            outputs.stage_file(Role::Report, file)?;
+            outputs.mark_completion_at(marker);
+            outputs.commit("events")?;
             rows
         }
         None => {
@@ -76,6 +87,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
             let (mut stdout, rows) =
                 write_rows(&segments, policy, format, stdout).context("writing to stdout")?;
             stdout.flush().context("writing to stdout")?;
+            outputs.commit("events")?;
             rows
         }
     };
@@ -88,6 +100,13 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         write!(std::io::stderr().lock(), "{}", events_summary_text(&summary, &totals))?;
     }
     Ok(())
+}
+
+/// The completion marker of an extract written to `out`: beside it, its name and `.success`.
+fn completion_marker(out: &Path) -> std::path::PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_owned();
+    name.push(FILE_MARKER_SUFFIX);
+    out.with_file_name(name)
 }
 
 fn spec(args: &EventsArgs) -> ExtractSpec {

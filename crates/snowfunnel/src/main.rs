@@ -6,7 +6,9 @@ mod cli;
 mod events;
 mod exit;
 mod funnels;
+mod interrupt;
 mod merge;
+mod outputs;
 mod pipeline;
 mod progress;
 mod reports;
@@ -30,6 +32,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
         }
     };
+    if let Err(e) = interrupt::install() {
+        eprintln!("snowfunnel: error: cannot handle SIGINT and SIGTERM: {e}");
+        return ExitCode::from(exit::FAILURE);
+    }
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),

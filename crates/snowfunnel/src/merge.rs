@@ -8,10 +8,11 @@ use snowfunnel_engine::{Plan, StateFile};
 use snowfunnel_report::RunTotals;
 
 use crate::cli::MergeArgs;
-use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
+use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
-use crate::reports::{Destination, report};
-use crate::session::{check_bad_ratio, prepare_out, s3_options};
+use crate::outputs::Outputs;
+use crate::reports::{Destination, report, report_files};
+use crate::session::{check_bad_ratio, check_outputs, s3_options};
 use crate::state_files;
 use crate::store::{Place, Store};
 
@@ -27,6 +28,11 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     if let Some(place) = &state_out {
         place.check_file().exit_code(USAGE)?;
     }
+    let mut outputs = Outputs::new(&store);
+    check_outputs(&mut outputs, Some(&out), &report_files(&plan), None)?;
+    if let Some(place) = &state_out {
+        outputs.check(place).context("--state-out")?;
+    }
     let places = store.expand(&args.states, STATE_SUFFIX)?;
 
     let mut merged = StateFile::new(&plan);
@@ -41,13 +47,14 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let shards = state_files::check_shards(&merged.manifest, args.allow_missing_shards, remedy)?;
     let c = merged.state.counters();
     let consequence = if state_out.is_some() { "no report or state written" } else { "no report written" };
-    check_bad_ratio(c.lines, c.bad.by_reason(), args.max_bad_ratio, consequence).exit_code(BAD_DATA)?;
+    if let Err(e) = check_bad_ratio(c.lines, c.bad.by_reason(), args.max_bad_ratio, consequence) {
+        return Err(outputs.fail_bad_data(e));
+    }
 
-    prepare_out(&out)?;
     let mut notes = Vec::new();
     notes.extend(shards.map(|shards| ("shards", shards)));
     if let Some(place) = &state_out {
-        state_files::save(&store, &plan, place, &mut merged)?;
+        state_files::stage(&mut outputs, &plan, place, &mut merged)?;
         notes.push(("state", format!("{place} ({} inputs counted)", merged.manifest.len())));
     }
     let totals = RunTotals {
@@ -57,6 +64,6 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         elapsed: started.elapsed(),
         ..RunTotals::default()
     };
-    let destination = Destination { out: &out, store: &store, quiet: args.quiet, notes };
-    report(&plan, &mut merged.state, &totals, &args.report, &destination)
+    let destination = Destination { command: "merge", out: &out, quiet: args.quiet, notes };
+    report(&plan, &mut merged.state, &totals, &args.report, outputs, &destination)
 }

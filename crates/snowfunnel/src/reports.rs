@@ -12,28 +12,50 @@ use snowfunnel_stats::CompareOptions;
 
 use crate::cli::{CohortArg, ReportArgs};
 use crate::exit::Failure;
-use crate::store::{Place, Store};
+use crate::outputs::{MARKER_NAME, Outputs, Role};
+use crate::store::Place;
+
+/// The files the reports of `plan` take in `--out`: `<funnel>.csv` and `<funnel>.summary.csv`
+/// per funnel, and the completion marker.
+pub(crate) fn report_files(plan: &Plan) -> Vec<String> {
+    let mut names: Vec<String> = plan
+        .funnels()
+        .iter()
+        .flat_map(|funnel| [csv_name(&funnel.name), summary_name(&funnel.name)])
+        .collect();
+    names.push(MARKER_NAME.to_owned());
+    names
+}
+
+fn csv_name(funnel: &str) -> String {
+    format!("{funnel}.csv")
+}
+
+fn summary_name(funnel: &str) -> String {
+    format!("{funnel}.summary.csv")
+}
 
 /// Where the reports go, and what else the summary says.
 pub(crate) struct Destination<'a> {
+    /// The command (`run`, `merge`), for the completion marker.
+    pub(crate) command: &'static str,
     /// The directory or S3 prefix of the CSV files.
     pub(crate) out: &'a Place,
-    /// Writes them.
-    pub(crate) store: &'a Store,
     /// Print nothing on stdout.
     pub(crate) quiet: bool,
     /// Lines to add to the summary, after the checks (such as where the state went).
     pub(crate) notes: Vec<(&'static str, String)>,
 }
 
-/// Reports on `state` (for `plan`) with `args`: writes `<funnel>.csv` and
-/// `<funnel>.summary.csv` per funnel to `to.out`, all of them or none, then the warnings, the
-/// tables and the summary.
+/// Reports on `state` (for `plan`) with `args`: stages `<funnel>.csv` and
+/// `<funnel>.summary.csv` per funnel for `to.out` in `outputs` and commits them with the run's
+/// other outputs (all of them or none), then prints the warnings, the tables and the summary.
 pub(crate) fn report(
     plan: &Plan,
     state: &mut State,
     totals: &RunTotals,
     args: &ReportArgs,
+    mut outputs: Outputs<'_>,
     to: &Destination<'_>,
 ) -> Result<(), Failure> {
     let cohorts = args.by.map(|by| match by {
@@ -55,19 +77,19 @@ pub(crate) fn report(
             funnel_checks(funnel, def, experiment).with_context(|| format!("checks of {}", funnel.name))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut files = Vec::with_capacity(2 * report.funnels.len());
     for (funnel, checks) in report.funnels.iter().zip(&checks) {
-        let name = format!("{}.csv", funnel.name);
+        let name = csv_name(&funnel.name);
         let mut content = Vec::new();
         funnel_csv(funnel, compare, cohorts.is_some(), &mut content)
             .with_context(|| format!("writing {name}"))?;
-        files.push((to.out.join(&name), content));
-        let name = format!("{}.summary.csv", funnel.name);
+        outputs.stage(Role::Report, to.out.join(&name), &content)?;
+        let name = summary_name(&funnel.name);
         let mut content = Vec::new();
         summary_csv(funnel, checks, &mut content).with_context(|| format!("writing {name}"))?;
-        files.push((to.out.join(&name), content));
+        outputs.stage(Role::Report, to.out.join(&name), &content)?;
     }
-    to.store.write_all(files)?;
+    outputs.mark_completion_at(to.out.join(MARKER_NAME));
+    outputs.commit(to.command)?;
 
     // The same experiment's contamination is found by each of its funnels: say it once.
     let mut warnings: Vec<String> = Vec::new();

@@ -9,10 +9,13 @@ use snowfunnel_input::DateWindow;
 use snowfunnel_report::summary_text;
 
 use crate::cli::RunArgs;
-use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
+use anyhow::Context;
+
+use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
-use crate::reports::{Destination, report};
-use crate::session::{Done, check_bad_ratio, prepare_out, read, resolve, s3_options};
+use crate::outputs::Outputs;
+use crate::reports::{Destination, report, report_files};
+use crate::session::{Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::state_files;
 use crate::store::{Place, Store};
 
@@ -24,6 +27,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let out = Place::parse(&args.output.out).exit_code(USAGE)?;
     let shard = state_files::shard(&args.state)?;
     let state_out = state_files::state_out(&args.state, shard)?;
+    // Every output is checked before anything is read; a shard writes no report.
+    let mut outputs = Outputs::new(&store);
+    let report_out = if shard.is_none() { Some(&out) } else { None };
+    check_outputs(&mut outputs, report_out, &report_files(&plan), args.output.bad_rows.as_deref())?;
+    if let Some(place) = &state_out {
+        outputs.check(place).context("--state-out")?;
+    }
     // The previous state comes first: one that cannot be used fails before any input is read.
     let previous = match (&args.state.state, &state_out) {
         (Some(_), Some(place)) if !args.state.rebuild => state_files::load(&store, &plan, place)?,
@@ -43,11 +53,15 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         (Some(previous), Some(path)) => state_files::skip_counted(&mut inputs, &previous.manifest, path)?,
         _ => 0,
     };
-    if shard.is_none() {
-        prepare_out(&out)?;
-    }
-    let Done { state, mut totals, read } =
-        read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+    let Done { state, mut totals, read } = read(
+        &plan,
+        &inputs,
+        &args.input,
+        args.output.bad_rows.as_deref(),
+        &mut outputs,
+        args.output.quiet,
+        started,
+    )?;
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
@@ -68,8 +82,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         let c = state.state.counters();
         let consequence =
             if state_out.is_some() { "no report or state written" } else { "no report written" };
-        check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, consequence)
-            .exit_code(BAD_DATA)?;
+        if let Err(e) = check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, consequence) {
+            return Err(outputs.fail_bad_data(e));
+        }
     }
 
     let mut notes = Vec::new();
@@ -78,13 +93,15 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         if had_previous && nothing_new {
             notes.push(("state", format!("{place} unchanged: no new input")));
         } else {
-            state_files::save(&store, &plan, place, &mut state)?;
+            state_files::stage(&mut outputs, &plan, place, &mut state)?;
             notes.push(("state", format!("{place} ({} inputs counted)", state.manifest.len())));
         }
     }
     totals.elapsed = started.elapsed();
     if let Some(shard) = shard {
-        // A shard's counts are a part, not the answer: the reports come from `merge`.
+        // A shard's counts are a part, not the answer: the reports come from `merge`. Its
+        // state, written last, says it is done.
+        outputs.commit("run")?;
         if !args.output.quiet {
             let summary = summary_text(&state.state.report(&plan), &totals);
             let mut stdout = std::io::stdout().lock();
@@ -97,6 +114,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let destination = Destination { out: &out, store: &store, quiet: args.output.quiet, notes };
-    report(&plan, &mut state.state, &totals, &args.report, &destination)
+    let destination = Destination { command: "run", out: &out, quiet: args.output.quiet, notes };
+    report(&plan, &mut state.state, &totals, &args.report, outputs, &destination)
 }

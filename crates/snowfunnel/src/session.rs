@@ -1,10 +1,10 @@
 //! What every command that reads enriched events does the same way: resolve the inputs, run a
-//! [`Job`] over them on worker threads (with the progress line), total the files, write the
+//! [`Job`] over them on worker threads (with the progress line), total the files, stage the
 //! bad-row log, and check the bad-row ratio.
 //!
-//! [`read_all`] does it all for the commands that write reports to a directory (`run`,
-//! `validate`); `events`, which writes one file or stdout, calls [`resolve`] and [`read`] with
-//! its own output in between.
+//! [`read_all`] does it all for `validate`; `run` and `events` call [`resolve`] and [`read`]
+//! with their own steps in between. Outputs are checked before reading ([`check_outputs`])
+//! and staged, never written, here: the commands commit them.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,6 +16,7 @@ use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
 
 use crate::cli::{InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::outputs::{Outputs, Role};
 use crate::pipeline::{self, Job, Options, Tally, default_threads};
 use crate::progress;
 use crate::store::{Place, Store};
@@ -30,30 +31,37 @@ pub(crate) struct Done<S> {
     pub(crate) read: Vec<usize>,
 }
 
-/// Reads every input of `input` (those `window` does not prune) with `job`, prepares the
-/// output directory, and writes the bad-row log when asked to: it is the diagnosis of a failed
-/// bad-row check, so it is written before the check, either way. Returns the merged state and
-/// the input totals.
+/// Reads every input of `input` (those `window` does not prune) with `job`, and stages the
+/// bad-row log in `outputs` when asked to. Returns the merged state and the input totals.
 pub(crate) fn read_all<J: Job>(
     job: &J,
     input: &InputArgs,
     output: &OutputArgs,
     store: &Store,
+    outputs: &mut Outputs<'_>,
     window: Option<DateWindow>,
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
     let inputs = resolve(input, store, window, "the funnels' window", None)?;
-    prepare_out(&Place::parse(&output.out).exit_code(USAGE)?)?;
-    let done = read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)?;
+    let done = read(job, &inputs, input, output.bad_rows.as_deref(), outputs, output.quiet, started)?;
     Ok((done.state, done.totals))
 }
 
-/// Creates the output directory when it is local, so that a run that cannot write its
-/// reports fails before reading anything.
-pub(crate) fn prepare_out(out: &Place) -> Result<(), Failure> {
-    if let Place::Local(dir) = out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating output directory {}", dir.display()))?;
+/// Checks, before any input is read, that each of `files` (in `--out`, if named) and the
+/// bad-row log (if asked for) can be written; see [`Outputs::check`].
+pub(crate) fn check_outputs(
+    outputs: &mut Outputs<'_>,
+    out: Option<&Place>,
+    files: &[String],
+    bad_rows: Option<&Path>,
+) -> Result<(), Failure> {
+    if let Some(out) = out {
+        for name in files {
+            outputs.check(&out.join(name))?;
+        }
+    }
+    if let Some(path) = bad_rows {
+        outputs.check(&Place::Local(path.to_owned())).context("--bad-rows")?;
     }
     Ok(())
 }
@@ -80,14 +88,15 @@ pub(crate) fn resolve(
     Ok(inputs)
 }
 
-/// Reads `inputs` with `job` (the progress line unless `quiet`), and writes the bad-row log to
-/// `bad_rows` when asked to: it is the diagnosis of a failed bad-row check, so it is written
-/// before the check, either way.
+/// Reads `inputs` with `job` (the progress line unless `quiet`), and stages the bad-row log for
+/// `bad_rows` in `outputs` when asked to: it is committed with the other outputs, or alone
+/// when the bad-row check fails (it is that failure's diagnosis).
 pub(crate) fn read<J: Job>(
     job: &J,
     inputs: &Inputs,
     input: &InputArgs,
     bad_rows: Option<&Path>,
+    outputs: &mut Outputs<'_>,
     quiet: bool,
     started: Instant,
 ) -> Result<Done<J::State>, Failure> {
@@ -116,7 +125,7 @@ pub(crate) fn read<J: Job>(
         let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
         BadRowLog::write_all(read.bad_rows, &mut file)
             .with_context(|| format!("writing {}", path.display()))?;
-        file.commit().with_context(|| format!("writing {}", path.display()))?;
+        outputs.stage_file(Role::BadRows, file)?;
     }
     Ok(Done { state: read.state, totals, read: read.files.iter().map(|(index, _)| *index).collect() })
 }

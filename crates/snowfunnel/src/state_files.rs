@@ -10,6 +10,7 @@ use snowfunnel_input::{InputFile, Inputs, Shard};
 
 use crate::cli::StateArgs;
 use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::outputs::{Outputs, Role};
 use crate::store::{Place, Store};
 
 /// Where `--shard-from-env` looks for the shard index, in this order.
@@ -92,11 +93,18 @@ fn decode(plan: &Plan, place: &Place, bytes: &[u8]) -> Result<StateFile, Failure
     })
 }
 
-/// Writes `state` to `place`, atomically.
-pub(crate) fn save(store: &Store, plan: &Plan, place: &Place, state: &mut StateFile) -> Result<(), Failure> {
+/// Stages `state` for `place` in `outputs`: it is written when they are committed, last.
+pub(crate) fn stage(
+    outputs: &mut Outputs<'_>,
+    plan: &Plan,
+    place: &Place,
+    state: &mut StateFile,
+) -> Result<(), Failure> {
     let mut bytes = Vec::new();
     state.write(plan, &mut bytes).context("encoding the state")?;
-    store.write_all(vec![(place.clone(), bytes)]).with_context(|| format!("writing state file {place}"))?;
+    outputs
+        .stage(Role::State, place.clone(), &bytes)
+        .with_context(|| format!("writing state file {place}"))?;
     Ok(())
 }
 

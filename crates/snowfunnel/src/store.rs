@@ -6,9 +6,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use snowfunnel_input::{Location, S3Options, S3Session, S3Url, list_inputs};
-use snowfunnel_report::AtomicFile;
+
+use crate::outputs::check_key;
 
 /// A file or directory named on the command line: local, or on S3 (a key, or a key prefix
 /// for a directory).
@@ -120,40 +121,6 @@ impl Store {
         }
     }
 
-    /// Writes every `(place, content)`: all of them built before any is written, each file
-    /// atomically (a local file is renamed into place; an S3 object is one PutObject), so a
-    /// reader sees an old file or a new one, never a part. A local file's directory is
-    /// created when missing.
-    pub(crate) fn write_all(&self, files: Vec<(Place, Vec<u8>)>) -> Result<()> {
-        let mut pending = Vec::new();
-        let mut objects = Vec::new();
-        for (place, content) in files {
-            match place {
-                Place::Local(path) => {
-                    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir)
-                            .with_context(|| format!("creating {}", dir.display()))?;
-                    }
-                    let mut file =
-                        AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
-                    std::io::Write::write_all(&mut file, &content)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    pending.push(file);
-                }
-                Place::S3(url) => {
-                    check_key(&url)?;
-                    objects.push((url, content));
-                }
-            }
-        }
-        snowfunnel_report::commit_all(pending)
-            .map_err(|(path, e)| anyhow::Error::new(e).context(format!("writing {}", path.display())))?;
-        for (url, content) in objects {
-            self.s3()?.put(&url.bucket, &url.prefix, content)?;
-        }
-        Ok(())
-    }
-
     /// The files `args` name, for `merge`: a file stands for itself; a local directory or an
     /// S3 prefix ending in `/` for every file under it whose name ends in `suffix`, in sorted
     /// order.
@@ -191,12 +158,4 @@ impl Store {
         }
         Ok(places)
     }
-}
-
-/// An S3 URL that names a file must have a key that is not a folder.
-fn check_key(url: &S3Url) -> Result<()> {
-    if url.prefix.is_empty() || url.prefix.ends_with('/') {
-        bail!("{url}: expected s3://bucket/key naming a file, not a bucket or a folder");
-    }
-    Ok(())
 }

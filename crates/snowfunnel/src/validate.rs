@@ -12,8 +12,9 @@ use snowfunnel_report::{
 use snowfunnel_validate::{Scope, ValidationReport};
 
 use crate::cli::ValidateArgs;
-use crate::exit::{BAD_DATA, ExitCodeExt, Failure};
-use crate::session::{check_bad_ratio, read_all, s3_options};
+use crate::exit::{ExitCodeExt, Failure, USAGE};
+use crate::outputs::{MARKER_NAME, Outputs, Role};
+use crate::session::{check_bad_ratio, check_outputs, read_all, s3_options};
 use crate::store::{Place, Store};
 
 /// The CSV files, in the order written, and what writes each.
@@ -29,20 +30,28 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let scope = Scope::only(&args.experiments);
     let store = Store::new(s3_options(&args.input.s3));
-    let (mut state, mut totals) = read_all(&scope, &args.input, &args.output, &store, None, started)?;
+    let out = Place::parse(&args.output.out).exit_code(USAGE)?;
+    let mut outputs = Outputs::new(&store);
+    let names: Vec<String> =
+        OUTPUTS.iter().map(|(name, _)| (*name).to_owned()).chain([MARKER_NAME.to_owned()]).collect();
+    check_outputs(&mut outputs, Some(&out), &names, args.output.bad_rows.as_deref())?;
+    let (mut state, mut totals) =
+        read_all(&scope, &args.input, &args.output, &store, &mut outputs, None, started)?;
     let report = state.report();
     let c = &report.counters;
-    check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, "no report written")
-        .exit_code(BAD_DATA)?;
+    if let Err(e) =
+        check_bad_ratio(c.lines, c.bad.by_reason(), args.output.max_bad_ratio, "no report written")
+    {
+        return Err(outputs.fail_bad_data(e));
+    }
 
-    let out = Place::parse(&args.output.out)?;
-    let mut files = Vec::with_capacity(OUTPUTS.len());
     for (name, write) in OUTPUTS {
         let mut content = Vec::new();
         write(&report, &mut content).with_context(|| format!("writing {name}"))?;
-        files.push((out.join(name), content));
+        outputs.stage(Role::Report, out.join(name), &content)?;
     }
-    store.write_all(files)?;
+    outputs.mark_completion_at(out.join(MARKER_NAME));
+    outputs.commit("validate")?;
 
     if !args.output.quiet {
         totals.elapsed = started.elapsed();

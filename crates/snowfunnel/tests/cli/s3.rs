@@ -59,12 +59,13 @@ fn run_local(ws: &Workspace, out: &str, args: &[&str]) -> Output {
     ws.run(&all)
 }
 
-/// The CSV files of a directory, by name.
+/// The CSV files of a directory, by name (not the completion marker, which names its run).
 pub(crate) fn csvs(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let path = e.unwrap().path();
+        .map(|e| e.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "csv"))
+        .map(|path| {
             (
                 path.file_name().unwrap().to_string_lossy().into_owned(),
                 std::fs::read_to_string(&path).unwrap(),
