@@ -53,6 +53,9 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let out_file = if to_file {
         outputs.check(&Place::Local(output.out.clone()))?;
         outputs.check(&marker)?;
+        if let Some(dir) = output.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
         Some(AtomicFile::create(&output.out).with_context(|| format!("creating {}", output.out.display()))?)
     } else {
         None

@@ -7,6 +7,7 @@ mod events;
 mod golden;
 mod harness;
 mod outputs;
+mod reliability;
 mod s3;
 mod state;
 mod validate;

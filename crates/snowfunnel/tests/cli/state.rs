@@ -300,6 +300,12 @@ fn worker_processes_over_s3_shards_then_a_merge_equal_a_single_run() {
         let object = server.get(&format!("runs/1/reports/{name}")).unwrap_or_else(|| panic!("{name} on S3"));
         assert_eq!(String::from_utf8(object).unwrap(), csv, "{name}");
     }
+    // On S3 too the completion marker comes last and names every output, the state last.
+    let marker = server.get("runs/1/reports/_SUCCESS").expect("the completion marker on S3");
+    let marker: serde_json::Value = serde_json::from_slice(&marker).unwrap();
+    let outputs = marker["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 7, "{marker}");
+    assert_eq!(outputs[6], "s3://events/runs/1/merged.snowfunnel");
 
     // The merged state seeds a daily incremental run on S3: a new object arrives, only it is read.
     let extra = generate(&ws, "extra", 6, 2_000, 1);
