@@ -42,20 +42,20 @@ fn temporary_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The outputs every run here writes besides `out/`: the state and the bad-row log.
+const OUTPUTS: [&str; 4] = ["--state-out", "state/funnel.snowfunnel", "--bad-rows", "bad.csv"];
+
+/// `snowfunnel run` over `inputs` with every output, failing past `max_bad_ratio` bad rows.
+fn run_with_outputs(ws: &Workspace, max_bad_ratio: &str, inputs: &[&str]) -> Output {
+    ws.run(&[&OUTPUTS[..], &["--max-bad-ratio", max_bad_ratio], inputs].concat())
+}
+
 /// A first run's outputs: reports in `out/`, the state, the bad-row log.
 fn first_run(ws: &Workspace) {
     let mut lines = good_events(40);
     lines.push("not an enriched event".to_owned());
     ws.write_gz("in/day1.gz", &lines);
-    let o = ws.run(&[
-        "--state-out",
-        "state/funnel.snowfunnel",
-        "--bad-rows",
-        "bad.csv",
-        "--max-bad-ratio",
-        "0.5",
-        "in/day1.gz",
-    ]);
+    let o = run_with_outputs(ws, "0.5", &["in/day1.gz"]);
     assert_exit(&o, 0);
     for file in [
         "out/_SUCCESS",
@@ -158,7 +158,8 @@ fn a_write_error_leaves_every_earlier_output_as_it_was() {
             "--out",
             "out",
         ])
-        .args(["--state-out", "state/funnel.snowfunnel", "--bad-rows", "bad.csv", "--max-bad-ratio", "0.5"])
+        .args(OUTPUTS)
+        .args(["--max-bad-ratio", "0.5"])
         .args(["in/day1.gz", "in/day2.gz"])
         .output()
         .unwrap();
@@ -170,16 +171,7 @@ fn a_write_error_leaves_every_earlier_output_as_it_was() {
     assert!(temporary_files(ws.dir.path()).is_empty());
 
     // Without the limit the same run commits everything, the marker last.
-    let o = ws.run(&[
-        "--state-out",
-        "state/funnel.snowfunnel",
-        "--bad-rows",
-        "bad.csv",
-        "--max-bad-ratio",
-        "0.5",
-        "in/day1.gz",
-        "in/day2.gz",
-    ]);
+    let o = run_with_outputs(&ws, "0.5", &["in/day1.gz", "in/day2.gz"]);
     assert_exit(&o, 0);
     let marker: serde_json::Value = serde_json::from_str(&ws.read("out/_SUCCESS")).unwrap();
     assert_eq!(marker["command"], "run");
@@ -296,16 +288,7 @@ fn a_failed_bad_row_check_commits_the_bad_row_log_alone() {
     first_run(&ws);
     let before = snapshot(ws.dir.path());
     ws.write_gz("in/day2.gz", &["bad one".to_owned(), "bad two".to_owned()]);
-    let o = ws.run(&[
-        "--state-out",
-        "state/funnel.snowfunnel",
-        "--bad-rows",
-        "bad.csv",
-        "--max-bad-ratio",
-        "0.01",
-        "in/day1.gz",
-        "in/day2.gz",
-    ]);
+    let o = run_with_outputs(&ws, "0.01", &["in/day1.gz", "in/day2.gz"]);
     assert_exit(&o, 3);
     let after = snapshot(ws.dir.path());
     let changed: Vec<&PathBuf> =
