@@ -20,7 +20,7 @@ use snowfunnel_extract::{
 use snowfunnel_input::DateWindow;
 use snowfunnel_parse::RowError;
 use snowfunnel_report::{
-    AtomicFile, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
+    AtomicFile, CsvCells, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
 };
 
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
@@ -54,8 +54,9 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         None
     };
 
+    let cells = output.csv.cells();
     let Done { state: extracted, totals, .. } =
-        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), output.quiet, started)?;
+        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), cells, output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
@@ -66,7 +67,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let shown_out = if to_file { output.out.display().to_string() } else { "stdout".to_owned() };
     let written = match out_file {
         Some(file) => {
-            let (file, rows) = write_rows(&segments, policy, format, file)
+            let (file, rows) = write_rows(&segments, policy, format, cells, file)
                 .with_context(|| format!("writing {}", output.out.display()))?;
             file.commit().with_context(|| format!("writing {}", output.out.display()))?;
             rows
@@ -74,7 +75,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         None => {
             let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
             let (mut stdout, rows) =
-                write_rows(&segments, policy, format, stdout).context("writing to stdout")?;
+                write_rows(&segments, policy, format, cells, stdout).context("writing to stdout")?;
             stdout.flush().context("writing to stdout")?;
             rows
         }
@@ -128,11 +129,13 @@ fn output_format(args: &EventsArgs) -> anyhow::Result<EventsFormat> {
 /// Rows written, and what the duplicate policy dropped.
 type Written = (u64, snowfunnel_extract::DuplicateStats);
 
-/// Writes the rows of the segments (in order) to `out`, applying `policy`.
+/// Writes the rows of the segments (in order) to `out`, applying `policy`, CSV text cells as
+/// `cells` says.
 fn write_rows<W: Write + Send>(
     segments: &[(usize, u64, Segment)],
     policy: DuplicatePolicy,
     format: EventsFormat,
+    cells: CsvCells,
     out: W,
 ) -> anyhow::Result<(W, Written)> {
     let mut dedup = Deduplicator::new(policy);
@@ -144,7 +147,7 @@ fn write_rows<W: Write + Send>(
             }
         }
     }
-    let mut writer = EventsWriter::new(format, out)?;
+    let mut writer = EventsWriter::new(format, cells, out)?;
     let mut rows = 0;
     for (_, _, segment) in segments {
         for record in Records::new(segment.bytes(&mut buf).context("reading the row spool")?) {

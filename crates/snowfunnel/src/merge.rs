@@ -57,6 +57,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         elapsed: started.elapsed(),
         ..RunTotals::default()
     };
-    let destination = Destination { out: &out, store: &store, quiet: args.quiet, notes };
+    let destination =
+        Destination { out: &out, store: &store, quiet: args.quiet, cells: args.csv.cells(), notes };
     report(&plan, &mut merged.state, &totals, &args.report, &destination)
 }

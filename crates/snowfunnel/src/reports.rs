@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
+    CsvCells, RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
 };
 use snowfunnel_stats::CompareOptions;
 
@@ -22,6 +22,8 @@ pub(crate) struct Destination<'a> {
     pub(crate) store: &'a Store,
     /// Print nothing on stdout.
     pub(crate) quiet: bool,
+    /// How the CSV text cells are written.
+    pub(crate) cells: CsvCells,
     /// Lines to add to the summary, after the checks (such as where the state went).
     pub(crate) notes: Vec<(&'static str, String)>,
 }
@@ -59,12 +61,12 @@ pub(crate) fn report(
     for (funnel, checks) in report.funnels.iter().zip(&checks) {
         let name = format!("{}.csv", funnel.name);
         let mut content = Vec::new();
-        funnel_csv(funnel, compare, cohorts.is_some(), &mut content)
+        funnel_csv(funnel, compare, cohorts.is_some(), to.cells, &mut content)
             .with_context(|| format!("writing {name}"))?;
         files.push((to.out.join(&name), content));
         let name = format!("{}.summary.csv", funnel.name);
         let mut content = Vec::new();
-        summary_csv(funnel, checks, &mut content).with_context(|| format!("writing {name}"))?;
+        summary_csv(funnel, checks, to.cells, &mut content).with_context(|| format!("writing {name}"))?;
         files.push((to.out.join(&name), content));
     }
     to.store.write_all(files)?;

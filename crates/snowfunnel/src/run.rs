@@ -46,8 +46,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if shard.is_none() {
         prepare_out(&out)?;
     }
+    let cells = args.output.csv.cells();
+    let bad_rows = args.output.bad_rows.as_deref();
     let Done { state, mut totals, read } =
-        read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+        read(&plan, &inputs, &args.input, bad_rows, cells, args.output.quiet, started)?;
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
@@ -97,6 +99,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let destination = Destination { out: &out, store: &store, quiet: args.output.quiet, notes };
+    let destination = Destination { out: &out, store: &store, quiet: args.output.quiet, cells, notes };
     report(&plan, &mut state.state, &totals, &args.report, &destination)
 }

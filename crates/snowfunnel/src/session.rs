@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
 use snowfunnel_parse::BadReason;
-use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
+use snowfunnel_report::{AtomicFile, BadRowLog, CsvCells, RunTotals};
 
 use crate::cli::{InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
@@ -44,7 +44,8 @@ pub(crate) fn read_all<J: Job>(
 ) -> Result<(J::State, RunTotals), Failure> {
     let inputs = resolve(input, store, window, "the funnels' window", None)?;
     prepare_out(&Place::parse(&output.out).exit_code(USAGE)?)?;
-    let done = read(job, &inputs, input, output.bad_rows.as_deref(), output.quiet, started)?;
+    let bad_rows = output.bad_rows.as_deref();
+    let done = read(job, &inputs, input, bad_rows, output.csv.cells(), output.quiet, started)?;
     Ok((done.state, done.totals))
 }
 
@@ -81,13 +82,14 @@ pub(crate) fn resolve(
 }
 
 /// Reads `inputs` with `job` (the progress line unless `quiet`), and writes the bad-row log to
-/// `bad_rows` when asked to: it is the diagnosis of a failed bad-row check, so it is written
-/// before the check, either way.
+/// `bad_rows` when asked to (its text cells as `cells` says): it is the diagnosis of a failed
+/// bad-row check, so it is written before the check, either way.
 pub(crate) fn read<J: Job>(
     job: &J,
     inputs: &Inputs,
     input: &InputArgs,
     bad_rows: Option<&Path>,
+    cells: CsvCells,
     quiet: bool,
     started: Instant,
 ) -> Result<Done<J::State>, Failure> {
@@ -114,7 +116,7 @@ pub(crate) fn read<J: Job>(
     };
     if let Some(path) = bad_rows {
         let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
-        BadRowLog::write_all(read.bad_rows, &mut file)
+        BadRowLog::write_all(read.bad_rows, cells, &mut file)
             .with_context(|| format!("writing {}", path.display()))?;
         file.commit().with_context(|| format!("writing {}", path.display()))?;
     }
