@@ -4,14 +4,22 @@
 //! spilled to a temporary file beyond, so memory stays bounded however many rows are bad. A
 //! spool's rows are in line order; at the end the spools of each file are merged by line number
 //! and the files written in input order, so the log is the same whatever the thread count.
+//! Spools hold the rows as they are; the text cells (`file`, `detail`, `raw_line`: a raw line is
+//! the data itself) are neutralised as they are written out.
 
+use std::borrow::Cow;
 use std::io::{self, Seek, SeekFrom, Write};
 
 use snowfunnel_parse::RowError;
 use tempfile::SpooledTempFile;
 
+use crate::CsvCells;
+
 /// The header of the bad-rows CSV.
 pub const BAD_ROWS_HEADER: [&str; 5] = ["file", "line", "reason", "detail", "raw_line"];
+
+/// The columns of [`BAD_ROWS_HEADER`] that hold text from the input: `file`, `detail`, `raw_line`.
+const TEXT_COLUMNS: [usize; 3] = [0, 3, 4];
 
 /// In-memory part of each spool: small, since a run may hold one per file with bad rows.
 const SPOOL_MEMORY_BYTES: usize = 64 << 10;
@@ -58,11 +66,16 @@ impl BadRowLog {
     }
 
     /// Writes a header, then for each group (the logs of one file, each in line order) its rows
-    /// merged by line number, group after group.
+    /// merged by line number, group after group; the `file`, `detail` and `raw_line` cells as
+    /// `cells` says.
     ///
     /// # Errors
     /// When reading a spool or writing `out` fails.
-    pub fn write_all(groups: impl IntoIterator<Item = Vec<BadRowLog>>, out: impl Write) -> io::Result<()> {
+    pub fn write_all(
+        groups: impl IntoIterator<Item = Vec<BadRowLog>>,
+        cells: CsvCells,
+        out: impl Write,
+    ) -> io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(BAD_ROWS_HEADER)?;
         for group in groups {
@@ -72,15 +85,17 @@ impl BadRowLog {
                 spool.seek(SeekFrom::Start(0))?;
                 readers.push(csv::ReaderBuilder::new().has_headers(false).from_reader(spool));
             }
-            merge_by_line(&mut readers, &mut writer)?;
+            merge_by_line(&mut readers, cells, &mut writer)?;
         }
         writer.flush()
     }
 }
 
-/// Writes the records of `readers` (each sorted by line number) in line-number order.
+/// Writes the records of `readers` (each sorted by line number) in line-number order, their
+/// text cells as `cells` says.
 fn merge_by_line<R: io::Read, W: Write>(
     readers: &mut [csv::Reader<R>],
+    cells: CsvCells,
     out: &mut csv::Writer<W>,
 ) -> io::Result<()> {
     let mut heads: Vec<Option<(u64, csv::ByteRecord)>> =
@@ -89,11 +104,30 @@ fn merge_by_line<R: io::Read, W: Write>(
         (0..heads.len()).filter(|&i| heads[i].is_some()).min_by_key(|&i| heads[i].as_ref().map(|h| h.0))
     {
         if let Some((_, record)) = heads[i].take() {
-            out.write_byte_record(&record)?;
+            out.write_byte_record(&neutralised(&record, cells))?;
         }
         heads[i] = next_record(&mut readers[i])?;
     }
     Ok(())
+}
+
+/// `record` with its text cells as `cells` says (itself when none needs a mark, as nearly always).
+fn neutralised(record: &csv::ByteRecord, cells: CsvCells) -> Cow<'_, csv::ByteRecord> {
+    let marked = |i: usize| TEXT_COLUMNS.contains(&i) && record.get(i).is_some_and(|f| cells.needs_mark(f));
+    if !(0..record.len()).any(marked) {
+        return Cow::Borrowed(record);
+    }
+    Cow::Owned(
+        record
+            .iter()
+            .enumerate()
+            .map(
+                |(i, field)| {
+                    if TEXT_COLUMNS.contains(&i) { cells.bytes(field) } else { Cow::Borrowed(field) }
+                },
+            )
+            .collect(),
+    )
 }
 
 fn next_record<R: io::Read>(reader: &mut csv::Reader<R>) -> io::Result<Option<(u64, csv::ByteRecord)>> {
@@ -121,7 +155,7 @@ mod tests {
         b.push("b.gz", 1, &RowError::NotTsv, b"").unwrap();
         assert_eq!(a.rows(), 1);
         let mut out = Vec::new();
-        BadRowLog::write_all([vec![a, BadRowLog::new()], vec![b]], &mut out).unwrap();
+        BadRowLog::write_all([vec![a, BadRowLog::new()], vec![b]], CsvCells::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "file,line,reason,detail,raw_line\n\
@@ -138,7 +172,7 @@ mod tests {
             log.push("f", i, &RowError::NotTsv, &raw).unwrap();
         }
         let mut out = Vec::new();
-        BadRowLog::write_all([vec![log]], &mut out).unwrap();
+        BadRowLog::write_all([vec![log]], CsvCells::default(), &mut out).unwrap();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 301);
     }
 
@@ -153,10 +187,33 @@ mod tests {
             b.push("f", line, &RowError::NotTsv, b"b").unwrap();
         }
         let mut out = Vec::new();
-        BadRowLog::write_all([vec![a, b]], &mut out).unwrap();
+        BadRowLog::write_all([vec![a, b]], CsvCells::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
         assert_eq!(lines, ["1", "2", "3", "5", "9", "10"]);
         assert!(text.contains("\"a\"\"quoted\"\"\tx\""), "{text}");
+    }
+
+    #[test]
+    fn text_cells_are_neutralised_as_they_are_written() {
+        let log = || {
+            let mut log = BadRowLog::new();
+            log.push("=file.tsv", 7, &RowError::NotTsv, b"=cmd|' /C calc'!A0").unwrap();
+            log.push("f", 8, &RowError::NotTsv, b"@SUM(1)\xff").unwrap();
+            log.push("f", 9, &RowError::NotTsv, b"plain").unwrap();
+            log
+        };
+        let mut out = Vec::new();
+        BadRowLog::write_all([vec![log()]], CsvCells::Neutralised, &mut out).unwrap();
+        assert_eq!(
+            out,
+            b"file,line,reason,detail,raw_line\n\
+              '=file.tsv,7,not_tsv,not a TSV line (no tab),'=cmd|' /C calc'!A0\n\
+              f,8,not_tsv,not a TSV line (no tab),'@SUM(1)\xff\n\
+              f,9,not_tsv,not a TSV line (no tab),plain\n"
+        );
+        let mut raw = Vec::new();
+        BadRowLog::write_all([vec![log()]], CsvCells::Raw, &mut raw).unwrap();
+        assert!(raw.ends_with(b"\n=file.tsv,7,not_tsv,not a TSV line (no tab),=cmd|' /C calc'!A0\nf,8,not_tsv,not a TSV line (no tab),@SUM(1)\xff\nf,9,not_tsv,not a TSV line (no tab),plain\n"));
     }
 }

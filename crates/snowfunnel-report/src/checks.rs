@@ -8,6 +8,7 @@ use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport};
 use snowfunnel_stats::{SrmResult, StatsError, sample_ratio_mismatch};
 
 use crate::number::{grouped, p_value, percent, rate, shown_name};
+use crate::{CsvCells, terminal_text};
 
 /// Below this SRM p-value the split is called broken (the usual threshold of experiment
 /// platforms: at 0.05 a healthy experiment would trip it every twentieth time).
@@ -128,7 +129,8 @@ impl FunnelChecks {
         }
     }
 
-    /// The problems found, one readable line each (empty when all is well).
+    /// The problems found, one readable line each (empty when all is well), names escaped for
+    /// the terminal.
     #[must_use]
     pub fn warnings(&self, report: &FunnelReport) -> Vec<String> {
         let mut warnings = Vec::new();
@@ -149,7 +151,7 @@ impl FunnelChecks {
             warnings.push(format!(
                 "sample ratio mismatch in funnel {}: step-1 keys {} (chi-square {:.1}, p = {}); \
                  the assignment or the tracking is likely broken, so the comparisons are not trustworthy",
-                report.name,
+                terminal_text(&report.name),
                 planned.join(", "),
                 srm.statistic,
                 p_value(Some(srm.p_value)),
@@ -158,7 +160,7 @@ impl FunnelChecks {
         for v in self.split.iter().filter(|v| v.expected_share.is_none() && v.keys > 0) {
             warnings.push(format!(
                 "funnel {}: variant {} has {} step-1 keys but is not in the funnel's weights",
-                report.name,
+                terminal_text(&report.name),
                 shown_name(&v.variant),
                 grouped(v.keys)
             ));
@@ -166,7 +168,7 @@ impl FunnelChecks {
         if self.contaminated_share() > CONTAMINATION_ALERT {
             warnings.push(format!(
                 "experiment {}: {} of {} keys ({}) were seen with more than one variant (left out of every count)",
-                report.experiment,
+                terminal_text(&report.experiment),
                 grouped(self.contaminated_keys),
                 grouped(self.experiment_keys),
                 percent(self.contaminated_keys, self.experiment_keys)
@@ -176,7 +178,8 @@ impl FunnelChecks {
     }
 }
 
-/// One summary line per funnel: the split test and the contamination, for the run summary.
+/// One summary line per funnel: the split test and the contamination, for the run summary
+/// (names escaped for the terminal).
 #[must_use]
 pub fn checks_line(report: &FunnelReport, checks: &FunnelChecks) -> String {
     let split: Vec<String> = checks
@@ -196,7 +199,7 @@ pub fn checks_line(report: &FunnelReport, checks: &FunnelChecks) -> String {
     );
     format!(
         "{}: step-1 keys {}; {srm}; contaminated keys {} ({})",
-        report.name,
+        terminal_text(&report.name),
         split.join(", "),
         grouped(checks.contaminated_keys),
         percent(checks.contaminated_keys, checks.experiment_keys)
@@ -204,20 +207,26 @@ pub fn checks_line(report: &FunnelReport, checks: &FunnelChecks) -> String {
 }
 
 /// Writes the checks as `<funnel>.summary.csv`: one row per variant, the SRM test and the
-/// contamination repeated on each row so that every row stands alone in a spreadsheet.
+/// contamination repeated on each row so that every row stands alone in a spreadsheet. The
+/// experiment, funnel and variant names are text cells written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
-pub fn summary_csv(report: &FunnelReport, checks: &FunnelChecks, out: impl Write) -> io::Result<()> {
+pub fn summary_csv(
+    report: &FunnelReport,
+    checks: &FunnelChecks,
+    cells: CsvCells,
+    out: impl Write,
+) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(SUMMARY_CSV_HEADER)?;
     let chi_square = checks.srm.as_ref().map(|s| format!("{:.4}", s.statistic)).unwrap_or_default();
     let srm_p = p_value(checks.srm.as_ref().map(|s| s.p_value));
     for v in &checks.split {
         w.write_record([
-            report.experiment.as_str(),
-            report.name.as_str(),
-            v.variant.as_str(),
+            &*cells.text(report.experiment.as_str()),
+            &*cells.text(report.name.as_str()),
+            &*cells.text(v.variant.as_str()),
             &v.keys.to_string(),
             &rate(v.expected_share),
             &rate(v.observed_share),
@@ -284,7 +293,7 @@ mod tests {
             "f: step-1 keys control 5,050 (50.5%), candidate 4,950 (49.5%); SRM p = 0.3173; contaminated keys 50 (0.50%)"
         );
         let mut out = Vec::new();
-        summary_csv(&r, &checks, &mut out).unwrap();
+        summary_csv(&r, &checks, CsvCells::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "experiment,funnel,variant,keys,expected_share,observed_share,srm_chi_square,srm_p_value,\
@@ -330,5 +339,32 @@ mod tests {
         let checks = funnel_checks(&missing, &f, &experiment(100, 0)).unwrap();
         assert_eq!(checks.split[1].keys, 0);
         assert!(checks.srm.unwrap().p_value < SRM_ALERT);
+    }
+
+    #[test]
+    fn hostile_names_are_neutralised_in_the_csv_and_escaped_in_warnings() {
+        let mut r = report(&[("control", 850), ("@x\u{1b}[2J", 150)]);
+        r.name = "-f".into();
+        r.experiment = "=1+1\u{7}".into();
+        let checks = funnel_checks(&r, &funnel(""), &experiment(1000, 30)).unwrap();
+        let mut out = Vec::new();
+        summary_csv(&r, &checks, CsvCells::Neutralised, &mut out).unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[1].starts_with("'=1+1\u{7},'-f,control,850,"), "{csv}");
+        assert!(rows[2].starts_with("'=1+1\u{7},'-f,'@x\u{1b}[2J,150,"), "{csv}");
+        let mut raw = Vec::new();
+        summary_csv(&r, &checks, CsvCells::Raw, &mut raw).unwrap();
+        assert!(String::from_utf8(raw).unwrap().contains("\n=1+1\u{7},-f,@x\u{1b}[2J,150,"));
+
+        let warnings = checks.warnings(&r);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let line = checks_line(&r, &checks);
+        for text in warnings.iter().chain([&line]) {
+            assert!(!text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+        }
+        assert!(warnings[0].contains("funnel -f: step-1 keys control 850 (50.0% planned), @x\\u{1b}[2J 150"));
+        assert!(warnings[1].starts_with("experiment =1+1\\u{7}: 30 of 1,000 keys"), "{}", warnings[1]);
+        assert!(line.starts_with("-f: step-1 keys control 850 (85.0%), @x\\u{1b}[2J 150 (15.0%)"), "{line}");
     }
 }

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use snowfunnel_engine::{FunnelReport, VariantCounts};
 use snowfunnel_stats::CompareOptions;
 
-use crate::funnel_stats;
 use crate::number::{p_value, rate, seconds};
+use crate::{CsvCells, funnel_stats};
 
 /// The header of the funnel CSV (with cohorts, [`COHORT_COLUMN`] follows).
 pub const FUNNEL_CSV_HEADER: [&str; 16] = [
@@ -36,7 +36,8 @@ pub const COHORT_COLUMN: &str = "cohort";
 /// (control first), every step including those with 0 keys; rates, intervals and lifts with 4
 /// decimals, p-values with 4 decimals or, below 0.01, 3 significant digits (`1.23e-5`), times
 /// in seconds as exact as a double holds them; empty when undefined. With `cohorts`, one block
-/// per cohort of the report (each with its own statistics), and a `cohort` column.
+/// per cohort of the report (each with its own statistics), and a `cohort` column. The
+/// experiment, funnel, variant and step names are text cells written as `cells` says.
 ///
 /// # Errors
 /// When writing fails, or `options` holds a level outside (0, 1).
@@ -44,6 +45,7 @@ pub fn funnel_csv(
     report: &FunnelReport,
     options: CompareOptions,
     cohorts: bool,
+    cells: CsvCells,
     out: impl Write,
 ) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
@@ -63,12 +65,13 @@ pub fn funnel_csv(
             for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
                 let comparison = stats.comparison.as_ref();
                 let time = v.time_to_step[step];
+                let text = |s: &str| cells.text(s).into_owned();
                 let mut record = vec![
-                    report.experiment.clone(),
-                    report.name.clone(),
-                    v.variant.clone(),
+                    text(&report.experiment),
+                    text(&report.name),
+                    text(&v.variant),
                     (step + 1).to_string(),
-                    name.clone(),
+                    text(name),
                     v.keys_per_step[step].to_string(),
                     rate(v.conversion_from_previous(step)),
                     rate(v.conversion_from_first(step)),
@@ -120,7 +123,7 @@ mod tests {
             conflicting_keys: 0,
         };
         let mut out = Vec::new();
-        funnel_csv(&report, CompareOptions::default(), false, &mut out).unwrap();
+        funnel_csv(&report, CompareOptions::default(), false, CsvCells::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
@@ -145,7 +148,7 @@ mod tests {
             ..report
         };
         let mut out = Vec::new();
-        funnel_csv(&cohorts, CompareOptions::default(), true, &mut out).unwrap();
+        funnel_csv(&cohorts, CompareOptions::default(), true, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
         assert!(rows[0].ends_with(",p90_time_to_step_s,cohort"));
@@ -177,12 +180,43 @@ mod tests {
             conflicting_keys: 0,
         };
         let mut out = Vec::new();
-        funnel_csv(&report, CompareOptions::default(), false, &mut out).unwrap();
+        funnel_csv(&report, CompareOptions::default(), false, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
         assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,"), "{}", rows[2]);
         assert!(rows[4].starts_with("e,f,candidate,2,two,145,0.1450,0.1450,"), "{}", rows[4]);
         assert!(rows[4].ends_with(",0.2083,0.0992,0.0992,false,,"), "{}", rows[4]);
         assert!(rows[6].ends_with(",1.5000,4.99e-23,9.99e-23,true,,"), "{}", rows[6]);
+    }
+
+    #[test]
+    fn names_are_neutralised_numbers_never() {
+        // Names from the data and the funnel file that a spreadsheet would run; the candidate
+        // converts worse than the control, so its lift is negative.
+        let report = FunnelReport {
+            name: "+f".into(),
+            experiment: "=cmd|' /C calc'!A0".into(),
+            control: "control".into(),
+            step_names: vec!["@SUM(1)".into(), "\tstep".into()],
+            variants: vec![counts("control", vec![100, 50]), counts("-2", vec![100, 40])],
+            cohorts: Vec::new(),
+            keys: 200,
+            conflicting_keys: 0,
+        };
+        let write = |cells| {
+            let mut out = Vec::new();
+            funnel_csv(&report, CompareOptions::default(), false, cells, &mut out).unwrap();
+            csv::Reader::from_reader(out.as_slice())
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        let rows = write(CsvCells::Neutralised);
+        assert_eq!(rows[0][..5], ["'=cmd|' /C calc'!A0", "'+f", "control", "1", "'@SUM(1)"]);
+        assert_eq!(rows[3][..5], ["'=cmd|' /C calc'!A0", "'+f", "'-2", "2", "'\tstep"]);
+        assert_eq!(rows[3][10], "-0.2000", "a negative lift stays a number");
+        let raw = write(CsvCells::Raw);
+        assert_eq!(raw[3][..5], ["=cmd|' /C calc'!A0", "+f", "-2", "2", "\tstep"]);
+        assert_eq!(raw[3][5..], rows[3][5..]);
     }
 }

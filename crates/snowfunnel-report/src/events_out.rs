@@ -7,6 +7,11 @@
 //! zstd-compressed, and rows are buffered in batches of [`PARQUET_BATCH_ROWS`] and row groups
 //! of [`PARQUET_ROW_GROUP_ROWS`], so memory is bounded whatever the row count. Both formats
 //! replace invalid UTF-8 with U+FFFD.
+//!
+//! In CSV, every string column (all but `event_time`, `environment` and the number
+//! `se_value`) is a text cell from the data, neutralised against spreadsheet formulas as
+//! [`CsvCells`] says. Parquet is typed data read by programs, not a spreadsheet: its strings
+//! are written as they are.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -21,6 +26,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use snowfunnel_extract::{COLUMNS, ExtractRow};
 use snowfunnel_parse::format_micros;
+
+use crate::CsvCells;
 
 /// Rows per Arrow batch handed to the Parquet writer.
 pub const PARQUET_BATCH_ROWS: usize = 8192;
@@ -40,23 +47,24 @@ pub enum EventsFormat {
 
 /// Writes extract rows in one format.
 pub enum EventsWriter<W: Write + Send> {
-    /// CSV.
-    Csv(Box<csv::Writer<W>>),
+    /// CSV, its string cells written as the [`CsvCells`] say.
+    Csv(Box<csv::Writer<W>>, CsvCells),
     /// Parquet.
     Parquet(Box<ParquetRows<W>>),
 }
 
 impl<W: Write + Send> EventsWriter<W> {
-    /// Starts writing `out` (for CSV, writes the header).
+    /// Starts writing `out` (for CSV, writes the header); `cells` says how CSV string cells are
+    /// written (Parquet strings are always written as they are).
     ///
     /// # Errors
     /// When writing fails.
-    pub fn new(format: EventsFormat, out: W) -> io::Result<Self> {
+    pub fn new(format: EventsFormat, cells: CsvCells, out: W) -> io::Result<Self> {
         Ok(match format {
             EventsFormat::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(COLUMNS)?;
-                EventsWriter::Csv(Box::new(writer))
+                EventsWriter::Csv(Box::new(writer), cells)
             }
             EventsFormat::Parquet => EventsWriter::Parquet(Box::new(ParquetRows::new(out)?)),
         })
@@ -68,27 +76,30 @@ impl<W: Write + Send> EventsWriter<W> {
     /// When writing fails.
     pub fn write(&mut self, row: &ExtractRow<'_>) -> io::Result<()> {
         match self {
-            EventsWriter::Csv(writer) => {
+            EventsWriter::Csv(writer, cells) => {
                 let time = format_micros(row.event_time_micros);
+                // A number (the extract makes a line whose `se_value` does not parse a bad row):
+                // never marked, so that `-2` stays a number.
                 let se_value = text(row.se_value);
+                let cell = |bytes| cells.text(text(bytes));
                 let fields: [&str; COLUMNS.len()] = [
-                    &text(row.event_id),
-                    &text(row.experiment),
-                    &text(row.variant),
-                    &text(row.context_key),
+                    &*cell(row.event_id),
+                    &*cell(row.experiment),
+                    &*cell(row.variant),
+                    &*cell(row.context_key),
                     &time,
-                    &text(row.app_id),
+                    &*cell(row.app_id),
                     row.environment.name(),
-                    &text(row.event),
-                    &text(row.se_category),
-                    &text(row.se_action),
-                    &text(row.se_label),
-                    &text(row.se_property),
+                    &*cell(row.event),
+                    &*cell(row.se_category),
+                    &*cell(row.se_action),
+                    &*cell(row.se_label),
+                    &*cell(row.se_property),
                     &se_value,
-                    &text(row.page_urlpath),
-                    &text(row.unstruct_schema),
-                    &text(row.context_schema_version),
-                    &text(row.migration_keys),
+                    &*cell(row.page_urlpath),
+                    &*cell(row.unstruct_schema),
+                    &*cell(row.context_schema_version),
+                    &*cell(row.migration_keys),
                 ];
                 writer.write_record(fields)?;
                 Ok(())
@@ -103,7 +114,7 @@ impl<W: Write + Send> EventsWriter<W> {
     /// When writing fails.
     pub fn finish(self) -> io::Result<W> {
         match self {
-            EventsWriter::Csv(writer) => writer.into_inner().map_err(|e| io::Error::other(e.to_string())),
+            EventsWriter::Csv(writer, _) => writer.into_inner().map_err(|e| io::Error::other(e.to_string())),
             EventsWriter::Parquet(writer) => writer.finish(),
         }
     }
@@ -244,7 +255,7 @@ mod tests {
     }
 
     fn write_rows(format: EventsFormat, n: usize) -> Vec<u8> {
-        let mut writer = EventsWriter::new(format, Vec::new()).unwrap();
+        let mut writer = EventsWriter::new(format, CsvCells::default(), Vec::new()).unwrap();
         for i in 0..n {
             let (id, key) = row(i);
             let value = i.to_string();
@@ -319,5 +330,71 @@ mod tests {
             seen += batch.num_rows();
         }
         assert_eq!(seen, n);
+    }
+
+    #[test]
+    fn csv_string_cells_are_neutralised_numbers_and_parquet_are_not() {
+        let row = ExtractRow {
+            event_id: b"=id",
+            experiment: b"=cmd|' /C calc'!A0",
+            variant: b"+1",
+            context_key: b"-k",
+            event_time_micros: 1_772_368_496_789_999,
+            app_id: b"@app",
+            environment: Environment::Other,
+            event: b"\tstruct",
+            se_category: b"\rcat",
+            se_action: b"'act",
+            se_label: b"@SUM(1)",
+            se_property: b"-p",
+            se_value: b"-2",
+            se_value_number: Some(-2.0),
+            page_urlpath: b"=/p",
+            unstruct_schema: b"+s",
+            context_schema_version: b"-1-0-3",
+            migration_keys: b"=a;b",
+        };
+        let write = |format, cells| {
+            let mut writer = EventsWriter::new(format, cells, Vec::new()).unwrap();
+            writer.write(&row).unwrap();
+            writer.finish().unwrap()
+        };
+        let cells = |csv: Vec<u8>| -> Vec<String> {
+            let mut reader = csv::Reader::from_reader(csv.as_slice());
+            reader.records().next().unwrap().unwrap().iter().map(str::to_owned).collect()
+        };
+        let raw = [
+            "=id",
+            "=cmd|' /C calc'!A0",
+            "+1",
+            "-k",
+            "2026-03-01T12:34:56.789Z",
+            "@app",
+            "other",
+            "\tstruct",
+            "\rcat",
+            "'act",
+            "@SUM(1)",
+            "-p",
+            "-2",
+            "=/p",
+            "+s",
+            "-1-0-3",
+            "=a;b",
+        ];
+        let neutralised: Vec<String> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if [4, 6, 12].contains(&i) { (*v).to_owned() } else { format!("'{v}") })
+            .collect();
+        assert_eq!(cells(write(EventsFormat::Csv, CsvCells::Neutralised)), neutralised);
+        assert_eq!(cells(write(EventsFormat::Csv, CsvCells::Raw)), raw);
+        // Parquet is typed data: strings as they are, whatever `cells` says.
+        let mut parquet = tempfile::tempfile().unwrap();
+        parquet.write_all(&write(EventsFormat::Parquet, CsvCells::Neutralised)).unwrap();
+        let batch = ParquetRecordBatchReaderBuilder::try_new(parquet).unwrap().build().unwrap().next();
+        let batch = batch.unwrap().unwrap();
+        assert_eq!(batch.column(1).as_string::<i32>().value(0), "=cmd|' /C calc'!A0");
+        assert_eq!(batch.column(10).as_string::<i32>().value(0), "@SUM(1)");
     }
 }

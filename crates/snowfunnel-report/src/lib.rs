@@ -13,6 +13,10 @@
 //! - for `snowfunnel events`: [`RowSpool`] keeps each worker's extract records (memory, then a
 //!   temporary file) as [`Segment`]s until [`EventsWriter`] writes their rows, as CSV or Parquet,
 //!   in input order; [`events_summary_text`] sums it up;
+//! - [`CsvCells`] and [`terminal_text`]: strings from the data (and names from funnel files) are
+//!   untrusted wherever they are written: CSV text cells are neutralised against spreadsheet
+//!   formulas (unless raw cells are asked for), terminal text has its control characters
+//!   escaped;
 //! - [`AtomicFile`] and [`commit_all`]: every output is written to a temporary file beside its
 //!   destination and renamed into place only when the run succeeded, so no reader ever sees a
 //!   half-written report.
@@ -28,6 +32,7 @@ mod spool;
 mod stats;
 mod summary;
 mod table;
+mod untrusted;
 mod validate_out;
 
 pub use atomic::{
@@ -47,6 +52,7 @@ pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
 pub use stats::funnel_stats;
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};
 pub use table::funnel_table;
+pub use untrusted::{CsvCells, list_name, terminal_text};
 pub use validate_out::{
     VALIDATE_APP_IDS_HEADER, VALIDATE_DAYS_HEADER, VALIDATE_EVENTS_HEADER, VALIDATE_SUMMARY_HEADER,
     problem_text, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,

@@ -1,4 +1,8 @@
-//! Number formatting for people: thousands separators, byte sizes, percentages.
+//! Number formatting for people: thousands separators, byte sizes, percentages; and names.
+
+use std::borrow::Cow;
+
+use crate::terminal_text;
 
 /// `1234567` as `1,234,567`.
 pub(crate) fn grouped(n: u64) -> String {
@@ -53,9 +57,10 @@ pub(crate) fn seconds(s: Option<f64>) -> String {
     s.map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// A name as shown to people: an empty one (an empty variant in the data) as `(empty)`.
-pub(crate) fn shown_name(name: &str) -> &str {
-    if name.is_empty() { "(empty)" } else { name }
+/// A name from the data as shown on a terminal: escaped ([`terminal_text`]), and an empty one
+/// (an empty variant in the data) as `(empty)`.
+pub(crate) fn shown_name(name: &str) -> Cow<'_, str> {
+    if name.is_empty() { Cow::Borrowed("(empty)") } else { terminal_text(name) }
 }
 
 #[cfg(test)]
@@ -73,5 +78,6 @@ mod tests {
         assert_eq!(percent(1, 0), "0.00%");
         assert_eq!(shown_name(""), "(empty)");
         assert_eq!(shown_name("control"), "control");
+        assert_eq!(shown_name("\u{1b}[2J"), "\\u{1b}[2J");
     }
 }

@@ -7,6 +7,7 @@ use snowfunnel_engine::RunReport;
 use snowfunnel_parse::BadRows;
 
 use crate::number::{bytes, grouped, percent, shown_name};
+use crate::terminal_text;
 
 /// Input-side totals of a run, which the engine does not see.
 #[derive(Clone, Debug, Default)]
@@ -90,11 +91,11 @@ pub(crate) fn write_inputs_in(s: &mut String, totals: &RunTotals, window: &str) 
         );
     }
     for skipped in &totals.skipped_files {
-        summary_line(s, "skipped (corrupt)", skipped.clone());
+        summary_line(s, "skipped (corrupt)", terminal_text(skipped).into_owned());
     }
 }
 
-/// The human-readable run summary.
+/// The human-readable run summary (names escaped for the terminal).
 #[must_use]
 pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     let c = &report.counters;
@@ -119,7 +120,7 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
             "experiment",
             format!(
                 "{}: {} contexts, {} keys, {} conflicting ({}); keys by variant: {}",
-                e.experiment,
+                terminal_text(&e.experiment),
                 grouped(e.contexts),
                 grouped(e.keys),
                 grouped(e.conflicting_keys),
@@ -204,4 +205,33 @@ fn elapsed(totals: &RunTotals) -> String {
         String::new()
     };
     format!("{secs:.2} s{rate}")
+}
+
+#[cfg(test)]
+mod tests {
+    use snowfunnel_engine::ExperimentSummary;
+
+    use super::*;
+
+    #[test]
+    fn names_from_the_data_are_escaped() {
+        let report = RunReport {
+            counters: snowfunnel_engine::Counters::default(),
+            funnels: Vec::new(),
+            experiments: vec![ExperimentSummary {
+                experiment: "exp\u{1b}[2J".into(),
+                contexts: 2,
+                keys: 2,
+                conflicting_keys: 0,
+                variants: vec![("\u{7}bell".into(), 1), (String::new(), 1)],
+            }],
+            distinct_keys: 2,
+        };
+        let totals =
+            RunTotals { skipped_files: vec!["s3://b/\u{1b}[1m.gz: corrupt".into()], ..RunTotals::default() };
+        let text = summary_text(&report, &totals);
+        assert!(!text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+        assert!(text.contains("exp\\u{1b}[2J: 2 contexts, 2 keys, 0 conflicting (0.00%); keys by variant: \\u{7}bell 1, (empty) 1"), "{text}");
+        assert!(text.contains("skipped (corrupt)  s3://b/\\u{1b}[1m.gz: corrupt"), "{text}");
+    }
 }

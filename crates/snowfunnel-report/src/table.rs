@@ -5,12 +5,12 @@ use comfy_table::{CellAlignment, Table};
 use snowfunnel_engine::FunnelReport;
 use snowfunnel_stats::{CompareOptions, StatsError};
 
-use crate::funnel_stats;
 use crate::number::{grouped, p_value, shown_name};
+use crate::{funnel_stats, terminal_text};
 
 /// A titled table: one row per variant per step, with conversion rates as percentages, the
 /// 95% interval of the conversion from the first step, and against the control the lift and
-/// the adjusted p-value (`*` when significant).
+/// the adjusted p-value (`*` when significant). Names are escaped for the terminal.
 ///
 /// # Errors
 /// [`StatsError`] for levels outside (0, 1) in `options`.
@@ -33,9 +33,9 @@ pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<St
         for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
             let comparison = stats.comparison.as_ref();
             table.add_row([
-                if step == 0 { shown_name(&v.variant).to_owned() } else { String::new() },
+                if step == 0 { shown_name(&v.variant).into_owned() } else { String::new() },
                 (step + 1).to_string(),
-                name.clone(),
+                terminal_text(name).into_owned(),
                 grouped(v.keys_per_step[step]),
                 pct(v.conversion_from_previous(step)),
                 pct(v.conversion_from_first(step)),
@@ -56,8 +56,8 @@ pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<St
     }
     Ok(format!(
         "Funnel {} (experiment {}): {} keys, {} conflicting (excluded)\n{table}\n",
-        report.name,
-        report.experiment,
+        terminal_text(&report.name),
+        terminal_text(&report.experiment),
         grouped(report.keys),
         grouped(report.conflicting_keys)
     ))
@@ -65,4 +65,42 @@ pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<St
 
 fn pct(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use snowfunnel_engine::VariantCounts;
+
+    use super::*;
+
+    #[test]
+    fn names_from_the_data_are_escaped() {
+        let counts = |variant: &str| VariantCounts {
+            variant: variant.into(),
+            keys_per_step: vec![10, 5],
+            time_to_step: vec![None, None],
+        };
+        let report = FunnelReport {
+            name: "f\u{1b}]0;title\u{7}".into(),
+            experiment: "e\u{9b}31m".into(),
+            control: "control".into(),
+            step_names: vec!["one\u{1b}[2J".into(), "two\nthree".into()],
+            variants: vec![counts("control"), counts("x\u{1b}[31m\u{202e}")],
+            cohorts: Vec::new(),
+            keys: 20,
+            conflicting_keys: 0,
+        };
+        let table = funnel_table(&report, CompareOptions::default()).unwrap();
+        assert!(!table.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']), "{table:?}");
+        assert!(
+            table.starts_with("Funnel f\\u{1b}]0;title\\u{7} (experiment e\\u{9b}31m): 20 keys"),
+            "{table}"
+        );
+        for shown in ["one\\u{1b}[2J", "two\\nthree", "x\\u{1b}[31m\\u{202e}"] {
+            assert!(table.contains(shown), "{shown}: {table}");
+        }
+        // The title, the borders, the header and one line per row: the newline of a step name
+        // does not split its row.
+        assert_eq!(table.lines().count(), 1 + 4 + 4);
+    }
 }

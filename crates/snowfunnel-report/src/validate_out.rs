@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use snowfunnel_parse::{BadReason, format_micros};
 use snowfunnel_validate::{MICROS_PER_DAY, Outage, Problem, UNEVEN_SPLIT_ALERT, ValidationReport};
 
-use crate::RunTotals;
 use crate::number::{grouped, p_value, percent, rate, shown_name};
 use crate::summary::{summary_line, write_inputs};
+use crate::{CsvCells, RunTotals, list_name, terminal_text};
 
 /// The header of `validate_events.csv`: one row per experiment and event kind.
 pub const VALIDATE_EVENTS_HEADER: [&str; 11] = [
@@ -52,11 +52,13 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 /// Writes `validate_events.csv`: per experiment (by name) and event kind (most events first),
 /// events, distinct keys, first and last event time (ISO 8601 UTC, milliseconds), and the keys
 /// of every variant of the experiment as `variant=keys` pairs joined by `;` (control first, then
-/// by name, the same order on every row of an experiment) with their shares (4 decimals).
+/// by name, the same order on every row of an experiment) with their shares (4 decimals). In
+/// the pairs, variant names are percent-encoded as [`list_name`] says, so the lists split back
+/// whatever the names. Every text cell is written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
-pub fn validate_events_csv(report: &ValidationReport, out: impl Write) -> io::Result<()> {
+pub fn validate_events_csv(report: &ValidationReport, cells: CsvCells, out: impl Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(VALIDATE_EVENTS_HEADER)?;
     for e in &report.experiments {
@@ -66,23 +68,23 @@ pub fn validate_events_csv(report: &ValidationReport, out: impl Write) -> io::Re
                 e.variants
                     .iter()
                     .zip(&k.keys_by_variant)
-                    .map(|(v, &keys)| format!("{}={}", v.variant, value(keys)))
+                    .map(|(v, &keys)| format!("{}={}", list_name(&v.variant), value(keys)))
                     .collect::<Vec<_>>()
                     .join(";")
             };
             let shares = if total == 0 { String::new() } else { pairs(&|keys| rate(share(keys, total))) };
             w.write_record([
-                e.experiment.as_str(),
-                &k.event,
-                &k.category,
-                &k.action,
-                &k.label,
+                &*cells.text(e.experiment.as_str()),
+                &*cells.text(k.event.as_str()),
+                &*cells.text(k.category.as_str()),
+                &*cells.text(k.action.as_str()),
+                &*cells.text(k.label.as_str()),
                 &k.events.to_string(),
                 &k.keys.to_string(),
                 &format_micros(k.first_seen),
                 &format_micros(k.last_seen),
-                &pairs(&|keys| keys.to_string()),
-                &shares,
+                &*cells.text(pairs(&|keys| keys.to_string())),
+                &*cells.text(shares),
             ])?;
         }
     }
@@ -93,17 +95,17 @@ pub fn validate_events_csv(report: &ValidationReport, out: impl Write) -> io::Re
 /// to the last day seen with its events and distinct keys; a day without events in between is
 /// a possible outage (`outage` true). Zero-event runs longer than
 /// [`snowfunnel_validate::MAX_LISTED_GAP_DAYS`] are not listed day by day (the summary names
-/// them).
+/// them). The experiment name is written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
-pub fn validate_days_csv(report: &ValidationReport, out: impl Write) -> io::Result<()> {
+pub fn validate_days_csv(report: &ValidationReport, cells: CsvCells, out: impl Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(VALIDATE_DAYS_HEADER)?;
     for e in &report.experiments {
         for d in &e.days {
             w.write_record([
-                e.experiment.as_str(),
+                &*cells.text(e.experiment.as_str()),
                 &date(d.day),
                 &d.events.to_string(),
                 &d.keys.to_string(),
@@ -115,18 +117,19 @@ pub fn validate_days_csv(report: &ValidationReport, out: impl Write) -> io::Resu
 }
 
 /// Writes `validate_app_ids.csv`: per experiment and `app_id` (most events first), events and
-/// their share of the experiment's events, distinct keys and their share of its keys.
+/// their share of the experiment's events, distinct keys and their share of its keys. The
+/// experiment and the `app_id` are written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
-pub fn validate_app_ids_csv(report: &ValidationReport, out: impl Write) -> io::Result<()> {
+pub fn validate_app_ids_csv(report: &ValidationReport, cells: CsvCells, out: impl Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(VALIDATE_APP_IDS_HEADER)?;
     for e in &report.experiments {
         for a in &e.app_ids {
             w.write_record([
-                e.experiment.as_str(),
-                &a.app_id,
+                &*cells.text(e.experiment.as_str()),
+                &*cells.text(a.app_id.as_str()),
                 &a.events.to_string(),
                 &rate(share(a.events, e.events)),
                 &a.keys.to_string(),
@@ -139,11 +142,11 @@ pub fn validate_app_ids_csv(report: &ValidationReport, out: impl Write) -> io::R
 
 /// Writes `validate_summary.csv`: every check, one row each (a row per bad-row reason and
 /// per variant), `problem` true where the summary names a problem. See the README for the
-/// checks.
+/// checks. The `experiment` and `item` cells (a variant name, say) are written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
-pub fn validate_summary_csv(report: &ValidationReport, out: impl Write) -> io::Result<()> {
+pub fn validate_summary_csv(report: &ValidationReport, cells: CsvCells, out: impl Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(VALIDATE_SUMMARY_HEADER)?;
     let mut row = |check: &str,
@@ -155,8 +158,8 @@ pub fn validate_summary_csv(report: &ValidationReport, out: impl Write) -> io::R
                    problem: bool| {
         w.write_record([
             check,
-            experiment,
-            item,
+            &*cells.text(experiment),
+            &*cells.text(item),
             &count.to_string(),
             &rate(share),
             &p_value(p),
@@ -221,7 +224,7 @@ fn outage_range(o: &Outage) -> String {
     if o.days() == 1 { date(o.first_day) } else { format!("{}..{}", date(o.first_day), date(o.last_day)) }
 }
 
-/// One problem as a readable line.
+/// One problem as a readable line, names escaped for the terminal.
 #[must_use]
 pub fn problem_text(problem: &Problem) -> String {
     match problem {
@@ -255,7 +258,7 @@ pub fn problem_text(problem: &Problem) -> String {
             grouped(*contexts),
             percent(*count, *contexts)
         ),
-        Problem::NoEvents { experiment } => format!("experiment {experiment}: no events"),
+        Problem::NoEvents { experiment } => format!("experiment {}: no events", terminal_text(experiment)),
         Problem::Outages { experiment, outages } => {
             let runs: Vec<String> = outages
                 .iter()
@@ -267,7 +270,11 @@ pub fn problem_text(problem: &Problem) -> String {
                     }
                 })
                 .collect();
-            format!("experiment {experiment}: possible outage, no events on {}", runs.join(", "))
+            format!(
+                "experiment {}: possible outage, no events on {}",
+                terminal_text(experiment),
+                runs.join(", ")
+            )
         }
         Problem::UnevenSplit { experiment, variants, chi_square, p_value: p } => {
             let total: u64 = variants.iter().map(|(_, k)| k).sum();
@@ -276,13 +283,15 @@ pub fn problem_text(problem: &Problem) -> String {
                 .map(|(v, k)| format!("{} {} ({})", shown_name(v), grouped(*k), percent(*k, total)))
                 .collect();
             format!(
-                "experiment {experiment}: very uneven split between variants: {} (chi-square {chi_square:.1}, p = {})",
+                "experiment {}: very uneven split between variants: {} (chi-square {chi_square:.1}, p = {})",
+                terminal_text(experiment),
                 split.join(", "),
                 p_value(Some(*p))
             )
         }
         Problem::ConflictingKeys { experiment, conflicting, keys } => format!(
-            "experiment {experiment}: {} of {} keys ({}) seen with several variants",
+            "experiment {}: {} of {} keys ({}) seen with several variants",
+            terminal_text(experiment),
             grouped(*conflicting),
             grouped(*keys),
             percent(*conflicting, *keys)
@@ -290,7 +299,8 @@ pub fn problem_text(problem: &Problem) -> String {
     }
 }
 
-/// The readable summary: input totals, a few lines per experiment, and every problem found.
+/// The readable summary: input totals, a few lines per experiment, and every problem found;
+/// names escaped for the terminal.
 #[must_use]
 pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
     let c = &report.counters;
@@ -310,7 +320,7 @@ pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
         format!("{} ({} contexts)", grouped(c.experiment_events), grouped(c.experiment_contexts)),
     );
     for e in &report.experiments {
-        let _ = writeln!(s, "  {}", e.experiment);
+        let _ = writeln!(s, "  {}", terminal_text(&e.experiment));
         let seen = match (e.first_seen, e.last_seen) {
             (Some(first), Some(last)) => format!(
                 ", {} to {}, {} days",
@@ -437,30 +447,30 @@ mod tests {
         snowfunnel_stats::sample_ratio_mismatch(&[5, 4], None).unwrap()
     }
 
-    fn written(write: fn(&ValidationReport, &mut Vec<u8>) -> io::Result<()>) -> String {
+    fn written(write: fn(&ValidationReport, CsvCells, &mut Vec<u8>) -> io::Result<()>) -> String {
         let mut out = Vec::new();
-        write(&report(), &mut out).unwrap();
+        write(&report(), CsvCells::default(), &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn writes_the_contracts() {
         assert_eq!(
-            written(|r, o| validate_events_csv(r, o)),
+            written(|r, c, o| validate_events_csv(r, c, o)),
             "experiment,event,category,action,label,events,keys,first_seen,last_seen,keys_by_variant,share_by_variant\n\
              a/b,struct,projects:show,view,\"a, b\",40,10,2026-03-01T00:00:00.000Z,2026-03-04T00:00:00.001Z,\
              control=6;candidate=5,control=0.5455;candidate=0.4545\n"
         );
         assert_eq!(
-            written(|r, o| validate_days_csv(r, o)),
+            written(|r, c, o| validate_days_csv(r, c, o)),
             "experiment,day,events,keys,outage\n\
              a/b,2026-03-01,30,8,false\na/b,2026-03-02,0,0,true\na/b,2026-03-03,0,0,true\na/b,2026-03-04,10,4,false\n"
         );
         assert_eq!(
-            written(|r, o| validate_app_ids_csv(r, o)),
+            written(|r, c, o| validate_app_ids_csv(r, c, o)),
             "experiment,app_id,events,event_share,keys,key_share\na/b,gitlab,40,1.0000,10,1.0000\n"
         );
-        let summary = written(|r, o| validate_summary_csv(r, o));
+        let summary = written(|r, c, o| validate_summary_csv(r, c, o));
         assert!(summary.starts_with(
             "check,experiment,item,count,share,p_value,problem\nlines,,,100,,,false\nbad_rows,,not_tsv,0,0.0000,,false\n\
              bad_rows,,field_count,2,0.0200,,true\n"
@@ -500,5 +510,100 @@ mod tests {
         clean.duplicates = Duplicates::default();
         clean.experiments.clear();
         assert!(validate_text(&clean, &RunTotals::default()).contains("No problems found.\n"));
+    }
+
+    /// The report with hostile names: variants holding the list's separators, a formula, a
+    /// newline and terminal escapes.
+    fn hostile() -> ValidationReport {
+        let mut r = report();
+        let e = &mut r.experiments[0];
+        e.experiment = "=HYPERLINK(\"x\")".into();
+        e.variants[0].variant = "a=b;c%".into();
+        e.variants[1].variant = "+1\n\u{1b}[31m".into();
+        e.event_kinds[0].label = "@SUM(1)".into();
+        e.event_kinds[0].category = "\tcat".into();
+        e.app_ids[0].app_id = "-2\u{7}".into();
+        r
+    }
+
+    fn records(csv: &[u8]) -> Vec<Vec<String>> {
+        csv::Reader::from_reader(csv)
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn keys_by_variant_splits_back_whatever_the_names() {
+        for cells in [CsvCells::Neutralised, CsvCells::Raw] {
+            let mut out = Vec::new();
+            validate_events_csv(&hostile(), cells, &mut out).unwrap();
+            let row = &records(&out)[0];
+            assert_eq!(
+                row[0],
+                if cells == CsvCells::Raw { "=HYPERLINK(\"x\")" } else { "'=HYPERLINK(\"x\")" }
+            );
+            assert_eq!(row[2], if cells == CsvCells::Raw { "\tcat" } else { "'\tcat" });
+            assert_eq!(row[4], if cells == CsvCells::Raw { "@SUM(1)" } else { "'@SUM(1)" });
+            assert_eq!(row[9], "a%3Db%3Bc%25=6;+1%0A%1B[31m=5");
+            let parse = |list: &str| -> Vec<(String, String)> {
+                list.split(';')
+                    .map(|pair| {
+                        let (name, value) = pair.split_once('=').unwrap();
+                        let name = percent_encoding::percent_decode_str(name).decode_utf8().unwrap();
+                        (name.into_owned(), value.to_owned())
+                    })
+                    .collect()
+            };
+            let pairs = |values: [&str; 2]| {
+                vec![
+                    ("a=b;c%".to_owned(), values[0].to_owned()),
+                    ("+1\n\u{1b}[31m".to_owned(), values[1].to_owned()),
+                ]
+            };
+            assert_eq!(parse(&row[9]), pairs(["6", "5"]));
+            assert_eq!(parse(&row[10]), pairs(["0.5455", "0.4545"]));
+        }
+    }
+
+    #[test]
+    fn hostile_names_are_neutralised_in_every_csv() {
+        let r = hostile();
+        let write = |f: fn(&ValidationReport, CsvCells, &mut Vec<u8>) -> io::Result<()>, cells| {
+            let mut out = Vec::new();
+            f(&r, cells, &mut out).unwrap();
+            records(&out)
+        };
+        let days = write(|r, c, o| validate_days_csv(r, c, o), CsvCells::Neutralised);
+        assert!(days.iter().all(|d| d[0] == "'=HYPERLINK(\"x\")"), "{days:?}");
+        let apps = write(|r, c, o| validate_app_ids_csv(r, c, o), CsvCells::Neutralised);
+        assert_eq!(apps[0][..3], ["'=HYPERLINK(\"x\")", "'-2\u{7}", "40"]);
+        let raw = write(|r, c, o| validate_app_ids_csv(r, c, o), CsvCells::Raw);
+        assert_eq!(raw[0][..3], ["=HYPERLINK(\"x\")", "-2\u{7}", "40"]);
+        let summary = write(|r, c, o| validate_summary_csv(r, c, o), CsvCells::Neutralised);
+        let variants: Vec<&[String]> =
+            summary.iter().filter(|row| row[0] == "variant_keys").map(|row| &row[1..4]).collect();
+        assert_eq!(variants[0], ["'=HYPERLINK(\"x\")", "a=b;c%", "5"]);
+        assert_eq!(variants[1], ["'=HYPERLINK(\"x\")", "'+1\n\u{1b}[31m", "4"]);
+    }
+
+    #[test]
+    fn the_summary_escapes_control_characters() {
+        let text = validate_text(&hostile(), &RunTotals::default());
+        assert!(!text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+        assert!(text.contains("\n  =HYPERLINK(\"x\")\n"), "{text}");
+        assert!(text.contains("a=b;c% 5 (55.56%), +1\\n\\u{1b}[31m 4 (44.44%)"), "{text}");
+        assert!(text.contains("app_ids        -2\\u{7} 100.00%"), "{text}");
+        let uneven = Problem::UnevenSplit {
+            experiment: "e\u{1b}".into(),
+            variants: vec![("\u{7}".into(), 1), (String::new(), 1)],
+            chi_square: 0.0,
+            p_value: 1.0,
+        };
+        assert_eq!(
+            problem_text(&uneven),
+            "experiment e\\u{1b}: very uneven split between variants: \\u{7} 1 (50.00%), (empty) 1 (50.00%) \
+             (chi-square 0.0, p = 1.0000)"
+        );
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use snowfunnel_input::Shard;
+use snowfunnel_report::CsvCells;
 
 /// Per-variant experiment funnels straight from Snowplow enriched event dumps.
 #[derive(Debug, Parser)]
@@ -139,6 +140,9 @@ pub(crate) struct MergeArgs {
     pub(crate) quiet: bool,
 
     #[command(flatten)]
+    pub(crate) csv: CsvArgs,
+
+    #[command(flatten)]
     pub(crate) s3: S3Args,
 }
 
@@ -255,6 +259,9 @@ pub(crate) struct OutputArgs {
     /// Print nothing on stdout (the CSV files are still written).
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) csv: CsvArgs,
 }
 
 /// Where the events extract goes, and the bad-row check. Not [`OutputArgs`]: the extract is one
@@ -282,6 +289,31 @@ pub(crate) struct EventsOutputArgs {
     /// Print no summary on stderr, and no progress line.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) csv: CsvArgs,
+}
+
+/// How CSV text cells holding strings from the data are written: the same for every command
+/// that writes CSV (reports, the events extract, the bad-row log).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct CsvArgs {
+    /// Write strings from the data into CSV cells as they are, unprotected against spreadsheet
+    /// formulas.
+    ///
+    /// Without it, a text cell (a name, a label, a raw bad line) that starts with `=`, `+`, `-`,
+    /// `@`, a tab, CR or `'` gets a leading `'`, so that spreadsheets do not run it as a formula;
+    /// number columns are never changed.
+    #[arg(long)]
+    pub(crate) raw_csv: bool,
+}
+
+impl CsvArgs {
+    /// How the writers write text cells.
+    pub(crate) fn cells(&self) -> CsvCells {
+        if self.raw_csv { CsvCells::Raw } else { CsvCells::Neutralised }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,14 +20,14 @@ use snowfunnel_extract::{
 use snowfunnel_input::DateWindow;
 use snowfunnel_parse::RowError;
 use snowfunnel_report::{
-    AtomicFile, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
+    AtomicFile, CsvCells, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
 };
 
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::outputs::{FILE_MARKER_SUFFIX, Outputs, Role};
 use crate::pipeline::{Ingest, Job};
-use crate::session::{Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
+use crate::session::{BadRowsOut, Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::store::{Place, Store};
 
 pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
@@ -63,8 +63,10 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     check_outputs(&mut outputs, None, &[], output.bad_rows.as_deref())?;
     let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
 
+    let cells = output.csv.cells();
+    let bad_rows = BadRowsOut { path: output.bad_rows.as_deref(), cells };
     let Done { state: extracted, totals, .. } =
-        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), &mut outputs, output.quiet, started)?;
+        read(&filter, &inputs, &args.input, bad_rows, &mut outputs, output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
@@ -78,7 +80,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let shown_out = if to_file { output.out.display().to_string() } else { "stdout".to_owned() };
     let written = match out_file {
         Some(file) => {
-            let (file, rows) = write_rows(&segments, policy, format, file)
+            let (file, rows) = write_rows(&segments, policy, format, cells, file)
                 .with_context(|| format!("writing {}", output.out.display()))?;
             outputs.stage_file(Role::Report, file)?;
             outputs.mark_completion_at(marker);
@@ -88,7 +90,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         None => {
             let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
             let (mut stdout, rows) =
-                write_rows(&segments, policy, format, stdout).context("writing to stdout")?;
+                write_rows(&segments, policy, format, cells, stdout).context("writing to stdout")?;
             stdout.flush().context("writing to stdout")?;
             outputs.commit("events")?;
             rows
@@ -150,11 +152,13 @@ fn output_format(args: &EventsArgs) -> anyhow::Result<EventsFormat> {
 /// Rows written, and what the duplicate policy dropped.
 type Written = (u64, snowfunnel_extract::DuplicateStats);
 
-/// Writes the rows of the segments (in order) to `out`, applying `policy`.
+/// Writes the rows of the segments (in order) to `out`, applying `policy`, CSV text cells as
+/// `cells` says.
 fn write_rows<W: Write + Send>(
     segments: &[(usize, u64, Segment)],
     policy: DuplicatePolicy,
     format: EventsFormat,
+    cells: CsvCells,
     out: W,
 ) -> anyhow::Result<(W, Written)> {
     let mut dedup = Deduplicator::new(policy);
@@ -166,7 +170,7 @@ fn write_rows<W: Write + Send>(
             }
         }
     }
-    let mut writer = EventsWriter::new(format, out)?;
+    let mut writer = EventsWriter::new(format, cells, out)?;
     let mut rows = 0;
     for (_, _, segment) in segments {
         for record in Records::new(segment.bytes(&mut buf).context("reading the row spool")?) {

@@ -46,7 +46,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) if is_broken_pipe(&failure.error) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("snowfunnel: error: {:#}", failure.error);
+            // On one line, whatever the names, keys or server messages in it hold.
+            let message = format!("{:#}", failure.error);
+            eprintln!("snowfunnel: error: {}", snowfunnel_report::terminal_text(&message));
             ExitCode::from(failure.code)
         }
     }

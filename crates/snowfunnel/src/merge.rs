@@ -64,6 +64,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         elapsed: started.elapsed(),
         ..RunTotals::default()
     };
-    let destination = Destination { command: "merge", out: &out, quiet: args.quiet, notes };
+    let destination =
+        Destination { command: "merge", out: &out, quiet: args.quiet, cells: args.csv.cells(), notes };
     report(&plan, &mut merged.state, &totals, &args.report, outputs, &destination)
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
+    CsvCells, RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
 };
 use snowfunnel_stats::CompareOptions;
 
@@ -43,6 +43,8 @@ pub(crate) struct Destination<'a> {
     pub(crate) out: &'a Place,
     /// Print nothing on stdout.
     pub(crate) quiet: bool,
+    /// How the CSV text cells are written.
+    pub(crate) cells: CsvCells,
     /// Lines to add to the summary, after the checks (such as where the state went).
     pub(crate) notes: Vec<(&'static str, String)>,
 }
@@ -80,12 +82,12 @@ pub(crate) fn report(
     for (funnel, checks) in report.funnels.iter().zip(&checks) {
         let name = csv_name(&funnel.name);
         let mut content = Vec::new();
-        funnel_csv(funnel, compare, cohorts.is_some(), &mut content)
+        funnel_csv(funnel, compare, cohorts.is_some(), to.cells, &mut content)
             .with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
         let name = summary_name(&funnel.name);
         let mut content = Vec::new();
-        summary_csv(funnel, checks, &mut content).with_context(|| format!("writing {name}"))?;
+        summary_csv(funnel, checks, to.cells, &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
     }
     outputs.mark_completion_at(to.out.join(MARKER_NAME));

@@ -15,7 +15,7 @@ use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
 use crate::outputs::Outputs;
 use crate::reports::{Destination, report, report_files};
-use crate::session::{Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
+use crate::session::{BadRowsOut, Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::state_files;
 use crate::store::{Place, Store};
 
@@ -53,15 +53,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         (Some(previous), Some(path)) => state_files::skip_counted(&mut inputs, &previous.manifest, path)?,
         _ => 0,
     };
-    let Done { state, mut totals, read } = read(
-        &plan,
-        &inputs,
-        &args.input,
-        args.output.bad_rows.as_deref(),
-        &mut outputs,
-        args.output.quiet,
-        started,
-    )?;
+    let cells = args.output.csv.cells();
+    let bad_rows = BadRowsOut { path: args.output.bad_rows.as_deref(), cells };
+    let Done { state, mut totals, read } =
+        read(&plan, &inputs, &args.input, bad_rows, &mut outputs, args.output.quiet, started)?;
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
@@ -114,6 +109,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let destination = Destination { command: "run", out: &out, quiet: args.output.quiet, notes };
+    let destination = Destination { command: "run", out: &out, quiet: args.output.quiet, cells, notes };
     report(&plan, &mut state.state, &totals, &args.report, outputs, &destination)
 }

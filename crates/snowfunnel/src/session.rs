@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
 use snowfunnel_parse::BadReason;
-use snowfunnel_report::{AtomicFile, BadRowLog, RunTotals};
+use snowfunnel_report::{AtomicFile, BadRowLog, CsvCells, RunTotals};
 
 use crate::cli::{InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
@@ -43,7 +43,8 @@ pub(crate) fn read_all<J: Job>(
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
     let inputs = resolve(input, store, window, "the funnels' window", None)?;
-    let done = read(job, &inputs, input, output.bad_rows.as_deref(), outputs, output.quiet, started)?;
+    let bad_rows = BadRowsOut { path: output.bad_rows.as_deref(), cells: output.csv.cells() };
+    let done = read(job, &inputs, input, bad_rows, outputs, output.quiet, started)?;
     Ok((done.state, done.totals))
 }
 
@@ -88,21 +89,30 @@ pub(crate) fn resolve(
     Ok(inputs)
 }
 
-/// Reads `inputs` with `job` (the progress line unless `quiet`), and stages the bad-row log for
-/// `bad_rows` in `outputs` when asked to: it is committed with the other outputs, or alone
+/// Where the bad-row log goes (`--bad-rows`), if anywhere, and how it is written.
+#[derive(Clone, Copy)]
+pub(crate) struct BadRowsOut<'a> {
+    /// The log's file.
+    pub(crate) path: Option<&'a Path>,
+    /// How its text cells are written.
+    pub(crate) cells: CsvCells,
+}
+
+/// Reads `inputs` with `job` (the progress line unless `quiet`), and stages the bad-row log in
+/// `outputs` when `bad_rows` asks for one: it is committed with the other outputs, or alone
 /// when the bad-row check fails (it is that failure's diagnosis).
 pub(crate) fn read<J: Job>(
     job: &J,
     inputs: &Inputs,
     input: &InputArgs,
-    bad_rows: Option<&Path>,
+    bad_rows: BadRowsOut<'_>,
     outputs: &mut Outputs<'_>,
     quiet: bool,
     started: Instant,
 ) -> Result<Done<J::State>, Failure> {
     let options = Options {
         threads: default_threads(input.threads)?,
-        log_bad_rows: bad_rows.is_some(),
+        log_bad_rows: bad_rows.path.is_some(),
         skip_corrupt: input.skip_corrupt_files,
         open_ahead: usize::from(input.s3.s3_concurrency),
     };
@@ -121,9 +131,9 @@ pub(crate) fn read<J: Job>(
         elapsed: started.elapsed(),
         ..RunTotals::default()
     };
-    if let Some(path) = bad_rows {
+    if let Some(path) = bad_rows.path {
         let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
-        BadRowLog::write_all(read.bad_rows, &mut file)
+        BadRowLog::write_all(read.bad_rows, bad_rows.cells, &mut file)
             .with_context(|| format!("writing {}", path.display()))?;
         outputs.stage_file(Role::BadRows, file)?;
     }

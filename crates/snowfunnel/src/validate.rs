@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use snowfunnel_report::{
-    validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv, validate_text,
+    CsvCells, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
+    validate_text,
 };
 use snowfunnel_validate::{Scope, ValidationReport};
 
@@ -18,12 +19,12 @@ use crate::session::{check_bad_ratio, check_outputs, read_all, s3_options};
 use crate::store::{Place, Store};
 
 /// The CSV files, in the order written, and what writes each.
-type Writer = fn(&ValidationReport, &mut Vec<u8>) -> std::io::Result<()>;
+type Writer = fn(&ValidationReport, CsvCells, &mut Vec<u8>) -> std::io::Result<()>;
 const OUTPUTS: [(&str, Writer); 4] = [
-    ("validate_events.csv", |r, f| validate_events_csv(r, f)),
-    ("validate_days.csv", |r, f| validate_days_csv(r, f)),
-    ("validate_app_ids.csv", |r, f| validate_app_ids_csv(r, f)),
-    ("validate_summary.csv", |r, f| validate_summary_csv(r, f)),
+    ("validate_events.csv", |r, c, f| validate_events_csv(r, c, f)),
+    ("validate_days.csv", |r, c, f| validate_days_csv(r, c, f)),
+    ("validate_app_ids.csv", |r, c, f| validate_app_ids_csv(r, c, f)),
+    ("validate_summary.csv", |r, c, f| validate_summary_csv(r, c, f)),
 ];
 
 pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
@@ -47,7 +48,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
 
     for (name, write) in OUTPUTS {
         let mut content = Vec::new();
-        write(&report, &mut content).with_context(|| format!("writing {name}"))?;
+        write(&report, args.output.csv.cells(), &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, out.join(name), &content)?;
     }
     outputs.mark_completion_at(out.join(MARKER_NAME));

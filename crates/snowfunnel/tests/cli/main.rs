@@ -6,6 +6,7 @@ mod bad_input;
 mod events;
 mod golden;
 mod harness;
+mod hostile;
 mod outputs;
 mod reliability;
 mod s3;
