@@ -152,13 +152,15 @@ pub enum RowError {
     /// A `se_value` that is not a number.
     #[error("invalid se_value {0:?}: not a number")]
     SeValue(String),
-    /// A line longer than the reader's limit, skipped unread.
-    #[error("line of {bytes} bytes, longer than --max-line-bytes {limit}")]
+    /// A line longer than the reader's limit, skipped unread but for its start.
+    #[error("line of {bytes} bytes, longer than --max-line-bytes {limit} (only its first {kept} bytes kept)")]
     LineTooLong {
         /// The line's length, without its `\n`.
         bytes: u64,
         /// The limit it exceeds.
         limit: u64,
+        /// The bytes of its start that were kept.
+        kept: u64,
     },
 }
 

@@ -55,7 +55,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     };
 
     let Done { state: extracted, totals, .. } =
-        read(&filter, &inputs, &args.input, output.bad_rows.as_deref(), output.quiet, started)?;
+        read(&filter, &inputs, &args.input, &output.bad_rows, output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
@@ -200,6 +200,10 @@ pub(crate) struct ExtractIngester<'f> {
 impl Ingest<Extracted> for ExtractIngester<'_> {
     fn ingest(&mut self, state: &mut Extracted, line: &[u8]) -> Result<(), RowError> {
         self.extractor.extract(line, &mut state.counters, &mut self.records)
+    }
+
+    fn reject(&mut self, state: &mut Extracted, error: &RowError) {
+        self.extractor.reject(&mut state.counters, error);
     }
 
     fn end_chunk(&mut self, state: &mut Extracted, file: usize, first_line: u64) -> anyhow::Result<()> {

@@ -47,7 +47,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         prepare_out(&out)?;
     }
     let Done { state, mut totals, read } =
-        read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+        read(&plan, &inputs, &args.input, &args.output.bad_rows, args.output.quiet, started)?;
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
