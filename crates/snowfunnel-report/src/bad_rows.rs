@@ -455,15 +455,23 @@ mod tests {
 
     #[test]
     fn a_row_that_does_not_fit_ends_the_log_even_if_smaller_ones_follow() {
-        let log = log(BadRowFormat::Csv, 60);
-        let mut w = log.writer();
-        w.push(0, "f", 1, &RowError::NotTsv, b"short").unwrap();
-        w.push(0, "f", 2, &RowError::NotTsv, &[b'x'; 100]).unwrap();
-        w.push(0, "f", 3, &RowError::NotTsv, b"").unwrap();
-        drop(w);
-        let (text, written) = written(log);
-        assert_eq!(text.lines().count(), 2, "{text}");
-        assert_eq!((written.rows, written.dropped_rows), (1, 2));
+        // Row 2 does not fit after row 1; row 3 would, but the log is a prefix: it ends at row 2,
+        // whether row 3 comes in the same batch, after, or before.
+        let rows: [(u64, &[u8]); 3] = [(1, b"short"), (2, &[b'x'; 100]), (3, b"")];
+        for batches in [vec![vec![0, 1, 2]], vec![vec![0, 1], vec![2]], vec![vec![2], vec![0, 1]]] {
+            // Rows 1 and 3 take 79 bytes together.
+            let log = log(BadRowFormat::Csv, 85);
+            for batch in batches {
+                let mut w = log.writer();
+                for i in batch {
+                    w.push(0, "f", rows[i].0, &RowError::NotTsv, rows[i].1).unwrap();
+                }
+            }
+            let (text, written) = written(log);
+            assert_eq!(text.lines().count(), 2, "{text}");
+            assert!(text.ends_with(",short\n"), "{text}");
+            assert_eq!((written.rows, written.dropped_rows), (1, 2));
+        }
     }
 
     #[test]

@@ -395,3 +395,29 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if (0.0..=1.0).contains(&r) { Ok(r) } else { Err("must be between 0 and 1".into()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use snowfunnel_input::DEFAULT_MAX_LINE_BYTES;
+    use snowfunnel_report::DEFAULT_MAX_BAD_ROWS_BYTES;
+
+    use super::*;
+
+    #[test]
+    fn sizes_take_units_and_the_defaults_are_the_documented_ones() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("64 KiB"), Ok(64 << 10));
+        assert_eq!(parse_bytes("10MB"), Ok(10_000_000));
+        assert!(parse_bytes("ten").is_err());
+        assert_eq!(parse_max_line("1GiB"), Ok(MAX_LINE_BYTES_LIMIT));
+        assert!(parse_max_line("0").is_err() && parse_max_line("1025MiB").is_err());
+
+        let Command::Validate(args) = Cli::parse_from(["snowfunnel", "validate", "in"]).command else {
+            panic!("validate")
+        };
+        assert_eq!(args.input.max_line_bytes, DEFAULT_MAX_LINE_BYTES);
+        assert_eq!(args.output.bad_rows.max_bad_rows_bytes, DEFAULT_MAX_BAD_ROWS_BYTES);
+        assert_eq!(args.output.bad_rows.bad_rows_format, BadRowsFormatArg::Csv);
+    }
+}

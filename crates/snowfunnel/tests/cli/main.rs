@@ -6,6 +6,7 @@ mod bad_input;
 mod events;
 mod golden;
 mod harness;
+mod limits;
 mod outputs;
 mod s3;
 mod state;
