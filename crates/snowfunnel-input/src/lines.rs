@@ -295,7 +295,11 @@ impl<R: Read> Chunker<R> {
         if data.last() != Some(&b'\n') {
             lines += 1;
         }
-        self.find_long_lines(chunk, len);
+        // No line can be over the limit in fewer bytes (the usual case: a 1 MiB chunk and the
+        // default limit): no pass over the lines then.
+        if len > self.max_line || !chunk.long.is_empty() {
+            self.find_long_lines(chunk, len);
+        }
         chunk.len = len;
         chunk.first_line = self.next_line;
         chunk.lines = lines;
