@@ -166,7 +166,7 @@ fn read_lines(path: &Path, size: u64, chunk: &mut Chunk) -> Result<u64, InputErr
     let mut source = Source::open(&InputFile::local(path, size))?;
     let mut line_bytes = 0u64;
     while source.fill(chunk)? {
-        chunk.for_each_line(|_, line| line_bytes += line.len() as u64);
+        chunk.for_each_line(|_, line| line_bytes += line.kept().len() as u64);
     }
     std::hint::black_box(line_bytes);
     Ok(source.stats().bytes)

@@ -162,7 +162,8 @@ fn portable(bitmap: &RoaringBitmap) -> Vec<u8> {
     bytes
 }
 
-pub(crate) fn decode(plan: &Plan, body: &[u8]) -> Result<StateFile, StateFileError> {
+/// Decodes the body of a state file of format `version` (one [`StateFile::read`] accepts).
+pub(crate) fn decode(plan: &Plan, body: &[u8], version: u32) -> Result<StateFile, StateFileError> {
     let (header, rest): (Header<'_>, _) = postcard::take_from_bytes(body).map_err(malformed)?;
     let funnel_at = match_funnels(plan, &header.funnels)?;
     let mut experiment_at = Vec::with_capacity(header.experiments.len());
@@ -189,7 +190,7 @@ pub(crate) fn decode(plan: &Plan, body: &[u8]) -> Result<StateFile, StateFileErr
         manifest.set_shards(Some(shards));
     }
     let mut state = State::new(plan);
-    state.counters = decode_counters(&content.counters)?;
+    state.counters = decode_counters(&content.counters, version)?;
     for (id, key) in content.keys.iter().enumerate() {
         if state.keys.intern(key) as usize != id {
             return Err(malformed(format!("key {id} listed twice")));
@@ -260,10 +261,15 @@ fn match_funnels(plan: &Plan, funnels: &[FunnelHeader<'_>]) -> Result<Vec<usize>
     }
 }
 
-fn decode_counters(body: &CountersBody) -> Result<Counters, StateFileError> {
-    let bad = body.bad.as_slice().try_into().map_err(|_| {
-        malformed(format!("{} bad-row reasons, {} expected", body.bad.len(), BadReason::ALL.len()))
-    })?;
+/// The counters; a version 2 file counts every reason but the last, `line_too_long` (0 then:
+/// such a line stopped the run).
+fn decode_counters(body: &CountersBody, version: u32) -> Result<Counters, StateFileError> {
+    let reasons = if version == 2 { BadReason::ALL.len() - 1 } else { BadReason::ALL.len() };
+    if body.bad.len() != reasons {
+        return Err(malformed(format!("{} bad-row reasons, {reasons} expected", body.bad.len())));
+    }
+    let mut bad = [0; BadReason::ALL.len()];
+    bad[..reasons].copy_from_slice(&body.bad);
     Ok(Counters {
         lines: body.lines,
         events: body.events,

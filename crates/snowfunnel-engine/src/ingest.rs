@@ -34,6 +34,14 @@ impl<'p> Ingester<'p> {
         result
     }
 
+    /// Counts a line that was never parsed (the reader skipped it: longer than its limit) as
+    /// a line and a bad row of `error`'s reason.
+    pub fn reject(&self, state: &mut State, error: &RowError) {
+        let counters = state.counters_mut();
+        counters.lines += 1;
+        counters.bad.record(error.reason());
+    }
+
     fn ingest_event(&mut self, state: &mut State, line: &[u8]) -> Result<(), RowError> {
         let event = EnrichedEvent::parse(line)?;
         let contexts = event.contexts();

@@ -32,7 +32,7 @@ pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_uniq
 pub use dict::KeyDict;
 pub use ingest::Ingester;
 pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
-pub use persist::{STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
+pub use persist::{OLDEST_READ_VERSION, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,

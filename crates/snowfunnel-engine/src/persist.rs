@@ -16,8 +16,12 @@ use crate::state::State;
 /// The first bytes of every state file.
 pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
 
-/// The state file format this build reads and writes.
-pub const STATE_FORMAT_VERSION: u32 = 2;
+/// The state file format this build writes (and reads).
+pub const STATE_FORMAT_VERSION: u32 = 3;
+
+/// The oldest format version this build still reads: version 2 is version 3 without the
+/// `line_too_long` bad-row count, read as 0.
+pub const OLDEST_READ_VERSION: u32 = 2;
 
 /// Magic, version and body length.
 const HEAD_LEN: usize = STATE_MAGIC.len() + 4 + 8;
@@ -48,7 +52,8 @@ const CHECKSUM_LEN: usize = 4;
 ///   - the shards held, for states of a sharded run: `Option` of `(count, indexes)`, the
 ///     indexes ascending, each below the count (version 2 on);
 ///   - the counters: lines, events, bad rows per reason (in
-///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order), experiment events,
+///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order; version 2 has one reason
+///     fewer, `line_too_long`), experiment events,
 ///     experiment contexts, contexts without key, incomplete contexts;
 ///   - the keys: every key's bytes in id order (ids are positions in this list; no key twice);
 ///   - per experiment, in header order: contexts, variants as `(name, keys)` with the keys a
@@ -61,8 +66,9 @@ const CHECKSUM_LEN: usize = 4;
 ///
 /// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
 /// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`];
-/// a reader reads its own version only. A golden file per version
-/// (`tests/it/data/state-v2.snowfunnel`) makes a change that forgets it fail the tests.
+/// a reader reads its own version and, from [`OLDEST_READ_VERSION`] on, the older ones it
+/// knows how to upgrade. A golden file per version (`tests/it/data/state-v3.snowfunnel`,
+/// `state-v2.snowfunnel`) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {
     /// The engine state.
@@ -79,12 +85,12 @@ pub enum StateFileError {
     NotAStateFile,
     /// A state file of another format version.
     #[error(
-        "state file format version {found} is not supported: this snowfunnel reads version {expected} only"
+        "state file format version {found} is not supported: this snowfunnel reads versions {OLDEST_READ_VERSION} to {expected}"
     )]
     UnsupportedVersion {
         /// The version in the file.
         found: u32,
-        /// The version this build reads.
+        /// The version this build writes, the newest it reads.
         expected: u32,
     },
     /// The input ends before the state file does.
@@ -194,7 +200,7 @@ impl StateFile {
             return Err(truncated(got, HEAD_LEN as u64));
         }
         let version = u32::from_le_bytes(head[16..20].try_into().expect("4 bytes"));
-        if version != STATE_FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=STATE_FORMAT_VERSION).contains(&version) {
             return Err(StateFileError::UnsupportedVersion {
                 found: version,
                 expected: STATE_FORMAT_VERSION,
@@ -224,7 +230,7 @@ impl StateFile {
         if read_up_to(&mut input, &mut [0u8; 1])? > 0 {
             return Err(malformed("data after the checksum"));
         }
-        decode(plan, &body)
+        decode(plan, &body, version)
     }
 }
 

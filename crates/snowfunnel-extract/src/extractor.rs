@@ -77,6 +77,13 @@ impl<'f> Extractor<'f> {
         result
     }
 
+    /// Counts a line that was never parsed (the reader skipped it: longer than its limit) as
+    /// a line and a bad row of `error`'s reason.
+    pub fn reject(&self, counters: &mut Counters, error: &RowError) {
+        counters.lines += 1;
+        counters.bad.record(error.reason());
+    }
+
     fn extract_event(
         &mut self,
         line: &[u8],

@@ -34,14 +34,6 @@ pub enum InputError {
         #[source]
         source: io::Error,
     },
-    /// A line longer than [`crate::MAX_LINE_BYTES`]: not an enriched-event file.
-    #[error("{input}:{line}: line longer than {max} bytes; is this an enriched event file?", max = crate::MAX_LINE_BYTES)]
-    LineTooLong {
-        /// The file or object.
-        input: String,
-        /// 1-based line number.
-        line: u64,
-    },
     /// Listing or reading S3 failed (the message names the bucket or object and the cause).
     #[error(transparent)]
     S3(#[from] S3Error),

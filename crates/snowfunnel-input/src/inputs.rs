@@ -8,10 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use snowfunnel_s3::{S3Options, S3Url};
 
 use crate::open::ReadCounter;
-use crate::{DateWindow, InputError, InputFile, Location, S3Session, Selection, Shard, Source, list_inputs};
+use crate::{
+    DEFAULT_MAX_LINE_BYTES, DateWindow, InputError, InputFile, Location, S3Session, Selection, Shard, Source,
+    list_inputs,
+};
 
-/// How to find inputs.
-#[derive(Debug, Clone, Default)]
+/// How to find inputs, and read them.
+#[derive(Debug, Clone)]
 pub struct InputOptions {
     /// `--include` / `--exclude`.
     pub selection: Selection,
@@ -24,6 +27,22 @@ pub struct InputOptions {
     /// A session to list and read S3 inputs with, shared with the run's other S3 work (state
     /// files, reports); without one, a session is connected with `s3` when an input is on S3.
     pub session: Option<Arc<S3Session>>,
+    /// Lines longer than this are handed out as [`crate::Line::TooLong`] (default
+    /// [`DEFAULT_MAX_LINE_BYTES`]).
+    pub max_line_bytes: usize,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            selection: Selection::default(),
+            window: None,
+            s3: S3Options::default(),
+            shard: None,
+            session: None,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
 }
 
 /// Every file and object a run reads, in order: local files (as [`list_inputs`] lists them),
@@ -35,6 +54,7 @@ pub struct Inputs {
     other_shards: u64,
     s3: Option<Arc<S3Session>>,
     read_bytes: ReadCounter,
+    max_line_bytes: usize,
 }
 
 impl Inputs {
@@ -75,6 +95,7 @@ impl Inputs {
             other_shards: 0,
             s3,
             read_bytes: Arc::new(AtomicU64::new(0)),
+            max_line_bytes: options.max_line_bytes,
         };
         for file in listed {
             let key = file.key();
@@ -140,6 +161,6 @@ impl Inputs {
             (Location::S3(object), Some(session)) => Source::from_reader(file.clone(), session.open(object)),
             _ => Source::open(file)?,
         };
-        Ok(source.counting(Arc::clone(&self.read_bytes)))
+        Ok(source.counting(Arc::clone(&self.read_bytes)).max_line_bytes(self.max_line_bytes))
     }
 }

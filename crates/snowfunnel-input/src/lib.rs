@@ -7,7 +7,9 @@
 //! run) holds. A [`Source`] opens one
 //! (S3 bodies stream in while they are read), detects gzip by its magic bytes (multi-member
 //! gzip is decoded whole), and fills [`Chunk`]s of whole lines (1 MiB buffers, reused or passed
-//! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating.
+//! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating;
+//! a line longer than the limit is streamed past, never held whole, and handed out as
+//! [`Line::TooLong`].
 //! [`S3Session`] also reads and writes whole objects, for state files.
 
 mod error;
@@ -22,7 +24,9 @@ mod sources;
 
 pub use error::InputError;
 pub use inputs::{InputOptions, Inputs};
-pub use lines::{CHUNK_BYTES, Chunk, MAX_LINE_BYTES};
+pub use lines::{
+    CHUNK_BYTES, Chunk, DEFAULT_MAX_LINE_BYTES, LONG_LINE_KEPT_BYTES, Line, MAX_LINE_BYTES_LIMIT,
+};
 pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
 pub use s3_session::S3Session;

@@ -9,7 +9,7 @@ use flate2::bufread::MultiGzDecoder;
 use snowfunnel_s3::S3Error;
 
 use crate::lines::{Chunker, SplitError};
-use crate::{Chunk, InputError, InputFile, Location};
+use crate::{Chunk, DEFAULT_MAX_LINE_BYTES, InputError, InputFile, Location};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read size from the stored bytes (file or object body) into the decoder.
@@ -38,6 +38,7 @@ pub type ReadCounter = Arc<AtomicU64>;
 pub struct Source {
     file: InputFile,
     state: SourceState,
+    max_line: usize,
 }
 
 enum SourceState {
@@ -70,7 +71,15 @@ impl Source {
 
     /// A source over the stored bytes of `file`, read from `reader`.
     pub fn from_reader(file: InputFile, reader: impl Read + Send + 'static) -> Self {
-        Source { file, state: SourceState::Opened(Box::new(reader)) }
+        Source { file, state: SourceState::Opened(Box::new(reader)), max_line: DEFAULT_MAX_LINE_BYTES }
+    }
+
+    /// Hands out lines longer than `bytes` (at most [`crate::MAX_LINE_BYTES_LIMIT`]) as
+    /// [`crate::Line::TooLong`], streaming past them (default [`DEFAULT_MAX_LINE_BYTES`]).
+    #[must_use]
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line = bytes;
+        self
     }
 
     /// Adds every stored byte read from now on to `counter`.
@@ -93,20 +102,19 @@ impl Source {
     /// # Errors
     /// [`InputError::Read`] when reading fails, [`InputError::S3`] when an S3 body fails for
     /// good, [`InputError::Corrupt`] when the gzip data is damaged or truncated (the chunks
-    /// before were whole and valid), [`InputError::LineTooLong`] for a line over
-    /// [`crate::MAX_LINE_BYTES`].
+    /// before were whole and valid).
     pub fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, InputError> {
         if let SourceState::Opened(_) = self.state {
             self.start()?;
         }
         let SourceState::Reading { gzip, chunker } = &mut self.state else { unreachable!("started above") };
         let input = || self.file.to_string();
-        chunker.fill(chunk).map_err(|e| match e {
-            SplitError::TooLong { line } => InputError::LineTooLong { input: input(), line },
-            SplitError::Io { source, bytes } if *gzip && is_decode_error(&source) => {
+        chunker.fill(chunk).map_err(|SplitError { source, bytes }| {
+            if *gzip && is_decode_error(&source) {
                 InputError::Corrupt { input: input(), uncompressed_bytes: bytes, source }
+            } else {
+                read_error(input(), source)
             }
-            SplitError::Io { source, .. } => read_error(input(), source),
         })
     }
 
@@ -131,7 +139,7 @@ impl Source {
             BufReader::with_capacity(READ_BUFFER, io::Cursor::new(magic[..got].to_vec()).chain(reader));
         let reader: Box<dyn Read + Send> =
             if gzip { Box::new(MultiGzDecoder::new(stored)) } else { Box::new(stored) };
-        self.state = SourceState::Reading { gzip, chunker: Chunker::new(reader) };
+        self.state = SourceState::Reading { gzip, chunker: Chunker::new(reader, self.max_line) };
         Ok(())
     }
 
@@ -200,7 +208,10 @@ mod tests {
         let mut source = Source::open(&file)?;
         let mut chunk = Chunk::new();
         while source.fill(&mut chunk)? {
-            chunk.for_each_line(|_, l| lines.push(l.to_vec()));
+            chunk.for_each_line(|_, l| match l {
+                crate::Line::Whole(l) => lines.push(l.to_vec()),
+                crate::Line::TooLong { .. } => panic!("no long line here"),
+            });
         }
         let stats = source.stats();
         Ok((stats, lines))

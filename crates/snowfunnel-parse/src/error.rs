@@ -22,11 +22,15 @@ pub enum BadReason {
     /// `se_value` is not empty and not a number (checked only by the events extract, which
     /// writes it as a number).
     SeValue,
+    /// The line is longer than the reader's limit (`--max-line-bytes`): it was skipped
+    /// without being read into memory, so it is never parsed. Last, so that the counts of
+    /// older state files (which did not have it) are a prefix of these.
+    LineTooLong,
 }
 
 impl BadReason {
     /// Every reason, in report order.
-    pub const ALL: [BadReason; 7] = [
+    pub const ALL: [BadReason; 8] = [
         BadReason::NotTsv,
         BadReason::FieldCount,
         BadReason::CollectorTstamp,
@@ -34,6 +38,7 @@ impl BadReason {
         BadReason::Contexts,
         BadReason::UnstructEvent,
         BadReason::SeValue,
+        BadReason::LineTooLong,
     ];
 
     /// A stable, machine-readable name for reports.
@@ -47,6 +52,7 @@ impl BadReason {
             BadReason::Contexts => "invalid_contexts",
             BadReason::UnstructEvent => "invalid_unstruct_event",
             BadReason::SeValue => "invalid_se_value",
+            BadReason::LineTooLong => "line_too_long",
         }
     }
 
@@ -146,6 +152,16 @@ pub enum RowError {
     /// A `se_value` that is not a number.
     #[error("invalid se_value {0:?}: not a number")]
     SeValue(String),
+    /// A line longer than the reader's limit, skipped unread but for its start.
+    #[error("line of {bytes} bytes, longer than --max-line-bytes {limit} (only its first {kept} bytes kept)")]
+    LineTooLong {
+        /// The line's length, without its `\n`.
+        bytes: u64,
+        /// The limit it exceeds.
+        limit: u64,
+        /// The bytes of its start that were kept.
+        kept: u64,
+    },
 }
 
 impl RowError {
@@ -160,6 +176,7 @@ impl RowError {
             RowError::Contexts(_) => BadReason::Contexts,
             RowError::UnstructEvent(_) => BadReason::UnstructEvent,
             RowError::SeValue(_) => BadReason::SeValue,
+            RowError::LineTooLong { .. } => BadReason::LineTooLong,
         }
     }
 }

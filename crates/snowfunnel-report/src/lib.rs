@@ -9,7 +9,8 @@
 //!   checks that say whether a funnel can be trusted;
 //! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
 //!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
-//! - [`BadRowLog`]: the per-partition log of bad rows, concatenated in input order;
+//! - [`BadRowLog`]: the bad rows of a run, as CSV or Snowplow bad rows: the first ones in input
+//!   order within a size cap, whatever the thread count;
 //! - for `snowfunnel events`: [`RowSpool`] keeps each worker's extract records (memory, then a
 //!   temporary file) as [`Segment`]s until [`EventsWriter`] writes their rows, as CSV or Parquet,
 //!   in input order; [`events_summary_text`] sums it up;
@@ -38,7 +39,10 @@ mod validate_out;
 pub use atomic::{
     AtomicFile, commit_all, commit_guard, remove_stale_temporary_files, remove_temporary_files,
 };
-pub use bad_rows::{BAD_ROWS_HEADER, BadRowLog};
+pub use bad_rows::{
+    BAD_ROWS_HEADER, BadRowFormat, BadRowLog, BadRowWriter, BadRowsWritten, DEFAULT_MAX_BAD_ROWS_BYTES,
+    LOADER_PARSING_ERROR, Processor,
+};
 pub use checks::{
     CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, checks_line,
     funnel_checks, summary_csv,

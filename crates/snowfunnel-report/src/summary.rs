@@ -33,6 +33,8 @@ pub struct RunTotals {
     pub merged_states: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// The `--bad-rows` file, and what was written to it.
+    pub bad_rows_log: Option<(String, crate::BadRowsWritten)>,
 }
 
 /// One `label  value` line of a summary.
@@ -101,7 +103,7 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
     let c = &report.counters;
     let mut s = String::from("Run summary\n");
     write_inputs(&mut s, totals);
-    write_line_counts(&mut s, c.lines, c.events, &c.bad);
+    write_line_counts(&mut s, totals, c.lines, c.events, &c.bad);
     let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
     line(
         "experiment events",
@@ -155,7 +157,7 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     let d = &summary.duplicates;
     let mut s = String::from("Events summary\n");
     write_inputs_in(&mut s, totals, "the --start/--end window");
-    write_line_counts(&mut s, c.lines, c.events, &c.bad);
+    write_line_counts(&mut s, totals, c.lines, c.events, &c.bad);
     let mut line = |label: &str, value: String| summary_line(&mut s, label, value);
     line(
         "experiment events",
@@ -180,11 +182,30 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
     s
 }
 
-/// The `lines`, `events` and `bad lines` (with their reasons) lines of a summary.
-fn write_line_counts(s: &mut String, lines: u64, events: u64, bad: &BadRows) {
+/// The `lines`, `events` and `bad lines` (with their reasons) lines of a summary, and what the
+/// bad-row log holds.
+fn write_line_counts(s: &mut String, totals: &RunTotals, lines: u64, events: u64, bad: &BadRows) {
     summary_line(s, "lines", grouped(lines));
     summary_line(s, "events", grouped(events));
     summary_line(s, "bad lines", bad_lines(bad, lines));
+    write_bad_rows_log(s, totals);
+}
+
+/// The `bad rows file` line of a summary, when there is a bad-row log: what it holds, and what
+/// it left out over its cap.
+pub(crate) fn write_bad_rows_log(s: &mut String, totals: &RunTotals) {
+    let Some((path, written)) = &totals.bad_rows_log else { return };
+    let mut text = format!("{} rows ({}) in {path}", grouped(written.rows), bytes(written.bytes));
+    if written.dropped_rows > 0 {
+        let _ = write!(
+            text,
+            "; {} more ({}) left out over --max-bad-rows-bytes {}",
+            grouped(written.dropped_rows),
+            bytes(written.dropped_bytes),
+            grouped(written.cap)
+        );
+    }
+    summary_line(s, "bad rows file", text);
 }
 
 fn bad_lines(bad: &BadRows, lines: u64) -> String {

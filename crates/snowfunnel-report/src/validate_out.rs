@@ -8,7 +8,7 @@ use snowfunnel_parse::{BadReason, format_micros};
 use snowfunnel_validate::{MICROS_PER_DAY, Outage, Problem, UNEVEN_SPLIT_ALERT, ValidationReport};
 
 use crate::number::{grouped, p_value, percent, rate, shown_name};
-use crate::summary::{summary_line, write_inputs};
+use crate::summary::{summary_line, write_bad_rows_log, write_inputs};
 use crate::{CsvCells, RunTotals, list_name, terminal_text};
 
 /// The header of `validate_events.csv`: one row per experiment and event kind.
@@ -314,6 +314,7 @@ pub fn validate_text(report: &ValidationReport, totals: &RunTotals) -> String {
         "bad lines",
         format!("{} ({} of lines)", grouped(c.bad.total()), percent(c.bad.total(), c.lines)),
     );
+    write_bad_rows_log(&mut s, totals);
     line(
         &mut s,
         "experiment events",

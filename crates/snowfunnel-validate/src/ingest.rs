@@ -39,6 +39,13 @@ impl<'s> Validator<'s> {
         result
     }
 
+    /// Counts a line that was never parsed (the reader skipped it: longer than its limit) as
+    /// a line and a bad row of `error`'s reason.
+    pub fn reject(&self, state: &mut ValidateState, error: &RowError) {
+        state.counters.lines += 1;
+        state.counters.bad.record(error.reason());
+    }
+
     fn ingest_event(&mut self, state: &mut ValidateState, line: &[u8]) -> Result<(), RowError> {
         let event = EnrichedEvent::parse(line)?;
         let contexts = event.contexts();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use snowfunnel_input::Shard;
+use snowfunnel_input::{MAX_LINE_BYTES_LIMIT, Shard};
 use snowfunnel_report::CsvCells;
 
 /// Per-variant experiment funnels straight from Snowplow enriched event dumps.
@@ -235,6 +235,11 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
 
+    /// A longer line is a bad row (`line_too_long`), skipped without being read into memory.
+    /// A size in bytes, with an optional unit (`64KiB`, `1MiB`, `10MB`); at most 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_max_line)]
+    pub(crate) max_line_bytes: usize,
+
     #[command(flatten)]
     pub(crate) s3: S3Args,
 }
@@ -247,9 +252,8 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub(crate) out: PathBuf,
 
-    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) bad_rows: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) bad_rows: BadRowsArgs,
 
     /// Fail when bad rows exceed this share of lines (of the whole run: a shard leaves the
     /// check to `merge`).
@@ -278,9 +282,8 @@ pub(crate) struct EventsOutputArgs {
     #[arg(long, value_enum)]
     pub(crate) format: Option<FormatArg>,
 
-    /// Write every bad row (file, line, reason, detail, raw line) to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) bad_rows: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) bad_rows: BadRowsArgs,
 
     /// Fail when bad rows exceed this share of lines.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01, value_parser = parse_ratio)]
@@ -314,6 +317,31 @@ impl CsvArgs {
     pub(crate) fn cells(&self) -> CsvCells {
         if self.raw_csv { CsvCells::Raw } else { CsvCells::Neutralised }
     }
+}
+
+/// The bad-row log: the same for every command that reads enriched events.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BadRowsArgs {
+    /// Write the bad rows to this file, in input order: CSV (file, line, reason, detail, raw
+    /// line) or Snowplow bad rows (see --bad-rows-format).
+    #[arg(long = "bad-rows", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// The format of --bad-rows: `csv`, or `snowplow` (one Snowplow `loader_parsing_error`
+    /// self-describing JSON per line).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = BadRowsFormatArg::Csv)]
+    pub(crate) bad_rows_format: BadRowsFormatArg,
+
+    /// Keep only the first bad rows (in input order) that fit in this size in --bad-rows, and
+    /// count the others; a size as for --max-line-bytes.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_bytes)]
+    pub(crate) max_bad_rows_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BadRowsFormatArg {
+    Csv,
+    Snowplow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -374,6 +402,22 @@ fn parse_time(s: &str) -> Result<i64, String> {
         .map_err(|e| format!("{e}: expected a date (YYYY-MM-DD) or a timestamp (YYYY-MM-DD hh:mm:ss)"))
 }
 
+/// A size in bytes: a number with an optional unit (`1MiB`, `64 KiB`, `10MB`, `1.5GB`); `k`,
+/// `M`, `G` alone are decimal, `Ki`, `Mi`, `Gi` binary.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    parse_size::parse_size(s)
+        .map_err(|e| format!("{e}: expected a size in bytes such as 4096, 64KiB or 1MiB"))
+}
+
+/// `--max-line-bytes`: a size from 1 byte to [`MAX_LINE_BYTES_LIMIT`].
+fn parse_max_line(s: &str) -> Result<usize, String> {
+    let bytes = parse_bytes(s)?;
+    match usize::try_from(bytes) {
+        Ok(n @ 1..=MAX_LINE_BYTES_LIMIT) => Ok(n),
+        _ => Err(format!("must be from 1 byte to {MAX_LINE_BYTES_LIMIT} (1GiB)")),
+    }
+}
+
 fn parse_level(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if r > 0.0 && r < 1.0 { Ok(r) } else { Err("must be between 0 and 1, exclusive".into()) }
@@ -382,4 +426,30 @@ fn parse_level(s: &str) -> Result<f64, String> {
 fn parse_ratio(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if (0.0..=1.0).contains(&r) { Ok(r) } else { Err("must be between 0 and 1".into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use snowfunnel_input::DEFAULT_MAX_LINE_BYTES;
+    use snowfunnel_report::DEFAULT_MAX_BAD_ROWS_BYTES;
+
+    use super::*;
+
+    #[test]
+    fn sizes_take_units_and_the_defaults_are_the_documented_ones() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("64 KiB"), Ok(64 << 10));
+        assert_eq!(parse_bytes("10MB"), Ok(10_000_000));
+        assert!(parse_bytes("ten").is_err());
+        assert_eq!(parse_max_line("1GiB"), Ok(MAX_LINE_BYTES_LIMIT));
+        assert!(parse_max_line("0").is_err() && parse_max_line("1025MiB").is_err());
+
+        let Command::Validate(args) = Cli::parse_from(["snowfunnel", "validate", "in"]).command else {
+            panic!("validate")
+        };
+        assert_eq!(args.input.max_line_bytes, DEFAULT_MAX_LINE_BYTES);
+        assert_eq!(args.output.bad_rows.max_bad_rows_bytes, DEFAULT_MAX_BAD_ROWS_BYTES);
+        assert_eq!(args.output.bad_rows.bad_rows_format, BadRowsFormatArg::Csv);
+    }
 }

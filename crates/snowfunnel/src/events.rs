@@ -60,11 +60,11 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    check_outputs(&mut outputs, None, &[], output.bad_rows.as_deref())?;
+    check_outputs(&mut outputs, None, &[], output.bad_rows.file.as_deref())?;
     let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
 
     let cells = output.csv.cells();
-    let bad_rows = BadRowsOut { path: output.bad_rows.as_deref(), cells };
+    let bad_rows = BadRowsOut { args: &output.bad_rows, cells };
     let Done { state: extracted, totals, .. } =
         read(&filter, &inputs, &args.input, bad_rows, &mut outputs, output.quiet, started)?;
     let Extracted { counters, mut segments } = extracted;
@@ -226,6 +226,10 @@ pub(crate) struct ExtractIngester<'f> {
 impl Ingest<Extracted> for ExtractIngester<'_> {
     fn ingest(&mut self, state: &mut Extracted, line: &[u8]) -> Result<(), RowError> {
         self.extractor.extract(line, &mut state.counters, &mut self.records)
+    }
+
+    fn reject(&mut self, state: &mut Extracted, error: &RowError) {
+        self.extractor.reject(&mut state.counters, error);
     }
 
     fn end_chunk(&mut self, state: &mut Extracted, file: usize, first_line: u64) -> anyhow::Result<()> {

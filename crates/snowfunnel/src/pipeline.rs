@@ -14,8 +14,9 @@
 //!   file, merged at the end.
 //!
 //! Either way a corrupt file skipped with `--skip-corrupt-files` leaves no trace in the counts,
-//! and the bad-row logs of each file are merged by line number, so output does not depend on
-//! the thread count. Inputs are files or S3 objects alike: an object's body streams in while
+//! and the bad-row log keeps the first rows in input order, so output does not depend on the
+//! thread count. A line over `--max-line-bytes` reaches the job as a bad row it counts
+//! ([`Ingest::reject`]), never as a line to parse. Inputs are files or S3 objects alike: an object's body streams in while
 //! it is parsed, and objects are opened ahead of the workers (`open_ahead`) so that downloads
 //! overlap with parsing.
 
@@ -24,9 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use snowfunnel_engine::{Ingester, Plan, State};
-use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Source};
+use snowfunnel_input::{Chunk, FileStats, InputError, InputFile, Inputs, Line, Source};
 use snowfunnel_parse::RowError;
-use snowfunnel_report::BadRowLog;
+use snowfunnel_report::{BadRowLog, BadRowWriter};
 use snowfunnel_validate::{Scope, ValidateState, Validator};
 
 /// What a run accumulates per partition (a file, or the chunks of a file one parser took) and
@@ -53,6 +54,10 @@ pub(crate) trait Job: Sync {
 pub(crate) trait Ingest<S> {
     fn ingest(&mut self, state: &mut S, line: &[u8]) -> Result<(), RowError>;
 
+    /// Counts a line that is not parsed (longer than `--max-line-bytes`) as a bad row of
+    /// `error`'s reason.
+    fn reject(&mut self, state: &mut S, error: &RowError);
+
     /// Called once the lines of a chunk are in `state`, with the chunk's place in the input:
     /// the index of its file and its first line number. A job that keeps what it made outside
     /// the state until the end (the events extract spools its records) stores it here, under
@@ -75,11 +80,19 @@ fn ingest_chunk<S, I: Ingest<S>>(
     chunk: &Chunk,
     log: &mut BadRowLogger<'_>,
 ) -> Result<()> {
-    chunk.for_each_line(|number, line| {
-        if let Err(e) = ingester.ingest(state, line) {
-            log.push(number, &e, line);
+    chunk.for_each_line(|number, line| match line {
+        Line::Whole(line) => {
+            if let Err(e) = ingester.ingest(state, line) {
+                log.push(file, number, &e, line);
+            }
+        }
+        Line::TooLong { start, bytes } => {
+            let e = RowError::LineTooLong { bytes, limit: log.max_line_bytes, kept: start.len() as u64 };
+            ingester.reject(state, &e);
+            log.push(file, number, &e, start);
         }
     });
+    log.end_chunk()?;
     ingester.end_chunk(state, file, chunk.first_line)
 }
 
@@ -105,6 +118,10 @@ impl Ingest<State> for Ingester<'_> {
     fn ingest(&mut self, state: &mut State, line: &[u8]) -> Result<(), RowError> {
         Ingester::ingest(self, state, line)
     }
+
+    fn reject(&mut self, state: &mut State, error: &RowError) {
+        Ingester::reject(self, state, error);
+    }
 }
 
 /// `snowfunnel validate`: the validation report of the experiments in scope.
@@ -129,12 +146,19 @@ impl Ingest<ValidateState> for Validator<'_> {
     fn ingest(&mut self, state: &mut ValidateState, line: &[u8]) -> Result<(), RowError> {
         Validator::ingest(self, state, line)
     }
+
+    fn reject(&mut self, state: &mut ValidateState, error: &RowError) {
+        Validator::reject(self, state, error);
+    }
 }
 
 /// How to run.
-pub(crate) struct Options {
+pub(crate) struct Options<'a> {
     pub(crate) threads: usize,
-    pub(crate) log_bad_rows: bool,
+    /// Where bad rows go, if anywhere.
+    pub(crate) bad_rows: Option<&'a BadRowLog>,
+    /// `--max-line-bytes`, for the bad rows of longer lines (the inputs skip them).
+    pub(crate) max_line_bytes: u64,
     pub(crate) skip_corrupt: bool,
     /// Inputs opened before a worker takes them (S3 downloads start on opening).
     pub(crate) open_ahead: usize,
@@ -154,8 +178,6 @@ pub(crate) struct Output<S> {
     pub(crate) state: S,
     /// Per file read completely, in input order: its index in the inputs, and what reading it saw.
     pub(crate) files: Vec<(usize, FileStats)>,
-    /// Per file read completely, in input order: its bad-row logs, each in line order.
-    pub(crate) bad_rows: Vec<Vec<BadRowLog>>,
     /// Corrupt files skipped, with the reason, in input order.
     pub(crate) skipped: Vec<String>,
 }
@@ -168,23 +190,22 @@ enum Outcome {
     Stopped,
 }
 
-/// Per file: its outcome, its partial states not yet merged, and its bad-row logs.
+/// Per file: its outcome, and its partial states not yet merged.
 struct FileResult<S> {
     outcome: Option<Outcome>,
     states: Vec<S>,
-    logs: Vec<BadRowLog>,
 }
 
 /// Processes every input with `options.threads` threads.
 pub(crate) fn process<J: Job>(
     job: &J,
     inputs: &Inputs,
-    options: &Options,
+    options: &Options<'_>,
     tally: &Tally,
 ) -> Result<Output<J::State>> {
     let files = inputs.files();
     let mut results: Vec<FileResult<J::State>> =
-        files.iter().map(|_| FileResult { outcome: None, states: Vec::new(), logs: Vec::new() }).collect();
+        files.iter().map(|_| FileResult { outcome: None, states: Vec::new() }).collect();
     let run = Run { job, inputs, options, tally };
     let merged = if options.threads > files.len() {
         inflate_and_parse_apart(&run, &mut results)?;
@@ -201,9 +222,9 @@ fn assemble<J: Job>(
     job: &J,
     merged: Vec<J::State>,
     results: Vec<FileResult<J::State>>,
-    options: &Options,
+    options: &Options<'_>,
 ) -> Result<Output<J::State>> {
-    let mut out = Output { state: job.state(), files: Vec::new(), bad_rows: Vec::new(), skipped: Vec::new() };
+    let mut out = Output { state: job.state(), files: Vec::new(), skipped: Vec::new() };
     for state in merged {
         J::merge(&mut out.state, state);
     }
@@ -214,7 +235,6 @@ fn assemble<J: Job>(
                     J::merge(&mut out.state, state);
                 }
                 out.files.push((index, stats));
-                out.bad_rows.push(result.logs);
             }
             Some(Outcome::Failed(e)) if e.is_corrupt() && options.skip_corrupt => {
                 out.skipped.push(e.to_string())
@@ -231,7 +251,7 @@ fn assemble<J: Job>(
 struct Run<'a, J> {
     job: &'a J,
     inputs: &'a Inputs,
-    options: &'a Options,
+    options: &'a Options<'a>,
     tally: &'a Tally,
 }
 
@@ -278,11 +298,10 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                     let mut chunk = Chunk::new();
                     let mut merged = job.state();
                     let mut done = Vec::new();
+                    let mut log = BadRowLogger::new(options, files);
                     while !stop.load(Ordering::Relaxed) {
                         let Ok((index, source)) = opened.recv() else { break };
-                        let file = &files[index];
                         let mut state = job.state();
-                        let mut log = BadRowLogger::new(options.log_bad_rows, file);
                         let mut job_error = None;
                         let outcome = source.and_then(|mut source| {
                             while job_error.is_none() && source.fill(&mut chunk)? {
@@ -298,7 +317,6 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                         }
                         let failed =
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
-                        let logs = log.finish()?;
                         let outcome = match outcome {
                             Ok(stats) => {
                                 J::merge(&mut merged, state);
@@ -308,7 +326,7 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                             // Nothing of a file that failed counts.
                             Err(e) => Outcome::Failed(e),
                         };
-                        done.push((index, FileResult { outcome: Some(outcome), states: Vec::new(), logs }));
+                        done.push((index, FileResult { outcome: Some(outcome), states: Vec::new() }));
                         if failed {
                             stop.store(true, Ordering::Relaxed);
                         }
@@ -374,9 +392,8 @@ fn inflate_and_parse_apart<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J
         result.outcome = Some(outcome);
     }
     for per_file in parsed {
-        for (result, (state, logs)) in results.iter_mut().zip(per_file?) {
+        for (result, state) in results.iter_mut().zip(per_file?) {
             result.states.push(state);
-            result.logs.extend(logs);
         }
     }
     Ok(())
@@ -419,25 +436,24 @@ fn read_file<J>(
     Outcome::Stopped
 }
 
-/// A parser: per file, the state of the chunks it parsed and their bad-row log. A job's error
-/// stops the readers and is returned.
+/// A parser: per file, the state of the chunks it parsed. A job's error stops the readers and
+/// is returned.
 fn parse_chunks<J: Job>(
     job: &J,
     files: &[InputFile],
     work: &Receiver<Work>,
     recycle: &Sender<Chunk>,
-    options: &Options,
+    options: &Options<'_>,
     stop: &AtomicBool,
-) -> Result<Vec<(J::State, Vec<BadRowLog>)>> {
+) -> Result<Vec<J::State>> {
     let mut ingester = job.ingester();
     let mut states: Vec<J::State> = files.iter().map(|_| job.state()).collect();
-    let mut logs: Vec<BadRowLogger<'_>> =
-        files.iter().map(|f| BadRowLogger::new(options.log_bad_rows, f)).collect();
+    let mut log = BadRowLogger::new(options, files);
     let mut failed = None;
     for Work { file, chunk } in work {
         // After an error, keep taking chunks so that no reader waits for a free one forever.
         if failed.is_none() {
-            failed = ingest_chunk(&mut ingester, &mut states[file], file, &chunk, &mut logs[file]).err();
+            failed = ingest_chunk(&mut ingester, &mut states[file], file, &chunk, &mut log).err();
             if failed.is_some() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -447,35 +463,47 @@ fn parse_chunks<J: Job>(
     if let Some(e) = failed {
         return Err(e);
     }
-    states.into_iter().zip(logs).map(|(state, log)| Ok((state, log.finish()?))).collect()
+    Ok(states)
 }
 
-/// Logs the bad rows of one file, if asked to, keeping the first write error for later.
+/// A thread's bad-row logging, if asked for: rows go to the run's log a chunk at a time.
 struct BadRowLogger<'a> {
-    file: &'a InputFile,
-    name: String,
-    log: Option<BadRowLog>,
+    files: &'a [InputFile],
+    writer: Option<BadRowWriter<'a>>,
+    /// The file of the rows being logged, and its name.
+    name: Option<(usize, String)>,
+    max_line_bytes: u64,
+    /// The first row that could not be logged, for the end of the chunk.
     error: Option<std::io::Error>,
 }
 
 impl<'a> BadRowLogger<'a> {
-    fn new(enabled: bool, file: &'a InputFile) -> Self {
-        BadRowLogger { file, name: file.to_string(), log: enabled.then(BadRowLog::new), error: None }
+    fn new(options: &Options<'a>, files: &'a [InputFile]) -> Self {
+        let writer = options.bad_rows.map(BadRowLog::writer);
+        BadRowLogger { files, writer, name: None, max_line_bytes: options.max_line_bytes, error: None }
     }
 
-    fn push(&mut self, line_number: u64, error: &RowError, line: &[u8]) {
-        if let Some(log) = &mut self.log
-            && self.error.is_none()
-        {
-            self.error = log.push(&self.name, line_number, error, line).err();
+    /// Logs line `line_number` of the file at `file`, rejected for `error`.
+    fn push(&mut self, file: usize, line_number: u64, error: &RowError, line: &[u8]) {
+        let Some(writer) = &mut self.writer else { return };
+        if self.name.as_ref().is_none_or(|(at, _)| *at != file) {
+            self.name = Some((file, self.files[file].to_string()));
+        }
+        let name = self.name.as_ref().map_or("", |(_, name)| name.as_str());
+        if let Err(e) = writer.push(file, name, line_number, error, line) {
+            self.error.get_or_insert(e);
         }
     }
 
-    fn finish(self) -> Result<Vec<BadRowLog>> {
-        if let Some(e) = self.error {
-            return Err(anyhow::Error::new(e).context(format!("logging bad rows of {}", self.file)));
+    /// Hands the chunk's rows over to the run's log.
+    fn end_chunk(&mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(anyhow::Error::new(e).context("logging bad rows"));
         }
-        Ok(self.log.into_iter().collect())
+        if let Some(writer) = &mut self.writer {
+            writer.flush().context("logging bad rows")?;
+        }
+        Ok(())
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     // Every output is checked before anything is read; a shard writes no report.
     let mut outputs = Outputs::new(&store);
     let report_out = if shard.is_none() { Some(&out) } else { None };
-    check_outputs(&mut outputs, report_out, &report_files(&plan), args.output.bad_rows.as_deref())?;
+    check_outputs(&mut outputs, report_out, &report_files(&plan), args.output.bad_rows.file.as_deref())?;
     if let Some(place) = &state_out {
         outputs.check(place).context("--state-out")?;
     }
@@ -54,7 +54,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         _ => 0,
     };
     let cells = args.output.csv.cells();
-    let bad_rows = BadRowsOut { path: args.output.bad_rows.as_deref(), cells };
+    let bad_rows = BadRowsOut { args: &args.output.bad_rows, cells };
     let Done { state, mut totals, read } =
         read(&plan, &inputs, &args.input, bad_rows, &mut outputs, args.output.quiet, started)?;
     totals.counted_before = counted_before;

@@ -12,9 +12,11 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
 use snowfunnel_parse::BadReason;
-use snowfunnel_report::{AtomicFile, BadRowLog, CsvCells, RunTotals};
+use snowfunnel_report::{
+    AtomicFile, BadRowFormat, BadRowLog, BadRowsWritten, CsvCells, Processor, RunTotals,
+};
 
-use crate::cli::{InputArgs, OutputArgs, S3Args};
+use crate::cli::{BadRowsArgs, BadRowsFormatArg, InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::outputs::{Outputs, Role};
 use crate::pipeline::{self, Job, Options, Tally, default_threads};
@@ -43,7 +45,7 @@ pub(crate) fn read_all<J: Job>(
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
     let inputs = resolve(input, store, window, "the funnels' window", None)?;
-    let bad_rows = BadRowsOut { path: output.bad_rows.as_deref(), cells: output.csv.cells() };
+    let bad_rows = BadRowsOut { args: &output.bad_rows, cells: output.csv.cells() };
     let done = read(job, &inputs, input, bad_rows, outputs, output.quiet, started)?;
     Ok((done.state, done.totals))
 }
@@ -81,7 +83,14 @@ pub(crate) fn resolve(
     let selection = Selection::new(&input.include, &input.exclude).exit_code(USAGE)?;
     let on_s3 = input.inputs.iter().any(|arg| arg.to_str().is_some_and(S3Url::is_s3));
     let session = if on_s3 { Some(store.session()?) } else { None };
-    let input_options = InputOptions { selection, window, s3: store.options().clone(), shard, session };
+    let input_options = InputOptions {
+        selection,
+        window,
+        s3: store.options().clone(),
+        shard,
+        session,
+        max_line_bytes: input.max_line_bytes,
+    };
     let inputs = Inputs::resolve(&input.inputs, &input_options)?;
     if inputs.files().is_empty() && inputs.other_shards() == 0 {
         return Err(no_inputs(&input.inputs, &inputs, window_name).into());
@@ -92,9 +101,9 @@ pub(crate) fn resolve(
 /// Where the bad-row log goes (`--bad-rows`), if anywhere, and how it is written.
 #[derive(Clone, Copy)]
 pub(crate) struct BadRowsOut<'a> {
-    /// The log's file.
-    pub(crate) path: Option<&'a Path>,
-    /// How its text cells are written.
+    /// `--bad-rows`, `--bad-rows-format`, `--max-bad-rows-bytes`.
+    pub(crate) args: &'a BadRowsArgs,
+    /// How its CSV text cells are written.
     pub(crate) cells: CsvCells,
 }
 
@@ -110,9 +119,11 @@ pub(crate) fn read<J: Job>(
     quiet: bool,
     started: Instant,
 ) -> Result<Done<J::State>, Failure> {
+    let log = bad_rows.args.file.as_ref().map(|_| bad_row_log(bad_rows));
     let options = Options {
         threads: default_threads(input.threads)?,
-        log_bad_rows: bad_rows.path.is_some(),
+        bad_rows: log.as_ref(),
+        max_line_bytes: input.max_line_bytes as u64,
         skip_corrupt: input.skip_corrupt_files,
         open_ahead: usize::from(input.s3.s3_concurrency),
     };
@@ -120,7 +131,7 @@ pub(crate) fn read<J: Job>(
     let read = progress::while_running(!quiet, inputs, &tally, started, || {
         pipeline::process(job, inputs, &options, &tally)
     })?;
-    let totals = RunTotals {
+    let mut totals = RunTotals {
         files: read.files.len() as u64,
         stored_bytes: read.files.iter().map(|(_, f)| f.stored_bytes).sum(),
         bytes: read.files.iter().map(|(_, f)| f.bytes).sum(),
@@ -131,13 +142,58 @@ pub(crate) fn read<J: Job>(
         elapsed: started.elapsed(),
         ..RunTotals::default()
     };
-    if let Some(path) = bad_rows.path {
-        let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
-        BadRowLog::write_all(read.bad_rows, bad_rows.cells, &mut file)
-            .with_context(|| format!("writing {}", path.display()))?;
-        outputs.stage_file(Role::BadRows, file)?;
+    if let (Some(log), Some(path)) = (log, &bad_rows.args.file) {
+        let read_files: Vec<usize> = read.files.iter().map(|(index, _)| *index).collect();
+        let written = stage_bad_rows(log, &read_files, path, outputs)?;
+        if written.dropped_rows > 0 {
+            eprintln!("snowfunnel: warning: {}", dropped_text(path, &written));
+        }
+        totals.bad_rows_log = Some((path.display().to_string(), written));
     }
     Ok(Done { state: read.state, totals, read: read.files.iter().map(|(index, _)| *index).collect() })
+}
+
+/// An empty bad-row log as `out` asks for.
+fn bad_row_log(out: BadRowsOut<'_>) -> BadRowLog {
+    let args = out.args;
+    let format = match args.bad_rows_format {
+        BadRowsFormatArg::Csv => BadRowFormat::Csv,
+        BadRowsFormatArg::Snowplow => BadRowFormat::Snowplow,
+    };
+    let processor = Processor {
+        artifact: env!("CARGO_PKG_NAME").to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    BadRowLog::new(format, out.cells, args.max_bad_rows_bytes, processor)
+}
+
+/// Writes the rows of `log` from the inputs at `read_files` (those read completely, ascending)
+/// beside `path`, and stages the file in `outputs`.
+fn stage_bad_rows(
+    log: BadRowLog,
+    read_files: &[usize],
+    path: &Path,
+    outputs: &mut Outputs<'_>,
+) -> anyhow::Result<BadRowsWritten> {
+    let mut file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let written = log
+        .write(|index| read_files.binary_search(&index).is_ok(), &mut file)
+        .with_context(|| format!("writing {}", path.display()))?;
+    outputs.stage_file(Role::BadRows, file)?;
+    Ok(written)
+}
+
+/// What a bad-row log left out, for a warning.
+fn dropped_text(path: &Path, written: &BadRowsWritten) -> String {
+    format!(
+        "{} holds the first {} bad rows ({} bytes): {} more ({} bytes) are over --max-bad-rows-bytes {} and left out",
+        path.display(),
+        written.rows,
+        written.bytes,
+        written.dropped_rows,
+        written.dropped_bytes,
+        written.cap
+    )
 }
 
 /// Fails when bad rows exceed `max` of the lines, naming the reasons; `consequence` says what

@@ -35,7 +35,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let mut outputs = Outputs::new(&store);
     let names: Vec<String> =
         OUTPUTS.iter().map(|(name, _)| (*name).to_owned()).chain([MARKER_NAME.to_owned()]).collect();
-    check_outputs(&mut outputs, Some(&out), &names, args.output.bad_rows.as_deref())?;
+    check_outputs(&mut outputs, Some(&out), &names, args.output.bad_rows.file.as_deref())?;
     let (mut state, mut totals) =
         read_all(&scope, &args.input, &args.output, &store, &mut outputs, None, started)?;
     let report = state.report();

@@ -3,10 +3,12 @@
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    CohortBy, Funnel, FunnelReport, Ingester, Manifest, ManifestEntry, Plan, ReportOptions, RunReport,
-    STATE_FORMAT_VERSION, STATE_MAGIC, State, StateFile, StateFileError, parse_funnel,
+    CohortBy, Funnel, FunnelReport, Ingester, Manifest, ManifestEntry, OLDEST_READ_VERSION, Plan,
+    ReportOptions, RunReport, STATE_FORMAT_VERSION, STATE_MAGIC, State, StateFile, StateFileError,
+    parse_funnel,
 };
 use snowfunnel_gen::{GenConfig, Line, generate};
+use snowfunnel_parse::BadReason;
 
 use crate::lines::{line, migrated_line};
 use crate::reference::{funnel, shape};
@@ -221,7 +223,7 @@ fn small() -> (Plan, Vec<u8>) {
 #[test]
 fn another_format_version_is_an_error() {
     let (plan, mut bytes) = small();
-    for version in [0, STATE_FORMAT_VERSION + 1, u32::MAX] {
+    for version in [0, OLDEST_READ_VERSION - 1, STATE_FORMAT_VERSION + 1, u32::MAX] {
         bytes[16..20].copy_from_slice(&version.to_le_bytes());
         let e = read_err(&plan, &bytes);
         assert!(
@@ -232,7 +234,7 @@ fn another_format_version_is_an_error() {
     assert_eq!(
         read_err(&plan, &bytes).to_string(),
         format!(
-            "state file format version 4294967295 is not supported: this snowfunnel reads version {STATE_FORMAT_VERSION} only"
+            "state file format version 4294967295 is not supported: this snowfunnel reads versions {OLDEST_READ_VERSION} to {STATE_FORMAT_VERSION}"
         )
     );
 }
@@ -259,7 +261,11 @@ fn every_flipped_bit_is_caught() {
             let e = read_err(&plan, &flipped);
             let expected = match at {
                 0..16 => matches!(e, StateFileError::NotAStateFile),
-                16..20 => matches!(e, StateFileError::UnsupportedVersion { .. }),
+                // Another version; one this build also reads then fails the checksum.
+                16..20 => matches!(
+                    e,
+                    StateFileError::UnsupportedVersion { .. } | StateFileError::ChecksumMismatch { .. }
+                ),
                 // The body length: longer than the file is truncated, shorter takes body bytes
                 // for the checksum.
                 20..28 => {
@@ -399,18 +405,37 @@ fn golden_state() -> (Plan, StateFile) {
     (plan, file)
 }
 
-const GOLDEN: &str = "tests/it/data/state-v2.snowfunnel";
+const GOLDEN: &str = "tests/it/data/state-v3.snowfunnel";
 
-/// The golden file of the version before: refused, not misread.
-const OLDER: &str = "tests/it/data/state-v1.snowfunnel";
+/// The golden file of version 2 (the state of [`golden_state`], as version 2 wrote it): read,
+/// with no `line_too_long` bad rows.
+const VERSION_2: &str = "tests/it/data/state-v2.snowfunnel";
+
+/// The golden file of version 1: refused, not misread.
+const VERSION_1: &str = "tests/it/data/state-v1.snowfunnel";
+
+fn golden_file(path: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
 
 #[test]
-fn files_of_the_version_before_are_refused_by_version() {
+fn files_of_version_2_read_as_they_were_written() {
+    let (plan, mut file) = golden_state();
+    let mut read = StateFile::read(&plan, golden_file(VERSION_2).as_slice()).unwrap();
+    assert_eq!(read.state.report(&plan), file.state.report(&plan));
+    assert_eq!(read.manifest, file.manifest);
+    assert_eq!(read.state.counters().bad[BadReason::LineTooLong], 0);
+    assert_eq!(read.state.counters().bad.total(), 1);
+}
+
+#[test]
+fn files_of_older_versions_are_refused_by_version() {
     let (plan, _) = golden_state();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(OLDER);
-    let older = std::fs::read(path).unwrap();
-    let err = StateFile::read(&plan, older.as_slice()).err().unwrap();
-    assert!(matches!(err, StateFileError::UnsupportedVersion { found: 1, expected: 2 }), "{err}");
+    let err = StateFile::read(&plan, golden_file(VERSION_1).as_slice()).err().unwrap();
+    assert!(
+        matches!(err, StateFileError::UnsupportedVersion { found: 1, expected: STATE_FORMAT_VERSION }),
+        "{err}"
+    );
 }
 
 #[test]

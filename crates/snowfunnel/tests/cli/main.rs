@@ -7,6 +7,7 @@ mod events;
 mod golden;
 mod harness;
 mod hostile;
+mod limits;
 mod outputs;
 mod reliability;
 mod s3;
