@@ -24,6 +24,9 @@ pub struct InputOptions {
     /// A session to list and read S3 inputs with, shared with the run's other S3 work (state
     /// files, reports); without one, a session is connected with `s3` when an input is on S3.
     pub session: Option<Arc<S3Session>>,
+    /// Prefixes to list only after a key (an incremental run's [`crate::listing_start`]):
+    /// the objects up to it are not listed at all.
+    pub list_after: Vec<(S3Url, String)>,
 }
 
 /// Every file and object a run reads, in order: local files (as [`list_inputs`] lists them),
@@ -39,7 +42,8 @@ pub struct Inputs {
 
 impl Inputs {
     /// Lists the inputs `args` name: local files and directories (see [`list_inputs`]) and
-    /// `s3://bucket/prefix` URLs (every object under the prefix), then keeps those that
+    /// `s3://bucket/prefix` URLs (every object under the prefix, or after the key
+    /// `options.list_after` gives for it), then keeps those that
     /// `options.selection` selects, `options.window` does not prune and that are in
     /// `options.shard`. A shard may be left with no input.
     ///
@@ -62,7 +66,8 @@ impl Inputs {
         if let Some(session) = &s3 {
             let mut seen = std::collections::HashSet::new();
             for url in &urls {
-                let objects = session.list(url)?;
+                let start = options.list_after.iter().find(|(u, _)| u == url).map(|(_, key)| key.as_str());
+                let objects = session.list_after(url, start)?;
                 let new = objects.into_iter().filter(|o| seen.insert((o.bucket.clone(), o.key.clone())));
                 listed.extend(new.map(InputFile::s3));
             }

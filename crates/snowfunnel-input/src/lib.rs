@@ -8,11 +8,14 @@
 //! (S3 bodies stream in while they are read), detects gzip by its magic bytes (multi-member
 //! gzip is decoded whole), and fills [`Chunk`]s of whole lines (1 MiB buffers, reused or passed
 //! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating.
-//! [`S3Session`] also reads and writes whole objects, for state files.
+//! [`S3Session`] also reads and writes whole objects, for state files. For incremental runs,
+//! [`listing_start`] says where listing a prefix whose keys sort by date may start, and
+//! [`InputOptions::list_after`] starts there.
 
 mod error;
 mod inputs;
 mod lines;
+mod listing;
 mod open;
 mod prune;
 mod s3_session;
@@ -23,6 +26,7 @@ mod sources;
 pub use error::InputError;
 pub use inputs::{InputOptions, Inputs};
 pub use lines::{CHUNK_BYTES, Chunk, MAX_LINE_BYTES};
+pub use listing::{LISTING_MARGIN_DAYS, listing_start};
 pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
 pub use s3_session::S3Session;

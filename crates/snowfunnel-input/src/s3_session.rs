@@ -49,6 +49,15 @@ impl S3Session {
         Ok(self.runtime.block_on(self.client.list(url))?)
     }
 
+    /// The objects under `url` after the key `start_after`, or every one (see
+    /// [`S3Client::list_after`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn list_after(&self, url: &S3Url, start_after: Option<&str>) -> Result<Vec<S3Object>, InputError> {
+        Ok(self.runtime.block_on(self.client.list_after(url, start_after))?)
+    }
+
     /// The object at `bucket`/`key`, or `None` when there is none (see [`S3Client::head`]).
     ///
     /// # Errors

@@ -45,7 +45,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         args.start.zip(args.end).map(|(start, end)| DateWindow { start, end })
     };
     let store = Store::new(s3_options(&args.input.s3));
-    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
+    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None, Vec::new())?;
     // Created now, so that an unwritable destination fails before the inputs are read.
     let to_file = output.out != Path::new("-");
     let out_file = if to_file {

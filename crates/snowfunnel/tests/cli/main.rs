@@ -8,5 +8,6 @@ mod golden;
 mod harness;
 mod outputs;
 mod s3;
+mod s3_listing;
 mod state;
 mod validate;
