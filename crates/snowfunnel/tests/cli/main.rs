@@ -8,6 +8,7 @@ mod golden;
 mod harness;
 mod outputs;
 mod s3;
+mod s3_faults;
 mod s3_listing;
 mod state;
 mod validate;
