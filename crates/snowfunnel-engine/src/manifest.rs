@@ -217,6 +217,15 @@ impl Manifest {
         }
     }
 
+    /// The entries whose input starts with `prefix`, sorted by input.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a ManifestEntry> + 'a {
+        use std::ops::Bound;
+        self.entries
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(input, _)| input.starts_with(prefix))
+            .map(|(_, entry)| entry)
+    }
+
     /// The entries, sorted by input.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &ManifestEntry> + '_ {
         self.entries.values()
@@ -264,6 +273,10 @@ mod tests {
         assert_eq!(inputs, ["s3://b/0", "s3://b/1", "s3://b/2"]);
         assert_eq!(a.get("s3://b/1"), Some(&entry("s3://b/1", 1, "e1")));
         assert_eq!(a.get("s3://b/3"), None);
+        let under: Vec<&str> = a.under("s3://b/1").map(|e| e.input.as_str()).collect();
+        assert_eq!(under, ["s3://b/1"]);
+        assert_eq!(a.under("s3://b/").count(), 3);
+        assert_eq!(a.under("s3://c/").count(), 0);
     }
 
     #[test]

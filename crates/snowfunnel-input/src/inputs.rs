@@ -30,6 +30,9 @@ pub struct InputOptions {
     /// Lines longer than this are handed out as [`crate::Line::TooLong`] (default
     /// [`DEFAULT_MAX_LINE_BYTES`]).
     pub max_line_bytes: usize,
+    /// Prefixes to list only after a key (an incremental run's [`crate::listing_start`]):
+    /// the objects up to it are not listed at all.
+    pub list_after: Vec<(S3Url, String)>,
 }
 
 impl Default for InputOptions {
@@ -41,6 +44,7 @@ impl Default for InputOptions {
             shard: None,
             session: None,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            list_after: Vec::new(),
         }
     }
 }
@@ -59,7 +63,8 @@ pub struct Inputs {
 
 impl Inputs {
     /// Lists the inputs `args` name: local files and directories (see [`list_inputs`]) and
-    /// `s3://bucket/prefix` URLs (every object under the prefix), then keeps those that
+    /// `s3://bucket/prefix` URLs (every object under the prefix, or after the key
+    /// `options.list_after` gives for it), then keeps those that
     /// `options.selection` selects, `options.window` does not prune and that are in
     /// `options.shard`. A shard may be left with no input.
     ///
@@ -82,7 +87,8 @@ impl Inputs {
         if let Some(session) = &s3 {
             let mut seen = std::collections::HashSet::new();
             for url in &urls {
-                let objects = session.list(url)?;
+                let start = options.list_after.iter().find(|(u, _)| u == url).map(|(_, key)| key.as_str());
+                let objects = session.list_after(url, start)?;
                 let new = objects.into_iter().filter(|o| seen.insert((o.bucket.clone(), o.key.clone())));
                 listed.extend(new.map(InputFile::s3));
             }

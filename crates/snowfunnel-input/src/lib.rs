@@ -10,11 +10,14 @@
 //! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating;
 //! a line longer than the limit is streamed past, never held whole, and handed out as
 //! [`Line::TooLong`].
-//! [`S3Session`] also reads and writes whole objects, for state files.
+//! [`S3Session`] also reads and writes whole objects, for state files. For incremental runs,
+//! [`listing_start`] says where listing a prefix whose keys sort by date may start, and
+//! [`InputOptions::list_after`] starts there.
 
 mod error;
 mod inputs;
 mod lines;
+mod listing;
 mod open;
 mod prune;
 mod s3_session;
@@ -27,6 +30,7 @@ pub use inputs::{InputOptions, Inputs};
 pub use lines::{
     CHUNK_BYTES, Chunk, DEFAULT_MAX_LINE_BYTES, LONG_LINE_KEPT_BYTES, Line, MAX_LINE_BYTES_LIMIT,
 };
+pub use listing::{LISTING_MARGIN_DAYS, listing_start};
 pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
 pub use s3_session::S3Session;

@@ -17,7 +17,7 @@ use snowfunnel_parse::parse_date_or_timestamp;
 
 /// Days of margin on each side of a key's dates.
 pub const MARGIN_DAYS: i64 = 1;
-const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
+pub(crate) const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 
 /// The event-time window of a run, `[start, end)` in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,7 @@ fn key_span(key: &str) -> Option<(i64, i64)> {
 }
 
 /// Midnight of `yyyy-MM-dd`, when it is a real date.
-fn day(date: &str) -> Option<i64> {
+pub(crate) fn day(date: &str) -> Option<i64> {
     (date.len() == 10).then(|| parse_date_or_timestamp(date.as_bytes()).ok()).flatten()
 }
 

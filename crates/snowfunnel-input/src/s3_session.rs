@@ -49,6 +49,15 @@ impl S3Session {
         Ok(self.runtime.block_on(self.client.list(url))?)
     }
 
+    /// The objects under `url` after the key `start_after`, or every one (see
+    /// [`S3Client::list_after`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn list_after(&self, url: &S3Url, start_after: Option<&str>) -> Result<Vec<S3Object>, InputError> {
+        Ok(self.runtime.block_on(self.client.list_after(url, start_after))?)
+    }
+
     /// The object at `bucket`/`key`, or `None` when there is none (see [`S3Client::head`]).
     ///
     /// # Errors
@@ -88,5 +97,13 @@ impl S3Session {
     /// [`InputError::S3`].
     pub fn delete(&self, bucket: &str, key: &str) -> Result<(), InputError> {
         Ok(self.runtime.block_on(self.client.delete(bucket, key))?)
+    }
+
+    /// Copies `bucket`/`from` to `bucket`/`to` (see [`S3Client::copy`]).
+    ///
+    /// # Errors
+    /// [`InputError::S3`].
+    pub fn copy(&self, bucket: &str, from: &str, to: &str) -> Result<(), InputError> {
+        Ok(self.runtime.block_on(self.client.copy(bucket, from, to))?)
     }
 }

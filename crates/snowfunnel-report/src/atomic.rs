@@ -18,9 +18,10 @@ use tempfile::NamedTempFile;
 const TEMP_PREFIX: &str = ".snowfunnel-";
 /// The end of every temporary file name.
 const TEMP_SUFFIX: &str = ".tmp";
-/// A temporary file whose name does not say which process made it (as earlier versions named
-/// them) is stale once it is this old.
-const ANONYMOUS_STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// A temporary file whose maker cannot be asked whether it is still running (one named by an
+/// earlier version, which does not say which process made it; a temporary S3 object, which any
+/// machine may have made) is stale once it is this old.
+pub const STALE_UNOWNED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A file being written; it appears at its destination only on [`AtomicFile::commit`].
 /// Dropped without commit, it leaves nothing behind.
@@ -137,6 +138,27 @@ pub fn commit_all(files: Vec<AtomicFile>) -> Result<(), (PathBuf, io::Error)> {
     Ok(())
 }
 
+/// A new name for a temporary object staged beside its destination where files cannot be
+/// created through [`AtomicFile`] (an S3 object): `.snowfunnel-<pid>-<start>-<n>.tmp`, unique
+/// in this process, which [`is_temporary_name`] recognises.
+#[must_use]
+pub fn temporary_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{TEMP_PREFIX}{}-{nanos:09}{n}{TEMP_SUFFIX}", process_tag())
+}
+
+/// Whether `name` (a file name, or the last part of an S3 key) is one of snowfunnel's
+/// temporary names.
+#[must_use]
+pub fn is_temporary_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// The start of every temporary name, to list them under a prefix.
+pub const TEMPORARY_NAME_PREFIX: &str = TEMP_PREFIX;
+
 /// The temporary files of this process not yet committed or dropped.
 fn live_files() -> MutexGuard<'static, HashSet<PathBuf>> {
     static LIVE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
@@ -202,7 +224,7 @@ pub fn remove_stale_temporary_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 .modified()
                 .ok()
                 .and_then(|modified| SystemTime::now().duration_since(modified).ok())
-                .is_some_and(|age| age >= ANONYMOUS_STALE_AFTER),
+                .is_some_and(|age| age >= STALE_UNOWNED_AFTER),
         };
         if stale {
             match std::fs::remove_file(entry.path()) {

@@ -37,7 +37,8 @@ mod untrusted;
 mod validate_out;
 
 pub use atomic::{
-    AtomicFile, commit_all, commit_guard, remove_stale_temporary_files, remove_temporary_files,
+    AtomicFile, STALE_UNOWNED_AFTER, TEMPORARY_NAME_PREFIX, commit_all, commit_guard, is_temporary_name,
+    remove_stale_temporary_files, remove_temporary_files, temporary_name,
 };
 pub use bad_rows::{
     BAD_ROWS_HEADER, BadRowFormat, BadRowLog, BadRowWriter, BadRowsWritten, DEFAULT_MAX_BAD_ROWS_BYTES,

@@ -1,8 +1,12 @@
 //! A real S3-protocol server for snowfunnel's tests: s3s over s3s-fs, in the test's own
 //! process, listening on 127.0.0.1, storing its buckets as directories of a temporary
-//! directory. [`Faults`] makes it misbehave on demand (bodies cut mid-stream, `Range`
-//! ignored, objects replaced mid-read, folder markers in listings), so retries and resumes are
-//! tested against real HTTP rather than a mocked client.
+//! directory. [`Faults`] makes it misbehave on demand, per kind of request ([`Op`]), key and
+//! request count ([`When`]): error answers (500 `InternalError`, 503 `ServiceUnavailable`, 503
+//! `SlowDown`), slow answers and bandwidth-limited bodies, connections reset before the answer
+//! or mid-body, bodies cut short of their `Content-Length`, objects overwritten between
+//! requests ([`Fault`]); and `Range` ignored, folder markers in listings, small listing pages.
+//! It records the listing and GetObject requests it served. So retries and resumes are tested
+//! against real HTTP over loopback, never a mocked client.
 //!
 //! Test support only: it panics on setup failures, which fail the test that started it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -19,8 +23,8 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
-use crate::faults::FaultyS3;
-pub use crate::faults::{Cut, Faults, GetRecord};
+use crate::faults::{Connection, ConnectionReset, FaultyS3};
+pub use crate::faults::{Cut, Fault, Faults, GetRecord, ListRecord, Op, When};
 
 /// The access key id the server accepts.
 pub const ACCESS_KEY: &str = "SNOWFUNNELTESTKEY";
@@ -62,6 +66,7 @@ impl TestServer {
             inner: s3s_fs::FileSystem::new(root).unwrap(),
             root: root.to_owned(),
             faults: Arc::clone(&faults),
+            etags: std::sync::Mutex::default(),
         };
         let mut builder = S3ServiceBuilder::new(store);
         builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
@@ -70,12 +75,19 @@ impl TestServer {
         let listener = runtime.block_on(TcpListener::bind(("127.0.0.1", port))).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
+            while let Ok((stream, _)) = listener.accept().await {
                 let service = service.clone();
                 tokio::spawn(async move {
+                    // Each request carries its connection's reset switch, for the faults.
+                    let reset = ConnectionReset::default();
+                    let connection = Connection { stream, reset: reset.clone() };
+                    let service = hyper::service::service_fn(move |mut request| {
+                        request.extensions_mut().insert(reset.clone());
+                        hyper::service::Service::call(&service, request)
+                    });
                     // A connection cut by a fault ends in an error: nothing to do about it.
                     let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(socket), service)
+                        .serve_connection(TokioIo::new(connection), service)
                         .await;
                 });
             }

@@ -141,7 +141,7 @@ impl S3Client {
     }
 
     pub(crate) fn target<'a>(&'a self, url: String, bucket: &'a str) -> Target<'a> {
-        Target { url, bucket, endpoint: self.endpoint.as_deref() }
+        Target { url, bucket, endpoint: self.endpoint.as_deref(), max_attempts: self.max_attempts }
     }
 }
 

@@ -39,6 +39,18 @@ impl S3Client {
     /// [`S3Error::AccessDenied`], [`S3Error::Unreachable`] and the like when a page cannot be
     /// had (after the SDK's retries).
     pub async fn list(&self, url: &S3Url) -> Result<Vec<S3Object>, S3Error> {
+        self.list_after(url, None).await
+    }
+
+    /// As [`S3Client::list`], but only the keys after `start_after` (ListObjectsV2's
+    /// `start-after`: S3 skips the keys up to it, in byte order, without listing them), so
+    /// that listing a prefix whose keys grow in order costs only what comes after. With a
+    /// `start_after`, finding nothing after it is no error.
+    ///
+    /// # Errors
+    ///
+    /// As [`S3Client::list`].
+    pub async fn list_after(&self, url: &S3Url, start_after: Option<&str>) -> Result<Vec<S3Object>, S3Error> {
         let target = self.target(url.to_string(), &url.bucket);
         let prefix = (!url.prefix.is_empty()).then(|| url.prefix.clone());
         let mut objects = Vec::new();
@@ -49,6 +61,7 @@ impl S3Client {
                 .list_objects_v2()
                 .bucket(&url.bucket)
                 .set_prefix(prefix.clone())
+                .set_start_after(start_after.map(str::to_owned))
                 .set_continuation_token(token.clone())
                 .send()
                 .await
@@ -78,9 +91,13 @@ impl S3Client {
                 _ => break,
             }
         }
+        // `start-after` is a request: a server that ignores it must not bring back what it skips.
+        if let Some(start_after) = start_after {
+            objects.retain(|object| object.key.as_str() > start_after);
+        }
         objects.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         objects.dedup_by(|a, b| a.key == b.key);
-        if objects.is_empty() {
+        if objects.is_empty() && start_after.is_none() {
             return Err(S3Error::NoObjects { url: target.url });
         }
         Ok(objects)

@@ -1,10 +1,11 @@
-//! Single objects by key: whether one exists (and its size and ETag), writing one whole, and
-//! deleting one.
+//! Single objects by key: whether one exists (and its size and ETag), writing one whole,
+//! copying one and deleting one.
 //! For state files, which a run reads whole (through [`S3Client::open`]) and writes whole.
 
 use std::time::SystemTime;
 
 use aws_sdk_s3::primitives::ByteStream;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::sdk_error::from_sdk;
 use crate::{S3Client, S3Error, S3Object};
@@ -76,4 +77,30 @@ impl S3Client {
             },
         }
     }
+
+    /// Copies `bucket`/`from` to `bucket`/`to` on the server (CopyObject, one request up to
+    /// 5 GiB), replacing any object at `to`: readers see the old object or the new one.
+    ///
+    /// # Errors
+    ///
+    /// [`S3Error::NoSuchKey`] when `from` is gone, [`S3Error::AccessDenied`],
+    /// [`S3Error::Unreachable`] and the like.
+    pub async fn copy(&self, bucket: &str, from: &str, to: &str) -> Result<(), S3Error> {
+        let target = self.target(format!("s3://{bucket}/{to}"), bucket);
+        // The copy source is `bucket/key`, URL-encoded but for its slashes.
+        let source = format!("{bucket}/{}", utf8_percent_encode(from, COPY_SOURCE));
+        self.sdk
+            .copy_object()
+            .bucket(bucket)
+            .key(to)
+            .copy_source(source)
+            .send()
+            .await
+            .map_err(|err| from_sdk(&err, &target))?;
+        Ok(())
+    }
 }
+
+/// What a copy source's key keeps unencoded: RFC 3986's unreserved characters and `/`.
+const COPY_SOURCE: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');

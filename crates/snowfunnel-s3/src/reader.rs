@@ -3,9 +3,12 @@
 //!
 //! A download task per object sends the body's chunks through a bounded channel: at most
 //! [`CHANNEL_CHUNKS`] chunks wait for the reader, so memory stays bounded whatever the object
-//! size. When the body fails mid-stream the task asks again for the bytes not yet delivered
-//! (`Range: bytes=N-` with `If-Match` on the ETag), so the reader sees every byte exactly once,
-//! in order, or an error.
+//! size. Every request carries `If-Match` with the ETag listed, so an object overwritten since
+//! it was listed is an error (also checked by ETag and size, for stores that ignore `If-Match`).
+//! When the body fails mid-stream (a reset, a body cut short of its length, a stall the SDK's
+//! stalled-stream protection cuts), which the SDK's retries do not cover once the answer has
+//! begun, the task asks again for the bytes not yet delivered (`Range: bytes=N-`), so the
+//! reader sees every byte of one version exactly once, in order, or an error.
 
 use std::io::{self, Read};
 use std::time::Duration;
@@ -134,37 +137,57 @@ impl Download {
         };
         let target = self.client.target(self.object.to_string(), &self.object.bucket);
         let mut delivered: u64 = 0;
-        let mut size = self.object.size;
+        let size = self.object.size;
+        // Every request asks for the version listed (or looked up): `If-Match` on its ETag,
+        // or, listed without one, on the ETag of the first answer.
         let mut etag = self.object.etag.clone();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let mut request = self.client.sdk.get_object().bucket(&self.object.bucket).key(&self.object.key);
+            let mut request = self
+                .client
+                .sdk
+                .get_object()
+                .bucket(&self.object.bucket)
+                .key(&self.object.key)
+                .set_if_match(etag.clone());
             if delivered > 0 {
-                request = request.range(format!("bytes={delivered}-")).set_if_match(etag.clone());
+                request = request.range(format!("bytes={delivered}-"));
             }
-            let response = request.send().await.map_err(|err| from_sdk(&err, &target))?;
+            let response = request.send().await.map_err(|err| match from_sdk(&err, &target) {
+                S3Error::ObjectChanged { target, cause } if delivered == 0 => {
+                    S3Error::ObjectChanged { target, cause: format!("{cause}, since it was listed") }
+                }
+                other => other,
+            })?;
+            let changed = |cause: String| S3Error::ObjectChanged { target: target.url.clone(), cause };
             // Bytes to drop from this response: a server that ignores `Range` sends them all.
             let mut skip = 0;
+            let length = response.content_length().and_then(|n| u64::try_from(n).ok());
             if delivered == 0 {
-                if let Some(length) = response.content_length().and_then(|n| u64::try_from(n).ok()) {
-                    size = length;
+                // A server that ignores `If-Match` still shows a new version by its ETag or size.
+                if let (Some(listed), Some(now)) = (&etag, response.e_tag())
+                    && listed != now
+                {
+                    return Err(changed(format!("its ETag went from {listed} to {now} since it was listed")));
                 }
-                etag = response.e_tag().map(str::to_owned).or(etag);
+                if let Some(length) = length
+                    && length != size
+                {
+                    return Err(changed(format!(
+                        "its size went from {size} to {length} bytes since it was listed"
+                    )));
+                }
+                etag = etag.or_else(|| response.e_tag().map(str::to_owned));
             } else if let Some(range) = response.content_range() {
-                check_range(range, delivered, size)
-                    .map_err(|cause| S3Error::ObjectChanged { target: target.url.clone(), cause })?;
-            } else if response.content_length().is_none_or(|length| u64::try_from(length).ok() == Some(size))
-            {
+                check_range(range, delivered, size).map_err(changed)?;
+            } else if length.is_none_or(|length| length == size) {
                 // The whole object again: `Range` was ignored.
                 skip = delivered;
             } else {
-                return Err(S3Error::ObjectChanged {
-                    target: target.url,
-                    cause: format!(
-                        "asked for bytes from {delivered}, got a body that is not its {size} bytes"
-                    ),
-                });
+                return Err(changed(format!(
+                    "asked for bytes from {delivered}, got a body that is not its {size} bytes"
+                )));
             }
 
             let mut body = response.body;
@@ -179,10 +202,7 @@ impl Download {
                         }
                         delivered += bytes.len() as u64;
                         if delivered > size {
-                            return Err(S3Error::ObjectChanged {
-                                target: target.url,
-                                cause: format!("the body is longer than its {size} bytes"),
-                            });
+                            return Err(changed(format!("the body is longer than its {size} bytes")));
                         }
                         if self.sender.send(Message::Bytes(bytes)).await.is_err() {
                             return Ok(());

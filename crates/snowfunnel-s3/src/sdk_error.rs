@@ -27,6 +27,8 @@ pub(crate) struct Target<'a> {
     pub(crate) bucket: &'a str,
     /// The endpoint URL when one was configured.
     pub(crate) endpoint: Option<&'a str>,
+    /// Attempts the SDK's standard retries make, for saying so when they all failed.
+    pub(crate) max_attempts: u32,
 }
 
 /// Maps an SDK error to an [`S3Error`] naming `target`.
@@ -50,15 +52,46 @@ where
                 (code, status) if ACCESS_CODES.contains(&code) || status == Some(403) => {
                     S3Error::AccessDenied { target: url, cause }
                 }
+                (code, status) if retried(code, status) => {
+                    S3Error::Service { target: url, cause: after_retries(cause, target) }
+                }
                 _ => S3Error::Service { target: url, cause },
             }
         }
         SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-            unreachable(target, chain(err))
+            unreachable(target, after_retries(chain(err), target))
         }
-        SdkError::TimeoutError(_) => unreachable(target, chain(err)),
-        SdkError::ResponseError(_) => S3Error::Service { target: url, cause: chain(err) },
+        SdkError::TimeoutError(_) => unreachable(target, after_retries(chain(err), target)),
+        SdkError::ResponseError(_) => {
+            S3Error::Service { target: url, cause: after_retries(chain(err), target) }
+        }
         _ => S3Error::Request { target: url, cause: chain(err) },
+    }
+}
+
+/// Error codes the SDK's standard retries retry whatever the HTTP status (their throttling and
+/// transient codes that S3 and S3-compatible stores answer with).
+const RETRIED_CODES: &[&str] = &[
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+/// Whether the SDK's standard retries retry this answer: 500, 502, 503, 504 and throttling.
+fn retried(code: &str, status: Option<u16>) -> bool {
+    status.is_some_and(|status| matches!(status, 500 | 502 | 503 | 504)) || RETRIED_CODES.contains(&code)
+}
+
+/// `cause` of an error the SDK retried, saying how many attempts failed.
+fn after_retries(cause: String, target: &Target<'_>) -> String {
+    match target.max_attempts {
+        0 | 1 => cause,
+        attempts => format!("{cause}; {attempts} attempts"),
     }
 }
 

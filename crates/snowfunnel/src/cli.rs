@@ -88,6 +88,12 @@ pub(crate) struct StateArgs {
     #[arg(long, requires = "state")]
     pub(crate) rebuild: bool,
 
+    /// With --state: list every object under each s3:// prefix. By default, when the keys the
+    /// state counted under a prefix sort by date (day partitions or the loader's dated file
+    /// names), listing starts after those dated more than 2 days before the newest.
+    #[arg(long, requires = "state")]
+    pub(crate) full_listing: bool,
+
     /// Read only the inputs of shard INDEX (0-based) of COUNT, each input in exactly one shard
     /// by a stable hash of its name; write the shard's state with --state-out, and no report.
     #[arg(long, value_name = "INDEX/COUNT", requires = "state_out", conflicts_with_all = ["state", "shard_from_env"])]

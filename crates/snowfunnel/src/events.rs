@@ -61,7 +61,7 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
         None
     };
     check_outputs(&mut outputs, None, &[], output.bad_rows.file.as_deref())?;
-    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None)?;
+    let inputs = resolve(&args.input, &store, window, "the --start/--end window", None, Vec::new())?;
 
     let cells = output.csv.cells();
     let bad_rows = BadRowsOut { args: &output.bad_rows, cells };

@@ -16,10 +16,14 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use snowfunnel_input::S3Url;
-use snowfunnel_report::{AtomicFile, commit_guard, remove_stale_temporary_files};
+use snowfunnel_report::{
+    AtomicFile, STALE_UNOWNED_AFTER, TEMPORARY_NAME_PREFIX, commit_guard, is_temporary_name,
+    remove_stale_temporary_files, temporary_name,
+};
 
 use crate::exit::{BAD_DATA, Failure};
 use crate::store::{Place, Store};
@@ -63,8 +67,9 @@ struct Staged {
 enum Content {
     /// Written and synced beside its destination.
     Local(AtomicFile),
-    /// An S3 object's whole body: one PutObject.
-    S3(S3Url, Vec<u8>),
+    /// Uploaded whole to a temporary key beside its destination (`temp`), to be copied into
+    /// place (CopyObject, on the server) when committed.
+    S3 { url: S3Url, temp: S3Url },
 }
 
 /// The outputs of one run: checked, staged, then committed together.
@@ -91,7 +96,10 @@ impl<'s> Outputs<'s> {
     pub(crate) fn check(&mut self, place: &Place) -> Result<()> {
         let path = match place {
             Place::Local(path) => path,
-            Place::S3(url) => return check_key(url),
+            Place::S3(url) => {
+                check_key(url)?;
+                return self.remove_stale_objects(url);
+            }
         };
         let name = path.file_name().map_or(0, |n| n.len());
         if name > NAME_MAX {
@@ -135,8 +143,41 @@ impl<'s> Outputs<'s> {
         Ok(())
     }
 
-    /// Stages `content` for `place`: a local file is written and synced beside it now (a full
-    /// disk fails here, before anything is committed).
+    /// Removes the temporary objects that runs killed over a day ago left beside `url` (on S3 no
+    /// process can be asked whether it still runs: age alone tells). Housekeeping: what S3
+    /// refuses is left for a later run.
+    fn remove_stale_objects(&mut self, url: &S3Url) -> Result<()> {
+        let dir = match url.prefix.rfind('/') {
+            Some(end) => &url.prefix[..=end],
+            None => "",
+        };
+        if !self.checked_dirs.insert(PathBuf::from(format!("s3://{}/{dir}", url.bucket))) {
+            return Ok(());
+        }
+        let session = self.store.session()?;
+        let temps = S3Url { bucket: url.bucket.clone(), prefix: format!("{dir}{TEMPORARY_NAME_PREFIX}") };
+        // Housekeeping: a listing that fails (S3 refuses it, say) leaves them for a later run.
+        let Ok(objects) = session.list(&temps) else { return Ok(()) };
+        let now = SystemTime::now();
+        for object in objects {
+            let name = object.key.rsplit('/').next().unwrap_or_default();
+            let stale = object
+                .last_modified
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age >= STALE_UNOWNED_AFTER);
+            if is_temporary_name(name) && stale && session.delete(&object.bucket, &object.key).is_ok() {
+                eprintln!(
+                    "snowfunnel: removed s3://{}/{}, a temporary object left by an earlier run that was killed",
+                    object.bucket, object.key
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Stages `content` for `place`: a local file is written and synced beside it now, an S3
+    /// object uploaded whole to a temporary key beside it (a full disk or a failing upload
+    /// fails here, before anything is committed).
     pub(crate) fn stage(&mut self, role: Role, place: Place, content: &[u8]) -> Result<()> {
         let content = match &place {
             Place::Local(path) => {
@@ -150,7 +191,18 @@ impl<'s> Outputs<'s> {
             }
             Place::S3(url) => {
                 check_key(url)?;
-                Content::S3(url.clone(), content.to_vec())
+                let dir_end = url.prefix.rfind('/').map_or(0, |end| end + 1);
+                let temp = S3Url {
+                    bucket: url.bucket.clone(),
+                    prefix: format!("{}{}", &url.prefix[..dir_end], temporary_name()),
+                };
+                // Recorded first, so that a failed upload is removed too.
+                self.staged.push(Staged {
+                    role,
+                    place: place.clone(),
+                    content: Content::S3 { url: url.clone(), temp: temp.clone() },
+                });
+                return put(self.store, &temp, content.to_vec()).with_context(|| format!("writing {url}"));
             }
         };
         self.staged.push(Staged { role, place, content });
@@ -172,16 +224,17 @@ impl<'s> Outputs<'s> {
 
     /// Commits every staged output, in the order of their roles (in the order staged within a
     /// role): see the module's documentation. Returns the places written, in that order.
-    pub(crate) fn commit(self, command: &str) -> Result<Vec<Place>> {
-        let Outputs { store, mut staged, marker, .. } = self;
-        staged.sort_by_key(|s| s.role);
+    pub(crate) fn commit(mut self, command: &str) -> Result<Vec<Place>> {
+        self.staged.sort_by_key(|s| s.role);
+        // Taken one by one: whatever is left when a step fails is dropped with `self`.
+        self.staged.reverse();
         let _guard = commit_guard();
-        if let Some(marker) = &marker {
-            remove(store, marker).with_context(|| format!("removing the completion marker {marker}"))?;
+        if let Some(marker) = &self.marker {
+            remove(self.store, marker).with_context(|| format!("removing the completion marker {marker}"))?;
         }
-        let mut written = Vec::with_capacity(staged.len());
+        let mut written = Vec::with_capacity(self.staged.len());
         let mut dirs = Vec::new();
-        for Staged { place, content, .. } in staged {
+        while let Some(Staged { role, place, content }) = self.staged.pop() {
             match content {
                 Content::Local(file) => {
                     file.commit().with_context(|| format!("writing {place}"))?;
@@ -189,7 +242,18 @@ impl<'s> Outputs<'s> {
                         dirs.push(directory_of(path).to_owned());
                     }
                 }
-                Content::S3(url, body) => put(store, &url, body)?,
+                Content::S3 { url, temp } => {
+                    let copied = self.store.session().and_then(|s| {
+                        s.copy(&url.bucket, &temp.prefix, &url.prefix).map_err(anyhow::Error::new)
+                    });
+                    if let Err(e) = copied {
+                        let error = e.context(format!("writing {url}"));
+                        // Removed with the rest when `self` is dropped.
+                        self.staged.push(Staged { role, place, content: Content::S3 { url, temp } });
+                        return Err(error);
+                    }
+                    delete_quietly(self.store, &temp);
+                }
             }
             written.push(place);
         }
@@ -199,7 +263,7 @@ impl<'s> Outputs<'s> {
         for dir in &dirs {
             sync_dir(dir).with_context(|| format!("syncing {}", dir.display()))?;
         }
-        if let Some(marker) = marker {
+        if let Some(marker) = self.marker.take() {
             let body = marker_content(command, &written);
             match &marker {
                 Place::Local(path) => {
@@ -209,7 +273,7 @@ impl<'s> Outputs<'s> {
                     file.commit().with_context(|| format!("writing {marker}"))?;
                     sync_dir(directory_of(path)).with_context(|| format!("syncing {marker}"))?;
                 }
-                Place::S3(url) => put(store, url, body)?,
+                Place::S3(url) => put(self.store, url, body)?,
             }
         }
         COMMITTED.store(true, Ordering::SeqCst);
@@ -219,12 +283,43 @@ impl<'s> Outputs<'s> {
     /// The bad-row check failed with `error`: commits the bad-row log alone (it is the
     /// diagnosis), drops every other output, and returns the failure (exit 3).
     pub(crate) fn fail_bad_data(mut self, error: anyhow::Error) -> Failure {
-        self.staged.retain(|s| s.role == Role::BadRows);
+        let (kept, dropped): (Vec<Staged>, Vec<Staged>) =
+            std::mem::take(&mut self.staged).into_iter().partition(|s| s.role == Role::BadRows);
+        self.staged = kept;
+        for staged in dropped {
+            discard(self.store, staged);
+        }
         self.marker = None;
         match self.commit("") {
             Ok(_) => Failure { code: BAD_DATA, error },
             Err(e) => Failure { code: BAD_DATA, error: error.context(format!("{e:#}")) },
         }
+    }
+}
+
+impl Drop for Outputs<'_> {
+    /// Outputs not committed leave nothing behind: local temporary files go with their handles,
+    /// temporary S3 objects are deleted here (as far as S3 answers).
+    fn drop(&mut self) {
+        for staged in self.staged.drain(..) {
+            discard(self.store, staged);
+        }
+    }
+}
+
+/// Drops a staged output: a local temporary file goes with its handle, a temporary S3 object
+/// is deleted.
+fn discard(store: &Store, staged: Staged) {
+    if let Content::S3 { temp, .. } = staged.content {
+        delete_quietly(store, &temp);
+    }
+}
+
+/// Deletes a temporary object; one that cannot be deleted now is removed by a later run a day
+/// on (see [`Outputs::check`]).
+fn delete_quietly(store: &Store, temp: &S3Url) {
+    if let Ok(session) = store.session() {
+        let _ = session.delete(&temp.bucket, &temp.prefix);
     }
 }
 

@@ -2,7 +2,7 @@
 //! state files, one shard of a bigger run or the next step of an incremental one.
 
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use snowfunnel_engine::{Plan, StateFile};
 use snowfunnel_input::DateWindow;
@@ -48,7 +48,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
     let window =
         if args.no_prune { None } else { plan.time_window().map(|(start, end)| DateWindow { start, end }) };
-    let mut inputs = resolve(&args.input, &store, window, "the funnels' window", shard)?;
+    let list_after = match &previous {
+        Some(previous) if !args.state.full_listing => {
+            state_files::listing_starts(&args.input.inputs, &previous.manifest, SystemTime::now())
+        }
+        _ => Vec::new(),
+    };
+    let listing_notes: Vec<String> = list_after
+        .iter()
+        .map(|(url, key)| format!("{url} after {key} (--full-listing lists every object)"))
+        .collect();
+    let mut inputs = resolve(&args.input, &store, window, "the funnels' window", shard, list_after)?;
     let counted_before = match (&previous, &args.state.state) {
         (Some(previous), Some(path)) => state_files::skip_counted(&mut inputs, &previous.manifest, path)?,
         _ => 0,
@@ -82,7 +92,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
     }
 
-    let mut notes = Vec::new();
+    let mut notes: Vec<(&str, String)> = listing_notes.into_iter().map(|note| ("listed", note)).collect();
     if let Some(place) = &state_out {
         // An incremental run that found nothing new leaves the state as it was.
         if had_previous && nothing_new {

@@ -44,7 +44,7 @@ pub(crate) fn read_all<J: Job>(
     window: Option<DateWindow>,
     started: Instant,
 ) -> Result<(J::State, RunTotals), Failure> {
-    let inputs = resolve(input, store, window, "the funnels' window", None)?;
+    let inputs = resolve(input, store, window, "the funnels' window", None, Vec::new())?;
     let bad_rows = BadRowsOut { args: &output.bad_rows, cells: output.csv.cells() };
     let done = read(job, &inputs, input, bad_rows, outputs, output.quiet, started)?;
     Ok((done.state, done.totals))
@@ -71,18 +71,21 @@ pub(crate) fn check_outputs(
 
 /// Lists the inputs of `input`, those `window` (described as `window_name` when it left
 /// nothing to read) does not prune, in `shard` when the run is sharded; S3 inputs through the
-/// session of `store`. Nothing to read is an error, except for a shard: a worker may find none
-/// of the inputs in its shard.
+/// session of `store`, prefixes of `list_after` only after the key given. Nothing to read is an
+/// error, except for a shard (a worker may find none of the inputs in its shard) or a listing
+/// that started after a key (an incremental run with nothing new).
 pub(crate) fn resolve(
     input: &InputArgs,
     store: &Store,
     window: Option<DateWindow>,
     window_name: &str,
     shard: Option<Shard>,
+    list_after: Vec<(S3Url, String)>,
 ) -> Result<Inputs, Failure> {
     let selection = Selection::new(&input.include, &input.exclude).exit_code(USAGE)?;
     let on_s3 = input.inputs.iter().any(|arg| arg.to_str().is_some_and(S3Url::is_s3));
     let session = if on_s3 { Some(store.session()?) } else { None };
+    let listed_after = !list_after.is_empty();
     let input_options = InputOptions {
         selection,
         window,
@@ -90,9 +93,10 @@ pub(crate) fn resolve(
         shard,
         session,
         max_line_bytes: input.max_line_bytes,
+        list_after,
     };
     let inputs = Inputs::resolve(&input.inputs, &input_options)?;
-    if inputs.files().is_empty() && inputs.other_shards() == 0 {
+    if inputs.files().is_empty() && inputs.other_shards() == 0 && !listed_after {
         return Err(no_inputs(&input.inputs, &inputs, window_name).into());
     }
     Ok(inputs)

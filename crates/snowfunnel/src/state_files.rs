@@ -2,11 +2,12 @@
 //! incremental run and the inputs it already counted, the manifest of what a run read, and
 //! reading and writing states wherever they are kept.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
 use snowfunnel_engine::{InputStatus, Manifest, ManifestEntry, Plan, StateFile, StateFileError};
-use snowfunnel_input::{InputFile, Inputs, Shard};
+use snowfunnel_input::{InputFile, Inputs, S3Url, Shard, listing_start};
 
 use crate::cli::StateArgs;
 use crate::exit::{ExitCodeExt, Failure, USAGE};
@@ -162,6 +163,33 @@ pub(crate) fn skip_counted(inputs: &mut Inputs, counted: &Manifest, state: &Path
     }
     let dropped = inputs.retain(|file| counted.status(&entry(file)) == InputStatus::New);
     Ok(dropped as u64)
+}
+
+/// Where listing each `s3://` input of `inputs` may start for an incremental run whose state
+/// counted `counted`, at `now` (see [`listing_start`]): the prefixes whose counted keys sort by
+/// date, each with the key to list after.
+pub(crate) fn listing_starts(
+    inputs: &[PathBuf],
+    counted: &Manifest,
+    now: SystemTime,
+) -> Vec<(S3Url, String)> {
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let mut starts: Vec<(S3Url, String)> = Vec::new();
+    for arg in inputs {
+        let Some(Ok(url)) = arg.to_str().filter(|arg| S3Url::is_s3(arg)).map(S3Url::parse) else {
+            continue;
+        };
+        if starts.iter().any(|(listed, _)| *listed == url) {
+            continue;
+        }
+        let bucket = format!("s3://{}/", url.bucket);
+        let under = url.to_string();
+        let keys = counted.under(&under).filter_map(|entry| entry.input.strip_prefix(&bucket));
+        if let Some(key) = listing_start(&url.prefix, keys, now) {
+            starts.push((url, key));
+        }
+    }
+    starts
 }
 
 fn shown_version(version: &str) -> &str {

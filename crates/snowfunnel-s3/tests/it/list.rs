@@ -65,3 +65,38 @@ fn a_prefix_with_nothing_to_read_is_an_error() {
         assert_eq!(err.to_string(), format!("no objects under {url}"));
     }
 }
+
+#[test]
+fn start_after_lists_only_the_keys_after_it() {
+    let server = TestServer::start();
+    for day in 1..=9 {
+        for part in 0..3 {
+            server.put(&format!("enriched/2026/03/0{day}/part-{part}.gz"), b"x");
+        }
+    }
+    server.faults().set_page_size(4);
+    let client = server.client();
+    let url = snowfunnel_s3::S3Url::parse("s3://events/enriched/").unwrap();
+    let after = "enriched/2026/03/07/part-2.gz";
+
+    let objects = server.runtime().block_on(client.list_after(&url, Some(after))).unwrap();
+    let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys.len(), 6);
+    assert_eq!(keys[0], "enriched/2026/03/08/part-0.gz");
+    let lists = server.faults().lists();
+    assert_eq!(lists.len(), 2, "6 keys in pages of 4: {lists:?}");
+    assert!(
+        lists
+            .iter()
+            .all(|l| l.start_after.as_deref() == Some(after) && l.prefix.as_deref() == Some("enriched/"))
+    );
+    assert_eq!(lists.iter().map(|l| l.objects).sum::<usize>(), 6, "the keys before were never listed");
+    assert!(objects.iter().all(|o| o.etag.is_some()), "listings give ETags");
+
+    // Nothing after the start: no error, nothing to read.
+    let none =
+        server.runtime().block_on(client.list_after(&url, Some("enriched/2026/03/09/part-2.gz"))).unwrap();
+    assert!(none.is_empty());
+    // And without one, every page.
+    assert_eq!(server.list(&client, "s3://events/enriched/").unwrap().len(), 27);
+}

@@ -4,6 +4,7 @@
 
 mod env;
 mod errors;
+mod faults;
 mod list;
 mod object;
 mod read;

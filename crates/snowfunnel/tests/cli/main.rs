@@ -11,5 +11,7 @@ mod limits;
 mod outputs;
 mod reliability;
 mod s3;
+mod s3_faults;
+mod s3_listing;
 mod state;
 mod validate;
