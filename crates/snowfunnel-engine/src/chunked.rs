@@ -1,7 +1,6 @@
 //! Vectors kept in fixed-size chunks. Growing one never moves what it holds, so its peak is what
-//! it holds plus one chunk (a `Vec` that doubles holds its old and its new buffer while it
-//! copies), and one consumed from the front gives its chunks back as it goes: merging two of
-//! them into a third needs little more memory than the two.
+//! it holds plus one chunk: a `Vec` that doubles holds its old and its new buffer while it
+//! copies, and leaves up to half of the new one unused.
 
 /// Elements per chunk: 8192, 32 KiB of `u32` or 64 KiB of `i64`.
 const CHUNK_BITS: u32 = 13;
@@ -15,11 +14,6 @@ pub(crate) struct Chunked<T> {
 }
 
 impl<T: Copy> Chunked<T> {
-    /// An empty vector.
-    pub(crate) fn new() -> Self {
-        Chunked { chunks: Vec::new(), len: 0 }
-    }
-
     /// Number of elements.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -58,9 +52,9 @@ impl<T: Copy> Chunked<T> {
         self.chunks.iter().flatten().copied()
     }
 
-    /// The elements in order, each chunk freed once its elements were taken.
-    pub(crate) fn drain_all(self) -> impl Iterator<Item = T> {
-        self.chunks.into_iter().flatten()
+    /// The elements in reverse order.
+    pub(crate) fn iter_rev(&self) -> impl Iterator<Item = T> + '_ {
+        self.chunks.iter().rev().flat_map(|c| c.iter().rev()).copied()
     }
 }
 
@@ -69,8 +63,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grows_across_chunks_and_drains_in_order() {
-        let mut v = Chunked::new();
+    fn grows_across_chunks() {
+        let mut v = Chunked::default();
         for i in 0..(3 * CHUNK + 5) as u32 {
             v.push(i);
         }
@@ -79,7 +73,6 @@ mod tests {
         *v.get_mut(7) = 1;
         assert_eq!(v.get(7), 1);
         assert!(v.iter().skip(8).eq(8..(3 * CHUNK + 5) as u32));
-        let drained: Vec<u32> = v.drain_all().collect();
-        assert_eq!(drained.len(), 3 * CHUNK + 5);
+        assert!(v.iter_rev().eq(v.iter().collect::<Vec<_>>().into_iter().rev()));
     }
 }

@@ -164,11 +164,33 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Which shard holds a hash. Not the top bits: the tables use those for their control bytes.
-#[allow(clippy::cast_possible_truncation)]
+/// Which shard holds a hash: bits 40 to 49 pick one of 1024 slices of the hash space (not the
+/// top bits: the tables use those for their control bytes), and [`SHARD_OF`] the shard.
 fn shard(hash: u64) -> usize {
-    (hash >> 40) as usize % SHARDS
+    usize::from(SHARD_OF[((hash >> 40) & 1023) as usize])
 }
+
+/// The shard of each slice of the hash space. Shards hold unequal shares, from 1 to about 2
+/// (shard `i` in proportion to `SHARDS + i`): a table grows by doubling, so equal shards would
+/// all be just past a doubling (half empty) at once; spread over a doubling, their fill
+/// averages out whatever the number of keys.
+const SHARD_OF: [u8; 1024] = {
+    let total = (SHARDS * SHARDS + SHARDS * (SHARDS - 1) / 2) as u64;
+    let mut table = [0u8; 1024];
+    let (mut shard, mut end) = (0usize, SHARDS as u64);
+    let mut slice = 0;
+    while slice < 1024 {
+        // The middle of the slice, in units of `total / 1024`.
+        let at = (2 * slice as u64 + 1) * total;
+        while at >= 2 * 1024 * end && shard + 1 < SHARDS {
+            shard += 1;
+            end += (SHARDS + shard) as u64;
+        }
+        table[slice] = shard as u8;
+        slice += 1;
+    }
+    table
+};
 
 /// The records, by id.
 #[derive(Clone, Default)]
@@ -474,6 +496,14 @@ mod tests {
             assert_eq!(a.key(mapped), b.key(id as u32));
         }
         assert_eq!(a.len(), b.len());
+    }
+
+    #[test]
+    fn shards_hold_unequal_shares() {
+        let mut share = [0usize; SHARDS];
+        SHARD_OF.iter().for_each(|&s| share[usize::from(s)] += 1);
+        assert!(share.windows(2).all(|w| w[0] <= w[1] + 1), "{share:?}");
+        assert!((20..=24).contains(&share[0]) && (42..=46).contains(&share[SHARDS - 1]), "{share:?}");
     }
 
     #[test]

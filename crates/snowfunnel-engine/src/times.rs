@@ -62,6 +62,22 @@ impl IdSet {
         }
     }
 
+    /// The ids, descending.
+    fn iter_rev(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().rev().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = 63 - rest.leading_zeros();
+                    rest &= !(1 << bit);
+                    #[allow(clippy::cast_possible_truncation)] // ids are u32
+                    let id = (i * 64) as u32 + bit;
+                    id
+                })
+            })
+        })
+    }
+
     /// The ids, ascending.
     fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(i, &word)| {
@@ -130,35 +146,55 @@ impl FirstTimes {
         pending.sort_unstable();
         // The earliest time of each key comes first.
         pending.dedup_by_key(|&mut (id, _)| id);
-        self.merge_sorted(pending.into_iter());
+        self.merge_in(pending.iter().copied(), pending.iter().rev().copied());
     }
 
-    /// Merges keys in ascending id order, each once, with their times.
-    fn merge_sorted(&mut self, incoming: impl Iterator<Item = (u32, i64)>) {
-        let mut incoming = incoming.peekable();
-        let old_ids = std::mem::take(&mut self.ids);
-        let mut old = old_ids.iter().zip(std::mem::take(&mut self.times).drain_all()).peekable();
-        let mut ids = IdSet { words: Vec::with_capacity(old_ids.words.len()), ranks: Vec::new() };
-        let mut times = Chunked::new();
-        loop {
-            let next = match (old.peek(), incoming.peek()) {
-                (Some(&(a, ta)), Some(&(b, tb))) if a == b => {
-                    old.next();
-                    incoming.next();
-                    (a, ta.min(tb))
-                }
-                (Some(&(a, _)), Some(&(b, _))) if b < a => incoming.next().expect("peeked"),
-                (Some(_), _) => old.next().expect("peeked"),
-                (None, Some(_)) => incoming.next().expect("peeked"),
-                (None, None) => break,
-            };
-            ids.insert(next.0);
-            times.push(next.1);
+    /// Merges keys given in ascending and in descending id order (the same keys, each once),
+    /// in place: keys held get the earlier time; the times of new keys go in between, the old
+    /// times moving up from the end, so the times take only the room of the new keys more.
+    fn merge_in(
+        &mut self,
+        ascending: impl Iterator<Item = (u32, i64)>,
+        descending: impl Iterator<Item = (u32, i64)>,
+    ) {
+        let mut new = 0;
+        for (id, time) in ascending {
+            if self.ids.contains(id) {
+                let slot = self.times.get_mut(self.ids.rank(id));
+                *slot = (*slot).min(time);
+            } else {
+                new += 1;
+            }
         }
-        drop(old);
-        ids.rebuild_ranks();
-        self.ids = ids;
-        self.times = times;
+        if new == 0 {
+            return;
+        }
+        let held = self.times.len();
+        let universe = self.ids.words.len() * 64;
+        for _ in 0..new {
+            self.times.push(0);
+        }
+        // From the largest new key down: the held times above it move up by the number of new
+        // keys left, then it takes its place. A key's rank among the held ones is unaffected by
+        // the new keys already set, all above it.
+        let (mut from, mut to) = (held, held + new);
+        for (id, time) in descending {
+            // Held before (new keys set so far are all above it).
+            if self.ids.contains(id) {
+                continue;
+            }
+            let rank = if (id as usize) < universe { self.ids.rank(id) } else { held };
+            while from > rank {
+                from -= 1;
+                to -= 1;
+                *self.times.get_mut(to) = self.times.get(from);
+            }
+            to -= 1;
+            *self.times.get_mut(to) = time;
+            self.ids.insert(id);
+        }
+        debug_assert_eq!(from, to, "every new key placed");
+        self.ids.rebuild_ranks();
     }
 
     /// The earliest time of `id`, if it did the step.
@@ -199,23 +235,28 @@ impl FirstTimes {
         self.ids.iter().zip(self.times.iter())
     }
 
-    /// Adds every key of `other`, whose ids are this side's ids.
+    /// Adds every key of `other`, whose ids are this side's ids. A few keys wait in the buffer
+    /// like pushed ones; many merge in at once, into the larger of the two.
     pub fn union(&mut self, mut other: FirstTimes) {
         other.flush();
         self.flush();
-        if self.times.len() == 0 {
-            *self = other;
+        if other.len() > self.len() {
+            std::mem::swap(self, &mut other);
+        }
+        if other.len() < MIN_PENDING.max(self.len() >> PENDING_SHIFT) {
+            for (id, time) in other.iter() {
+                self.push(id, time);
+            }
             return;
         }
         let FirstTimes { ids, times, .. } = other;
-        self.merge_sorted(ids.iter().zip(times.drain_all()));
+        self.merge_in(ids.iter().zip(times.iter()), ids.iter_rev().zip(times.iter_rev()));
     }
 
     /// Adds every key of `other`, translated through `remap` (other's id → this side's id).
     pub fn union_remapped(&mut self, mut other: FirstTimes, remap: &[u32]) {
         other.flush();
-        let FirstTimes { ids, times, .. } = other;
-        for (id, time) in ids.iter().zip(times.drain_all()) {
+        for (id, time) in other.iter() {
             self.push(remap[id as usize], time);
         }
     }
@@ -262,6 +303,7 @@ mod tests {
         assert_eq!(a.len(), 3);
         let c: FirstTimes = [(2, 3), (500, 8)].into_iter().collect();
         a.union(c);
+        a.flush();
         assert_eq!(a.iter().collect::<Vec<_>>(), [(1, 30), (2, 3), (9, 1), (500, 8)]);
     }
 
@@ -270,10 +312,10 @@ mod tests {
         let mut times = FirstTimes::default();
         let mut expected = BTreeMap::new();
         let mut x = 1u64;
-        for _ in 0..300_000 {
+        for _ in 0..100_000 {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             #[allow(clippy::cast_possible_truncation)]
-            let (id, time) = ((x >> 40) as u32 % 100_000, (x % 1_000_000) as i64 - 500_000);
+            let (id, time) = ((x >> 40) as u32 % 40_000, (x % 1_000_000) as i64 - 500_000);
             times.push(id, time);
             let t = expected.entry(id).or_insert(time);
             *t = (*t).min(time);
@@ -281,7 +323,7 @@ mod tests {
         times.flush();
         assert_eq!(times.len(), expected.len());
         assert!(times.iter().eq(expected.iter().map(|(&id, &t)| (id, t))));
-        for id in [0, 1, 77_777, 99_999, 100_000, 5_000_000] {
+        for id in [0, 1, 7_777, 39_999, 40_000, 5_000_000] {
             assert_eq!(times.get(id), expected.get(&id).copied());
         }
         let mut half = FirstTimes::default();
@@ -290,6 +332,19 @@ mod tests {
         }
         half.flush();
         times.union(half);
+        times.flush();
         assert!(times.iter().all(|(id, t)| t == expected[&id] - i64::from(id % 2 == 0)));
+        expected.iter_mut().filter(|(id, _)| *id % 2 == 0).for_each(|(_, t)| *t -= 1);
+        // A large set of new keys among the held ones merges in place.
+        let mut wide = FirstTimes::default();
+        for id in (0..120_000).step_by(3) {
+            wide.push(id, -1);
+            let t = expected.entry(id).or_insert(-1);
+            *t = (*t).min(-1);
+        }
+        times.union(wide);
+        times.flush();
+        assert!(times.iter().eq(expected.iter().map(|(&id, &t)| (id, t))));
+        assert_eq!(times.get(119_997), Some(-1));
     }
 }
