@@ -11,6 +11,7 @@ use snowfunnel_report::summary_text;
 use crate::cli::RunArgs;
 use crate::exit::{BAD_DATA, ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
+use crate::pipeline::Funnels;
 use crate::reports::{Destination, report};
 use crate::session::{Done, check_bad_ratio, prepare_out, read, resolve, s3_options};
 use crate::state_files;
@@ -46,8 +47,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if shard.is_none() {
         prepare_out(&out)?;
     }
+    // The run's keys go into the previous state's dictionary: the two merge without
+    // translating ids, and memory holds each key once.
+    let job = Funnels::new(&plan, previous.as_ref().map(|p| &p.state));
     let Done { state, mut totals, read } =
-        read(&plan, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+        read(&job, &inputs, &args.input, args.output.bad_rows.as_deref(), args.output.quiet, started)?;
+    drop(job);
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();
