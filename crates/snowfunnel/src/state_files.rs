@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use snowfunnel_engine::{InputStatus, Manifest, ManifestEntry, Plan, StateFile, StateFileError};
+use snowfunnel_engine::{
+    InputStatus, Manifest, ManifestEntry, Plan, ReadMergeError, StateFile, StateFileError,
+};
 use snowfunnel_input::{InputFile, Inputs, Shard};
 
 use crate::cli::StateArgs;
@@ -68,35 +70,44 @@ pub(crate) fn state_out(args: &StateArgs, shard: Option<Shard>) -> Result<Option
 
 /// The state saved at `place`, or `None` when there is none yet.
 pub(crate) fn load(store: &Store, plan: &Plan, place: &Place) -> Result<Option<StateFile>, Failure> {
-    match store.read(place)? {
-        Some(bytes) => Ok(Some(decode(plan, place, &bytes)?)),
+    match store.open(place)? {
+        Some(input) => Ok(Some(StateFile::read(plan, input).map_err(|e| read_error(place, e))?)),
         None => Ok(None),
     }
 }
 
-/// The state saved at `place`, which must exist.
-pub(crate) fn load_existing(store: &Store, plan: &Plan, place: &Place) -> Result<StateFile, Failure> {
-    let bytes = store.read(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
-    decode(plan, place, &bytes)
-}
-
-fn decode(plan: &Plan, place: &Place, bytes: &[u8]) -> Result<StateFile, Failure> {
-    StateFile::read(plan, bytes).map_err(|e| {
-        let hint = match e {
-            StateFileError::DifferentFunnels { .. } | StateFileError::UnsupportedVersion { .. } => {
-                "; with --state, --rebuild counts every input again for these funnels"
-            }
-            _ => "",
-        };
-        anyhow::Error::new(e).context(format!("state file {place}{hint}")).into()
+/// The state saved at `place`, which must exist, merged into `into` as it is read (so that a
+/// merge never holds two whole states).
+pub(crate) fn load_merged(
+    store: &Store,
+    plan: &Plan,
+    place: &Place,
+    into: StateFile,
+) -> Result<StateFile, Failure> {
+    let input = store.open(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
+    into.read_merged(plan, input).map_err(|e| match e {
+        ReadMergeError::Read(e) => read_error(place, e),
+        ReadMergeError::Merge(e) => anyhow::Error::new(e)
+            .context(format!("merging {place}: the states to merge must come from runs over disjoint inputs"))
+            .into(),
     })
 }
 
-/// Writes `state` to `place`, atomically.
+fn read_error(place: &Place, e: StateFileError) -> Failure {
+    let hint = match e {
+        StateFileError::DifferentFunnels { .. } | StateFileError::UnsupportedVersion { .. } => {
+            "; with --state, --rebuild counts every input again for these funnels"
+        }
+        _ => "",
+    };
+    anyhow::Error::new(e).context(format!("state file {place}{hint}")).into()
+}
+
+/// Writes `state` to `place`, atomically, in the current format version.
 pub(crate) fn save(store: &Store, plan: &Plan, place: &Place, state: &mut StateFile) -> Result<(), Failure> {
-    let mut bytes = Vec::new();
-    state.write(plan, &mut bytes).context("encoding the state")?;
-    store.write_all(vec![(place.clone(), bytes)]).with_context(|| format!("writing state file {place}"))?;
+    store
+        .write_with(place, |out| state.write(plan, out))
+        .with_context(|| format!("writing state file {place}"))?;
     Ok(())
 }
 

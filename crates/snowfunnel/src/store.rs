@@ -3,6 +3,7 @@
 
 use std::cell::OnceCell;
 use std::fmt;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -101,21 +102,47 @@ impl Store {
         &self.options
     }
 
-    /// The whole content of the file at `place`, or `None` when there is no such file.
-    pub(crate) fn read(&self, place: &Place) -> Result<Option<Vec<u8>>> {
+    /// The content of the file at `place` as it is read (an S3 object as it downloads), or
+    /// `None` when there is no such file: for a state file, decoded as it arrives.
+    pub(crate) fn open(&self, place: &Place) -> Result<Option<Box<dyn Read>>> {
         match place {
-            Place::Local(path) => match std::fs::read(path) {
-                Ok(content) => Ok(Some(content)),
+            Place::Local(path) => match std::fs::File::open(path) {
+                Ok(file) => Ok(Some(Box::new(file))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
             },
             Place::S3(url) => {
                 check_key(url)?;
                 let s3 = self.s3()?;
-                match s3.head(&url.bucket, &url.prefix)? {
-                    Some(object) => Ok(Some(s3.read_all(&object)?)),
-                    None => Ok(None),
+                Ok(s3
+                    .head(&url.bucket, &url.prefix)?
+                    .map(|object| Box::new(s3.reader(&object)) as Box<dyn Read>))
+            }
+        }
+    }
+
+    /// Writes the file at `place` with `write`, atomically, as [`Store::write_all`] does: a
+    /// local file streams into a temporary file renamed into place (so that a large state
+    /// file is never whole in memory); an S3 object is built in memory, then one PutObject.
+    pub(crate) fn write_with(
+        &self,
+        place: &Place,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        match place {
+            Place::Local(path) => {
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
                 }
+                let mut file =
+                    AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+                write(&mut file).with_context(|| format!("writing {}", path.display()))?;
+                file.commit().with_context(|| format!("writing {}", path.display()))
+            }
+            Place::S3(_) => {
+                let mut content = Vec::new();
+                write(&mut content)?;
+                self.write_all(vec![(place.clone(), content)])
             }
         }
     }
