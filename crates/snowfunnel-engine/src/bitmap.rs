@@ -41,10 +41,27 @@ impl BitmapBuilder {
         BitmapBuilder { bitmap, pending: Vec::new() }
     }
 
+    /// The bitmap, once [`BitmapBuilder::finish`] added the pending ids.
+    pub(crate) fn finished(&self) -> &RoaringBitmap {
+        assert!(self.pending.is_empty(), "a bitmap read before finish");
+        &self.bitmap
+    }
+
     /// The complete bitmap.
     pub fn finish(&mut self) -> &RoaringBitmap {
         self.flush();
         &self.bitmap
+    }
+
+    /// Adds every id of `other`, whose ids are this side's ids.
+    pub fn union(&mut self, mut other: BitmapBuilder) {
+        other.flush();
+        self.flush();
+        if self.bitmap.is_empty() {
+            self.bitmap = other.bitmap;
+        } else {
+            self.bitmap |= other.bitmap;
+        }
     }
 
     /// Adds every id of `other`, translated through `remap` (other's id → this side's id).

@@ -1,257 +1,184 @@
-//! The body of a state file: a [`State`], its manifest and what it was built for, as the
-//! postcard structs laid out in the docs of [`StateFile`], and their checks on
-//! the way back (every key id known, no key, variant, funnel or input twice).
+//! The body of a state file (the current version): a [`State`], its manifest and what it was
+//! built for, laid out in the docs of [`StateFile`], written and read one value at a time, and
+//! the checks on the way back (every key id known, no key, variant, funnel or input twice).
+//!
+//! Reading streams: the keys are interned as they come, the bitmaps and times go straight
+//! into the state. A state read into another one ([`StateFile::read_merged`]) translates its
+//! key ids as it goes, so a merge never holds a second state.
 
-use std::borrow::Cow;
+use std::io::{self, Read, Write};
 
 use roaring::RoaringBitmap;
-use serde::{Deserialize, Serialize};
-use serde_bytes::Bytes;
 use snowfunnel_parse::{BadReason, BadRows};
 
 use crate::bitmap::BitmapBuilder;
+use crate::dict::Record;
 use crate::manifest::{Manifest, ManifestEntry, Shards};
 use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
-use crate::state::{Counters, ExperimentState, FunnelState, State, VariantSets};
+use crate::state::{Counters, State, VariantSets};
 use crate::times::FirstTimes;
+use crate::wire::{Wire, WireError, WireReader, WireWriter, bad};
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Header<'a> {
-    #[serde(borrow)]
-    funnels: Vec<FunnelHeader<'a>>,
-    #[serde(borrow)]
-    experiments: Vec<&'a str>,
-}
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct FunnelHeader<'a> {
-    name: &'a str,
-    fingerprint: [u8; 32],
-}
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Content<'a> {
-    manifest: Vec<ManifestEntry>,
-    shards: Option<(u32, Vec<u32>)>,
-    counters: CountersBody,
-    #[serde(borrow)]
-    keys: Vec<&'a Bytes>,
-    #[serde(borrow)]
-    experiments: Vec<ExperimentBody<'a>>,
-    #[serde(borrow)]
-    funnels: Vec<FunnelBody<'a>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CountersBody {
-    lines: u64,
-    events: u64,
-    bad: Vec<u64>,
-    experiment_events: u64,
-    experiment_contexts: u64,
-    contexts_without_key: u64,
-    incomplete_contexts: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ExperimentBody<'a> {
-    contexts: u64,
-    #[serde(borrow)]
-    variants: Vec<VariantBody<'a>>,
-    migrations: Vec<(u32, u32)>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct VariantBody<'a> {
-    name: &'a str,
-    #[serde(borrow, with = "serde_bytes")]
-    keys: Cow<'a, [u8]>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FunnelBody<'a> {
-    #[serde(borrow)]
-    variants: Vec<VariantBody<'a>>,
-    #[serde(borrow)]
-    steps: Vec<StepBody<'a>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StepBody<'a> {
-    #[serde(borrow, with = "serde_bytes")]
-    keys: Cow<'a, [u8]>,
-    base: i64,
-    offsets: Vec<u64>,
-}
-
-pub(crate) fn encode(plan: &Plan, state: &mut State, manifest: &Manifest) -> Vec<u8> {
+/// Writes the body of `state` and `manifest` for `plan`. Pending batches must be finished
+/// ([`prepare`]) first, so that it can run twice: once to count the bytes, once to write them.
+pub(crate) fn encode<W: Write>(
+    plan: &Plan,
+    state: &State,
+    manifest: &Manifest,
+    migrations: &[Vec<(u32, u32)>],
+    out: &mut WireWriter<W>,
+) -> io::Result<()> {
     assert_eq!(state.funnels.len(), plan.funnels().len(), "a state of another plan");
     assert_eq!(state.experiments.len(), plan.experiments().len(), "a state of another plan");
-    let header = Header {
-        funnels: plan
-            .funnels()
-            .iter()
-            .map(|f| FunnelHeader { name: &f.name, fingerprint: f.fingerprint() })
-            .collect(),
-        experiments: plan.experiments().iter().map(String::as_str).collect(),
-    };
-    let State { keys, counters, experiments, funnels } = state;
-    #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
-    let content = Content {
-        manifest: manifest.iter().cloned().collect(),
-        shards: manifest.shards().map(|s| (s.count(), s.held().collect())),
-        counters: CountersBody {
-            lines: counters.lines,
-            events: counters.events,
-            bad: counters.bad.counts().to_vec(),
-            experiment_events: counters.experiment_events,
-            experiment_contexts: counters.experiment_contexts,
-            contexts_without_key: counters.contexts_without_key,
-            incomplete_contexts: counters.incomplete_contexts,
-        },
-        keys: (0..keys.len()).map(|id| Bytes::new(keys.get(id as u32))).collect(),
-        experiments: experiments
-            .iter_mut()
-            .map(|e| {
-                let mut migrations: Vec<(u32, u32)> = e.migrations.iter().copied().collect();
-                migrations.sort_unstable();
-                ExperimentBody {
-                    contexts: e.contexts,
-                    variants: encode_variants(&mut e.variants),
-                    migrations,
-                }
-            })
-            .collect(),
-        funnels: funnels
-            .iter_mut()
-            .map(|f| FunnelBody {
-                variants: encode_variants(&mut f.variants),
-                steps: f.steps.iter().map(encode_times).collect(),
-            })
-            .collect(),
-    };
-    let body = postcard::to_stdvec(&header).expect("encoding into memory cannot fail");
-    postcard::to_extend(&content, body).expect("encoding into memory cannot fail")
+    // The header.
+    out.len(plan.funnels().len())?;
+    for funnel in plan.funnels() {
+        out.str(&funnel.name)?;
+        out.raw(&funnel.fingerprint())?;
+    }
+    out.len(plan.experiments().len())?;
+    for experiment in plan.experiments() {
+        out.str(experiment)?;
+    }
+    // The manifest and the shards.
+    out.len(manifest.len())?;
+    for entry in manifest.iter() {
+        out.str(&entry.input)?;
+        out.varint(entry.size)?;
+        out.str(&entry.version)?;
+    }
+    out.option(manifest.shards().is_some())?;
+    if let Some(shards) = manifest.shards() {
+        out.varint(u64::from(shards.count()))?;
+        out.len(shards.held().len())?;
+        for index in shards.held() {
+            out.varint(u64::from(index))?;
+        }
+    }
+    // The counters.
+    let c = &state.counters;
+    out.varint(c.lines)?;
+    out.varint(c.events)?;
+    out.len(c.bad.counts().len())?;
+    for count in c.bad.counts() {
+        out.varint(count)?;
+    }
+    for value in [c.experiment_events, c.experiment_contexts, c.contexts_without_key, c.incomplete_contexts] {
+        out.varint(value)?;
+    }
+    // The keys.
+    {
+        let keys = state.keys.lock();
+        out.len(keys.len())?;
+        for id in 0..keys.len() {
+            #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
+            let record = keys.record(id as u32);
+            out.raw(&[record.tag()])?;
+            if Record::payload_len(record.tag()).is_none() {
+                out.len(record.payload().len())?;
+            }
+            out.raw(record.payload())?;
+        }
+    }
+    // The experiments and the funnels.
+    out.len(state.experiments.len())?;
+    for (experiment, migrations) in state.experiments.iter().zip(migrations) {
+        out.varint(experiment.contexts)?;
+        encode_variants(&experiment.variants, out)?;
+        out.len(migrations.len())?;
+        for &(older, current) in migrations {
+            out.varint(u64::from(older))?;
+            out.varint(u64::from(current))?;
+        }
+    }
+    out.len(state.funnels.len())?;
+    for funnel in &state.funnels {
+        encode_variants(&funnel.variants, out)?;
+        out.len(funnel.steps.len())?;
+        for step in &funnel.steps {
+            encode_times(step, out)?;
+        }
+    }
+    Ok(())
 }
 
-fn encode_variants(sets: &mut VariantSets) -> Vec<VariantBody<'_>> {
-    sets.0
-        .iter_mut()
-        .map(|(name, bitmap)| VariantBody { keys: Cow::Owned(portable(bitmap.finish())), name })
+/// Finishes the pending batches of `state`, and returns each experiment's migrations, sorted.
+pub(crate) fn prepare(state: &mut State) -> Vec<Vec<(u32, u32)>> {
+    for experiment in &mut state.experiments {
+        experiment.variants.0.iter_mut().for_each(|(_, b)| {
+            b.finish();
+        });
+    }
+    for funnel in &mut state.funnels {
+        funnel.variants.0.iter_mut().for_each(|(_, b)| {
+            b.finish();
+        });
+        funnel.steps.iter_mut().for_each(FirstTimes::flush);
+    }
+    state
+        .experiments
+        .iter()
+        .map(|e| {
+            let mut pairs: Vec<(u32, u32)> = e.migrations.iter().copied().collect();
+            pairs.sort_unstable();
+            pairs
+        })
         .collect()
 }
 
-fn encode_times(times: &FirstTimes) -> StepBody<'static> {
-    let mut pairs: Vec<(u32, i64)> = times.iter().collect();
-    pairs.sort_unstable();
-    let keys: RoaringBitmap =
-        RoaringBitmap::from_sorted_iter(pairs.iter().map(|&(id, _)| id)).expect("sorted");
-    let base = pairs.iter().map(|&(_, t)| t).min().unwrap_or(0);
-    StepBody {
-        keys: Cow::Owned(portable(&keys)),
-        base,
-        #[allow(clippy::cast_sign_loss)] // t >= base: the difference fits in u64
-        offsets: pairs.iter().map(|&(_, t)| t.wrapping_sub(base) as u64).collect(),
+fn encode_variants<W: Write>(sets: &VariantSets, out: &mut WireWriter<W>) -> io::Result<()> {
+    out.len(sets.0.len())?;
+    for (name, bitmap) in &sets.0 {
+        out.str(name)?;
+        encode_bitmap(bitmap.finished(), out)?;
     }
+    Ok(())
 }
 
-fn portable(bitmap: &RoaringBitmap) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(bitmap.serialized_size());
-    bitmap.serialize_into(&mut bytes).expect("writing into memory cannot fail");
-    bytes
+fn encode_bitmap<W: Write>(bitmap: &RoaringBitmap, out: &mut WireWriter<W>) -> io::Result<()> {
+    out.len(bitmap.serialized_size())?;
+    bitmap.serialize_into(out)
 }
 
-/// Decodes the body of a state file of format `version` (one [`StateFile::read`] accepts).
-pub(crate) fn decode(plan: &Plan, body: &[u8], version: u32) -> Result<StateFile, StateFileError> {
-    let (header, rest): (Header<'_>, _) = postcard::take_from_bytes(body).map_err(malformed)?;
-    let funnel_at = match_funnels(plan, &header.funnels)?;
-    let mut experiment_at = Vec::with_capacity(header.experiments.len());
-    for name in &header.experiments {
-        let at = plan.experiment_id(name).ok_or_else(|| malformed(format!("unknown experiment {name:?}")))?;
-        if experiment_at.contains(&at) {
-            return Err(malformed(format!("experiment {name:?} listed twice")));
-        }
-        experiment_at.push(at);
+fn encode_times<W: Write>(times: &FirstTimes, out: &mut WireWriter<W>) -> io::Result<()> {
+    encode_bitmap(&times.keys(), out)?;
+    let base = times.iter().map(|(_, t)| t).min().unwrap_or(0);
+    out.signed(base)?;
+    out.len(times.len())?;
+    for (_, time) in times.iter() {
+        #[allow(clippy::cast_sign_loss)] // time >= base: the difference fits in u64
+        out.varint(time.wrapping_sub(base) as u64)?;
     }
-    if experiment_at.len() != plan.experiments().len() {
-        return Err(malformed("the experiments do not match the funnels"));
-    }
-    let (content, rest): (Content<'_>, _) = postcard::take_from_bytes(rest).map_err(malformed)?;
-    if !rest.is_empty() {
-        return Err(malformed(format!("{} bytes after the content", rest.len())));
-    }
-
-    let mut manifest =
-        Manifest::from_entries(content.manifest).map_err(|e| malformed(format!("manifest: {e}")))?;
-    if let Some((count, held)) = content.shards {
-        let shards =
-            Shards::from_parts(count, held).ok_or_else(|| malformed("shards out of range or twice"))?;
-        manifest.set_shards(Some(shards));
-    }
-    let mut state = State::new(plan);
-    state.counters = decode_counters(&content.counters, version)?;
-    for (id, key) in content.keys.iter().enumerate() {
-        if state.keys.intern(key) as usize != id {
-            return Err(malformed(format!("key {id} listed twice")));
-        }
-    }
-    let keys = u32::try_from(state.keys.len()).map_err(|_| malformed("more than 2^32 keys"))?;
-    if content.experiments.len() != experiment_at.len() {
-        return Err(malformed("not one entry per experiment"));
-    }
-    for (experiment, at) in content.experiments.into_iter().zip(experiment_at) {
-        let migrations = experiment.migrations;
-        if migrations.iter().any(|&(a, b)| a >= keys || b >= keys) {
-            return Err(malformed("a migration names an unknown key id"));
-        }
-        state.experiments[at] = ExperimentState {
-            contexts: experiment.contexts,
-            variants: decode_variants(experiment.variants, keys)?,
-            migrations: migrations.into_iter().collect(),
-        };
-    }
-    if content.funnels.len() != funnel_at.len() {
-        return Err(malformed("not one entry per funnel"));
-    }
-    for (funnel, at) in content.funnels.into_iter().zip(funnel_at) {
-        if funnel.steps.len() != plan.funnels()[at].steps.len() {
-            return Err(malformed(format!(
-                "funnel {:?} has another number of steps",
-                plan.funnels()[at].name
-            )));
-        }
-        state.funnels[at] = FunnelState {
-            variants: decode_variants(funnel.variants, keys)?,
-            steps: funnel.steps.into_iter().map(|s| decode_times(&s, keys)).collect::<Result<_, _>>()?,
-        };
-    }
-    Ok(StateFile { state, manifest })
+    Ok(())
 }
 
 /// For each funnel of the file, the index of the plan's funnel of that name, when the two sets
 /// of funnels are the same.
-fn match_funnels(plan: &Plan, funnels: &[FunnelHeader<'_>]) -> Result<Vec<usize>, StateFileError> {
-    let mut at = Vec::with_capacity(funnels.len());
+pub(crate) fn match_funnels<'a>(
+    plan: &Plan,
+    funnels: impl Iterator<Item = (&'a str, [u8; 32])> + Clone,
+) -> Result<Vec<usize>, StateFileError> {
+    let mut at = Vec::new();
     let (mut differ, mut not_in_plan) = (Vec::new(), Vec::new());
-    for header in funnels {
-        match plan.funnels().iter().position(|f| f.name == header.name) {
+    for (name, fingerprint) in funnels.clone() {
+        match plan.funnels().iter().position(|f| f.name == name) {
             Some(i) if at.contains(&i) => {
-                return Err(malformed(format!("funnel {:?} listed twice", header.name)));
+                return Err(malformed(format!("funnel {name:?} listed twice")));
             }
             Some(i) => {
-                if plan.funnels()[i].fingerprint() != header.fingerprint {
-                    differ.push(header.name.to_owned());
+                if plan.funnels()[i].fingerprint() != fingerprint {
+                    differ.push(name.to_owned());
                 }
                 at.push(i);
             }
-            None => not_in_plan.push(header.name.to_owned()),
+            None => not_in_plan.push(name.to_owned()),
         }
     }
     let not_in_state: Vec<String> = plan
         .funnels()
         .iter()
-        .filter(|f| !funnels.iter().any(|h| h.name == f.name))
+        .filter(|f| !funnels.clone().any(|(name, _)| name == f.name))
         .map(|f| f.name.clone())
         .collect();
     if differ.is_empty() && not_in_state.is_empty() && not_in_plan.is_empty() {
@@ -261,73 +188,277 @@ fn match_funnels(plan: &Plan, funnels: &[FunnelHeader<'_>]) -> Result<Vec<usize>
     }
 }
 
-/// The counters; a version 2 file counts every reason but the last, `line_too_long` (0 then:
-/// such a line stopped the run).
-fn decode_counters(body: &CountersBody, version: u32) -> Result<Counters, StateFileError> {
-    let reasons = if version == 2 { BadReason::ALL.len() - 1 } else { BadReason::ALL.len() };
-    if body.bad.len() != reasons {
-        return Err(malformed(format!("{} bad-row reasons, {reasons} expected", body.bad.len())));
+/// For each experiment of the file, the index of the plan's experiment of that name.
+pub(crate) fn match_experiments<'a>(
+    plan: &Plan,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Vec<usize>, StateFileError> {
+    let mut experiment_at = Vec::new();
+    for name in names {
+        let at = plan.experiment_id(name).ok_or_else(|| malformed(format!("unknown experiment {name:?}")))?;
+        if experiment_at.contains(&at) {
+            return Err(malformed(format!("experiment {name:?} listed twice")));
+        }
+        experiment_at.push(at);
     }
-    let mut bad = [0; BadReason::ALL.len()];
-    bad[..reasons].copy_from_slice(&body.bad);
+    if experiment_at.len() != plan.experiments().len() {
+        return Err(malformed("the experiments do not match the funnels"));
+    }
+    Ok(experiment_at)
+}
+
+/// The counters from lines, events, experiment events, experiment contexts, contexts without
+/// key and incomplete contexts, and the bad rows per reason.
+pub(crate) fn decode_counters(fields: [u64; 6], bad: &[u64]) -> Result<Counters, StateFileError> {
+    let counts = bad.try_into().map_err(|_| {
+        malformed(format!("{} bad-row reasons, {} expected", bad.len(), BadReason::ALL.len()))
+    })?;
+    let [lines, events, experiment_events, experiment_contexts, contexts_without_key, incomplete_contexts] =
+        fields;
     Ok(Counters {
-        lines: body.lines,
-        events: body.events,
-        bad: BadRows::from_counts(bad),
-        experiment_events: body.experiment_events,
-        experiment_contexts: body.experiment_contexts,
-        contexts_without_key: body.contexts_without_key,
-        incomplete_contexts: body.incomplete_contexts,
+        lines,
+        events,
+        bad: BadRows::from_counts(counts),
+        experiment_events,
+        experiment_contexts,
+        contexts_without_key,
+        incomplete_contexts,
     })
 }
 
+/// Reads a body into `into`: an empty state file ([`StateFile::new`]), or, when `merging`, one
+/// the read state merges into (its manifest first, so that an input in both is an error before
+/// anything else changes; a later error leaves `into` half merged, for the caller to drop).
+pub(crate) fn decode<R: Read>(
+    plan: &Plan,
+    wire: &mut WireReader<R>,
+    into: &mut StateFile,
+    merging: bool,
+) -> Wire<()> {
+    // The header.
+    let mut funnels = Vec::new();
+    for _ in 0..wire.len()? {
+        let name = wire.string()?;
+        let mut fingerprint = [0u8; 32];
+        wire.exact(&mut fingerprint)?;
+        funnels.push((name, fingerprint));
+    }
+    let funnel_at = match_funnels(plan, funnels.iter().map(|(name, f)| (name.as_str(), *f)))?;
+    let mut experiments = Vec::new();
+    for _ in 0..wire.len()? {
+        experiments.push(wire.string()?);
+    }
+    let experiment_at = match_experiments(plan, experiments.iter().map(String::as_str))?;
+
+    // The manifest and the shards.
+    let mut entries = Vec::new();
+    for _ in 0..wire.len()? {
+        let (input, size, version) = (wire.string()?, wire.varint()?, wire.string()?);
+        entries.push(ManifestEntry { input, size, version });
+    }
+    let mut manifest = match Manifest::from_entries(entries) {
+        Ok(manifest) => manifest,
+        Err(e) => return bad(format!("manifest: {e}")),
+    };
+    if wire.option()? {
+        let count = wire.varint_u32()?;
+        let mut held = Vec::new();
+        for _ in 0..wire.len()? {
+            held.push(wire.varint_u32()?);
+        }
+        let Some(shards) = Shards::from_parts(count, held) else {
+            return bad("shards out of range or twice");
+        };
+        manifest.set_shards(Some(shards));
+    }
+    if merging {
+        into.manifest.merge(manifest).map_err(WireError::Merge)?;
+    } else {
+        into.manifest = manifest;
+    }
+
+    // The counters.
+    let (lines, events) = (wire.varint()?, wire.varint()?);
+    let reasons = wire.len()?;
+    let mut bad_rows = Vec::new();
+    for _ in 0..reasons {
+        let count = wire.varint()?;
+        if bad_rows.len() < BadReason::ALL.len() {
+            bad_rows.push(count);
+        }
+    }
+    if reasons != BadReason::ALL.len() as u64 {
+        return bad(format!("{reasons} bad-row reasons, {} expected", BadReason::ALL.len()));
+    }
+    let rest = [wire.varint()?, wire.varint()?, wire.varint()?, wire.varint()?];
+    let counters = decode_counters([lines, events, rest[0], rest[1], rest[2], rest[3]], &bad_rows)?;
+    into.state.counters.add(&counters);
+
+    let remap = decode_keys(wire, &into.state, merging)?;
+    let keys = remap.keys;
+    let at = |id: u32| remap.at(id);
+
+    let state = &mut into.state;
+    if wire.len()? != experiment_at.len() as u64 {
+        return bad("not one entry per experiment");
+    }
+    for &e in &experiment_at {
+        let experiment = &mut state.experiments[e];
+        experiment.contexts += wire.varint()?;
+        decode_variants(wire, keys, &mut experiment.variants, merging, &at)?;
+        for _ in 0..wire.len()? {
+            let (older, current) = (wire.varint_u32()?, wire.varint_u32()?);
+            if older >= keys || current >= keys {
+                return bad("a migration names an unknown key id");
+            }
+            experiment.migrations.insert((at(older), at(current)));
+        }
+    }
+    if wire.len()? != funnel_at.len() as u64 {
+        return bad("not one entry per funnel");
+    }
+    for &f in &funnel_at {
+        let funnel = &mut state.funnels[f];
+        decode_variants(wire, keys, &mut funnel.variants, merging, &at)?;
+        if wire.len()? != funnel.steps.len() as u64 {
+            return bad(format!("funnel {:?} has another number of steps", plan.funnels()[f].name));
+        }
+        for step in &mut funnel.steps {
+            let ids = decode_bitmap(wire, keys)?;
+            let base = wire.signed()?;
+            if wire.len()? != ids.len() {
+                return bad("not one time per key of a step");
+            }
+            for id in &ids {
+                let Some(time) = base.checked_add_unsigned(wire.varint()?) else {
+                    return bad("a time out of range");
+                };
+                if merging { step.push(at(id), time) } else { step.push_last(id, time) }
+            }
+            step.flush();
+        }
+    }
+    Ok(())
+}
+
+/// The key ids of the file translated into the state's.
+struct Remap {
+    /// Keys in the file.
+    keys: u32,
+    /// Per file id, the state's id; empty when they are the same.
+    ids: Vec<u32>,
+}
+
+impl Remap {
+    #[inline]
+    fn at(&self, id: u32) -> u32 {
+        if self.ids.is_empty() { id } else { self.ids[id as usize] }
+    }
+}
+
+/// Reads the keys into the state's dictionary: with the same ids into an empty one, or
+/// translated when merging.
+fn decode_keys<R: Read>(wire: &mut WireReader<R>, state: &State, merging: bool) -> Wire<Remap> {
+    let count = wire.len()?;
+    let mut dict = state.keys.lock();
+    let mut ids = Vec::new();
+    // Which of the state's keys the file named, to find one named twice.
+    let mut named: Vec<u64> = Vec::new();
+    let mut payload = Vec::new();
+    for at in 0..count {
+        let Ok(next) = u32::try_from(at) else { return bad("more than 2^32 keys") };
+        let tag = wire.byte()?;
+        let len = match Record::payload_len(tag) {
+            Some(len) => len as u64,
+            None => wire.len()?,
+        };
+        payload.clear();
+        wire.append(len, &mut payload)?;
+        let Some(record) = Record::checked(tag, &payload) else {
+            return bad(format!("key {next} is not stored as its canonical record"));
+        };
+        let id = dict.intern_record(record);
+        let twice = if merging {
+            let (word, bit) = (id as usize / 64, id % 64);
+            if word >= named.len() {
+                named.resize(word + 1, 0);
+            }
+            let twice = named[word] & (1 << bit) != 0;
+            named[word] |= 1 << bit;
+            ids.push(id);
+            twice
+        } else {
+            id != next
+        };
+        if twice {
+            return bad(format!("key {next} listed twice"));
+        }
+    }
+    let Ok(keys) = u32::try_from(count) else { return bad("more than 2^32 keys") };
+    Ok(Remap { keys, ids })
+}
+
 /// A portable roaring bitmap of key ids below `keys`.
-fn decode_bitmap(bytes: &[u8], keys: u32) -> Result<RoaringBitmap, StateFileError> {
-    let bitmap = RoaringBitmap::deserialize_from(bytes).map_err(|e| malformed(format!("bitmap: {e}")))?;
-    if bitmap.serialized_size() != bytes.len() {
-        return Err(malformed("bytes after a bitmap"));
+fn decode_bitmap<R: Read>(wire: &mut WireReader<R>, keys: u32) -> Wire<RoaringBitmap> {
+    let len = wire.len()?;
+    let mut bytes = wire.sub_reader(len);
+    let bitmap = match RoaringBitmap::deserialize_from(&mut bytes) {
+        Ok(bitmap) => bitmap,
+        Err(e) if bytes.failed() => return Err(WireError::Io(e)),
+        Err(_) if bytes.ended() => return Err(WireError::End),
+        Err(e) => return bad(format!("bitmap: {e}")),
+    };
+    if bytes.left() != 0 {
+        return bad("bytes after a bitmap");
     }
     if bitmap.max().is_some_and(|max| max >= keys) {
-        return Err(malformed("a bitmap holds an unknown key id"));
+        return bad("a bitmap holds an unknown key id");
     }
     Ok(bitmap)
 }
 
-fn decode_variants(variants: Vec<VariantBody<'_>>, keys: u32) -> Result<VariantSets, StateFileError> {
-    let mut sets = VariantSets::default();
-    for variant in variants {
-        if sets.0.iter().any(|(name, _)| **name == *variant.name) {
-            return Err(malformed(format!("variant {:?} listed twice", variant.name)));
+fn decode_variants<R: Read>(
+    wire: &mut WireReader<R>,
+    keys: u32,
+    sets: &mut VariantSets,
+    merging: bool,
+    at: &impl Fn(u32) -> u32,
+) -> Wire<()> {
+    let mut names: Vec<String> = Vec::new();
+    for _ in 0..wire.len()? {
+        let name = wire.string()?;
+        if names.contains(&name) {
+            return bad(format!("variant {name:?} listed twice"));
         }
-        let bitmap = decode_bitmap(&variant.keys, keys)?;
-        sets.0.push((variant.name.into(), BitmapBuilder::from_bitmap(bitmap)));
+        let bitmap = decode_bitmap(wire, keys)?;
+        if merging {
+            let builder = sets.entry(&name);
+            for id in &bitmap {
+                builder.push(at(id));
+            }
+        } else {
+            sets.0.push((name.as_str().into(), BitmapBuilder::from_bitmap(bitmap)));
+        }
+        names.push(name);
     }
-    Ok(sets)
-}
-
-fn decode_times(step: &StepBody<'_>, keys: u32) -> Result<FirstTimes, StateFileError> {
-    let ids = decode_bitmap(&step.keys, keys)?;
-    if ids.len() != step.offsets.len() as u64 {
-        return Err(malformed("not one time per key of a step"));
-    }
-    let mut times = FirstTimes::with_capacity(step.offsets.len());
-    for (id, &offset) in ids.iter().zip(&step.offsets) {
-        let time = step.base.checked_add_unsigned(offset).ok_or_else(|| malformed("a time out of range"))?;
-        times.push(id, time);
-    }
-    Ok(times)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::persist::write_framed;
     use crate::{Ingester, parse_funnel};
 
     const FUNNEL: &str = "experiment = \"exp\"\n[[steps]]\nname = \"one\"\naction = \"a1\"\n[[steps]]\nname = \"two\"\naction = \"a2\"\n";
+    /// 2026-03-01 10:00:00 UTC.
+    const TIME: i64 = 1_772_359_200_000_000;
 
-    /// A plan, and the body of a state with two keys and a migration between them.
-    fn body(plan: &Plan) -> Vec<u8> {
+    fn plan() -> Plan {
+        Plan::new(vec![parse_funnel("f.toml", "f", FUNNEL).unwrap()])
+    }
+
+    /// A state with two keys and a migration between them, by ingesting lines.
+    fn ingested(plan: &Plan) -> StateFile {
         let mut ingester = Ingester::new(plan);
         let mut state = State::new(plan);
         for (action, key, older) in [("a1", "k1", ""), ("a2", "k2", ",\"migration_keys\":[\"k1\"]")] {
@@ -340,20 +471,132 @@ mod tests {
             ingester.ingest(&mut state, fields.join("\t").as_bytes()).unwrap();
         }
         assert_eq!(state.distinct_keys(), 2);
-        encode(plan, &mut state, &Manifest::new())
+        StateFile { state, manifest: Manifest::new() }
     }
 
-    /// The cause of the error of reading `body` changed by `change`.
-    fn cause(change: impl FnOnce(&mut Header<'_>, &mut Content<'_>)) -> String {
-        let plan = Plan::new(vec![parse_funnel("f.toml", "f", FUNNEL).unwrap()]);
-        let body = body(&plan);
-        let (mut header, rest): (Header<'_>, _) = postcard::take_from_bytes(&body).unwrap();
-        let mut content: Content<'_> = postcard::from_bytes(rest).unwrap();
-        change(&mut header, &mut content);
-        let body = postcard::to_extend(&content, postcard::to_stdvec(&header).unwrap()).unwrap();
+    fn bitmap(ids: &[u32]) -> Vec<u8> {
         let mut bytes = Vec::new();
-        write_framed(&body, &mut bytes).unwrap();
-        match StateFile::read(&plan, bytes.as_slice()) {
+        ids.iter().copied().collect::<RoaringBitmap>().serialize_into(&mut bytes).unwrap();
+        bytes
+    }
+
+    /// The body of [`ingested`], part by part, to break one part at a time.
+    struct Parts {
+        funnels: Vec<(&'static str, [u8; 32])>,
+        experiments: Vec<&'static str>,
+        manifest: Vec<(&'static str, u64, &'static str)>,
+        bad: Vec<u64>,
+        /// `(tag, payload)`.
+        keys: Vec<(u8, Vec<u8>)>,
+        variants: Vec<(&'static str, Vec<u8>)>,
+        migrations: Vec<(u32, u32)>,
+        funnel_variants: Vec<(&'static str, Vec<u8>)>,
+        /// `(keys, base, offsets)`.
+        steps: Vec<(Vec<u8>, i64, Vec<u64>)>,
+        /// Funnel entries written (the one above, repeated).
+        funnel_entries: usize,
+        /// Experiment entries written (the one above, repeated).
+        experiment_entries: usize,
+    }
+
+    impl Parts {
+        fn new(plan: &Plan) -> Parts {
+            Parts {
+                funnels: vec![("f", plan.funnels()[0].fingerprint())],
+                experiments: vec!["exp"],
+                manifest: Vec::new(),
+                bad: vec![0; BadReason::ALL.len()],
+                keys: vec![(2, b"k1".to_vec()), (2, b"k2".to_vec())],
+                variants: vec![("control", bitmap(&[0, 1]))],
+                migrations: vec![(0, 1)],
+                funnel_variants: vec![("control", bitmap(&[0, 1]))],
+                steps: vec![(bitmap(&[0]), TIME, vec![0]), (bitmap(&[1]), TIME, vec![0])],
+                funnel_entries: 1,
+                experiment_entries: 1,
+            }
+        }
+
+        fn body(&self) -> Vec<u8> {
+            let mut w = WireWriter::new(Vec::new());
+            let variants = |w: &mut WireWriter<Vec<u8>>, variants: &[(&str, Vec<u8>)]| {
+                w.len(variants.len()).unwrap();
+                for (name, keys) in variants {
+                    w.str(name).unwrap();
+                    w.bytes(keys).unwrap();
+                }
+            };
+            w.len(self.funnels.len()).unwrap();
+            for (name, fingerprint) in &self.funnels {
+                w.str(name).unwrap();
+                w.raw(fingerprint).unwrap();
+            }
+            w.len(self.experiments.len()).unwrap();
+            self.experiments.iter().for_each(|e| w.str(e).unwrap());
+            w.len(self.manifest.len()).unwrap();
+            for (input, size, version) in &self.manifest {
+                w.str(input).unwrap();
+                w.varint(*size).unwrap();
+                w.str(version).unwrap();
+            }
+            w.option(false).unwrap();
+            for value in [2, 2] {
+                w.varint(value).unwrap();
+            }
+            w.len(self.bad.len()).unwrap();
+            self.bad.iter().for_each(|&b| w.varint(b).unwrap());
+            for value in [2, 2, 0, 0] {
+                w.varint(value).unwrap();
+            }
+            w.len(self.keys.len()).unwrap();
+            for (tag, payload) in &self.keys {
+                w.raw(&[*tag]).unwrap();
+                if Record::payload_len(*tag).is_none() {
+                    w.len(payload.len()).unwrap();
+                }
+                w.raw(payload).unwrap();
+            }
+            w.len(self.experiment_entries).unwrap();
+            for _ in 0..self.experiment_entries {
+                w.varint(2).unwrap();
+                variants(&mut w, &self.variants);
+                w.len(self.migrations.len()).unwrap();
+                for &(a, b) in &self.migrations {
+                    w.varint(u64::from(a)).unwrap();
+                    w.varint(u64::from(b)).unwrap();
+                }
+            }
+            w.len(self.funnel_entries).unwrap();
+            for _ in 0..self.funnel_entries {
+                variants(&mut w, &self.funnel_variants);
+                w.len(self.steps.len()).unwrap();
+                for (keys, base, offsets) in &self.steps {
+                    w.bytes(keys).unwrap();
+                    w.signed(*base).unwrap();
+                    w.len(offsets.len()).unwrap();
+                    offsets.iter().for_each(|&o| w.varint(o).unwrap());
+                }
+            }
+            w.into_inner()
+        }
+    }
+
+    /// `body` framed as a state file of the current version, with a checksum that holds.
+    fn framed(body: &[u8]) -> Vec<u8> {
+        let mut bytes = crate::STATE_MAGIC.to_vec();
+        bytes.extend_from_slice(&crate::STATE_FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(body);
+        let checksum = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        bytes
+    }
+
+    /// The cause of the error of reading the parts changed by `change`.
+    fn cause(change: impl FnOnce(&mut Parts)) -> String {
+        let plan = plan();
+        let mut parts = Parts::new(&plan);
+        change(&mut parts);
+        match StateFile::read(&plan, framed(&parts.body()).as_slice()) {
             Err(StateFileError::Malformed { cause }) => cause,
             Err(e) => panic!("{e:?}"),
             Ok(_) => panic!("read"),
@@ -361,74 +604,90 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_body_reads() {
-        let plan = Plan::new(vec![parse_funnel("f.toml", "f", FUNNEL).unwrap()]);
-        let mut bytes = Vec::new();
-        write_framed(&body(&plan), &mut bytes).unwrap();
-        let mut file = StateFile::read(&plan, bytes.as_slice()).unwrap();
-        assert_eq!(file.state.report(&plan).funnels[0].variants[0].keys_per_step, [1, 1]);
+    fn the_parts_are_what_the_writer_writes() {
+        let plan = plan();
+        let mut written = Vec::new();
+        ingested(&plan).write(&plan, &mut written).unwrap();
+        assert_eq!(framed(&Parts::new(&plan).body()), written);
+        let mut read = StateFile::read(&plan, written.as_slice()).unwrap();
+        assert_eq!(read.state.report(&plan).funnels[0].variants[0].keys_per_step, [1, 1]);
     }
 
     #[test]
     fn a_body_that_breaks_the_state_invariants_is_malformed() {
-        assert_eq!(cause(|_, c| c.keys[1] = c.keys[0]), "key 1 listed twice");
+        assert_eq!(cause(|p| p.keys[1] = p.keys[0].clone()), "key 1 listed twice");
+        assert_eq!(cause(|p| p.keys[1] = (2, b"ab".to_vec())), "key 1 is not stored as its canonical record");
+        assert_eq!(cause(|p| p.keys[0] = (0xc0, Vec::new())), "key 0 is not stored as its canonical record");
         assert_eq!(
-            cause(|_, c| {
-                c.keys.pop();
-            }),
-            "a migration names an unknown key id"
-        );
-        assert_eq!(
-            cause(|_, c| {
-                c.keys.pop();
-                c.experiments[0].migrations.clear();
+            cause(|p| {
+                p.keys.pop();
             }),
             "a bitmap holds an unknown key id"
         );
-        let reasons = BadReason::ALL.len();
         assert_eq!(
-            cause(|_, c| c.counters.bad.push(0)),
-            format!("{} bad-row reasons, {reasons} expected", reasons + 1)
-        );
-        assert_eq!(
-            cause(|_, c| {
-                let twice = VariantBody { name: "control", keys: c.funnels[0].variants[0].keys.clone() };
-                c.funnels[0].variants.push(twice);
+            cause(|p| {
+                p.keys.pop();
+                p.variants[0].1 = bitmap(&[0]);
             }),
+            "a migration names an unknown key id"
+        );
+        let reasons = BadReason::ALL.len();
+        assert_eq!(cause(|p| p.bad.push(0)), format!("{} bad-row reasons, {reasons} expected", reasons + 1));
+        assert_eq!(
+            cause(|p| p.funnel_variants.push(("control", bitmap(&[1])))),
             "variant \"control\" listed twice"
         );
-        assert!(cause(|_, c| c.funnels[0].variants[0].keys.to_mut().push(0)).contains("bitmap"));
+        assert!(cause(|p| p.funnel_variants[0].1.push(0)).contains("bitmap"));
+        assert_eq!(cause(|p| p.funnel_variants[0].1[0] ^= 0xff).split(':').next(), Some("bitmap"));
+        assert_eq!(cause(|p| p.steps[1].2.push(1)), "not one time per key of a step");
         assert_eq!(
-            cause(|_, c| c.funnels[0].variants[0].keys.to_mut()[0] ^= 0xff).split(':').next(),
-            Some("bitmap")
-        );
-        assert_eq!(cause(|_, c| c.funnels[0].steps[1].offsets.push(1)), "not one time per key of a step");
-        assert_eq!(
-            cause(|_, c| {
-                c.funnels[0].steps[1].base = i64::MAX;
-                c.funnels[0].steps[1].offsets[0] = 1;
+            cause(|p| {
+                p.steps[1].1 = i64::MAX;
+                p.steps[1].2[0] = 1;
             }),
             "a time out of range"
         );
-        assert_eq!(cause(|_, c| drop(c.funnels[0].steps.pop())), "funnel \"f\" has another number of steps");
-        assert_eq!(cause(|_, c| drop(c.funnels.pop())), "not one entry per funnel");
-        assert_eq!(cause(|_, c| drop(c.experiments.pop())), "not one entry per experiment");
-        assert_eq!(cause(|h, _| h.experiments[0] = "other"), "unknown experiment \"other\"");
-        assert_eq!(cause(|h, _| h.experiments.push("exp")), "experiment \"exp\" listed twice");
+        assert_eq!(cause(|p| drop(p.steps.pop())), "funnel \"f\" has another number of steps");
+        assert_eq!(cause(|p| p.funnel_entries = 0), "not one entry per funnel");
+        assert_eq!(cause(|p| p.experiment_entries = 2), "not one entry per experiment");
+        assert_eq!(cause(|p| p.experiments[0] = "other"), "unknown experiment \"other\"");
+        assert_eq!(cause(|p| p.experiments.push("exp")), "experiment \"exp\" listed twice");
         assert_eq!(
-            cause(|h, _| {
-                h.experiments.pop();
+            cause(|p| {
+                p.experiments.pop();
             }),
             "the experiments do not match the funnels"
         );
+        assert_eq!(cause(|p| p.funnels.push(p.funnels[0])), "funnel \"f\" listed twice");
         assert_eq!(
-            cause(|h, _| h.funnels.push(FunnelHeader { name: "f", fingerprint: h.funnels[0].fingerprint })),
-            "funnel \"f\" listed twice"
-        );
-        let entry = ManifestEntry { input: "x".into(), size: 1, version: "v".into() };
-        assert_eq!(
-            cause(|_, c| c.manifest = vec![entry.clone(), entry]),
+            cause(|p| p.manifest = vec![("x", 1, "v"), ("x", 1, "v")]),
             "manifest: input x would be counted twice"
         );
+    }
+
+    #[test]
+    fn a_state_read_into_another_merges_with_it() {
+        let plan = plan();
+        let mut bytes = Vec::new();
+        let mut original = ingested(&plan);
+        original.manifest.insert(ManifestEntry { input: "b".into(), size: 1, version: "v".into() }).unwrap();
+        original.write(&plan, &mut bytes).unwrap();
+        // A state that already holds k2 (as id 0) and another key.
+        let mut other = Parts::new(&plan);
+        other.keys = vec![(2, b"k2".to_vec()), (4, b"zzzz".to_vec())];
+        other.manifest = vec![("a", 1, "v")];
+        let into = StateFile::read(&plan, framed(&other.body()).as_slice()).unwrap();
+        let mut merged = into.clone();
+        merged.merge(StateFile::read(&plan, bytes.as_slice()).unwrap()).unwrap();
+        let mut read = into.clone().read_merged(&plan, bytes.as_slice()).unwrap();
+        assert_eq!(read.manifest, merged.manifest);
+        assert_eq!(read.state.canonical_sets(), merged.state.canonical_sets());
+        assert_eq!(read.state.report(&plan), merged.state.report(&plan));
+        // The same input twice is an error, as with merge.
+        let twice = read.read_merged(&plan, bytes.as_slice()).err().unwrap();
+        assert_eq!(twice.to_string(), "input b would be counted twice");
+        // An empty state takes the one read as it is.
+        let mut alone = StateFile::new(&plan).read_merged(&plan, bytes.as_slice()).unwrap();
+        assert_eq!(alone.state.canonical_sets(), original.state.canonical_sets());
     }
 }

@@ -15,10 +15,12 @@
 
 mod bitmap;
 mod body;
+mod chunked;
 mod definition;
 mod dict;
 mod fingerprint;
 mod ingest;
+mod legacy;
 mod manifest;
 mod persist;
 mod plan;
@@ -26,13 +28,16 @@ mod report;
 mod state;
 mod times;
 mod unify;
+mod wire;
 
 pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use dict::KeyDict;
 pub use ingest::Ingester;
 pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
-pub use persist::{OLDEST_READ_VERSION, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError};
+pub use persist::{
+    OLDEST_STATE_FORMAT_VERSION, ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError,
+};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,

@@ -1,27 +1,31 @@
 //! State files: a [`State`] and the [`Manifest`] of the inputs it counted, written to bytes and
 //! read back, so that runs can be split across machines (merge the states) or continued later
 //! (count only the new inputs). Reading gives a state that reports and merges exactly like the
-//! one written; a file that is not a state, is cut short, is corrupt, has another format version,
-//! or was built for other funnels is an error, never a wrong answer and never a panic.
+//! one written; a file that is not a state, is cut short, is corrupt, has an unknown format
+//! version, or was built for other funnels is an error, never a wrong answer and never a panic.
+//! Files of older versions are read and upgraded (`legacy`).
 //!
-//! The layout is in the docs of [`StateFile`].
+//! The layout is in the docs of [`StateFile`]. Both ways stream: writing encodes the body
+//! twice (once to count its bytes, which come first), reading decodes it as it arrives and
+//! checks the checksum at the end; either way nothing holds the whole body.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 
-use crate::body::{decode, encode};
-use crate::manifest::Manifest;
+use crate::body::{decode, encode, prepare};
+use crate::manifest::{Manifest, MergeError};
 use crate::plan::Plan;
 use crate::state::State;
+use crate::wire::{Discard, WireError, WireReader, WireWriter};
 
 /// The first bytes of every state file.
 pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
 
-/// The state file format this build writes (and reads).
+/// The state file format this build writes; it reads this one and every older one, from
+/// [`OLDEST_STATE_FORMAT_VERSION`].
 pub const STATE_FORMAT_VERSION: u32 = 3;
 
-/// The oldest format version this build still reads: version 2 is version 3 without the
-/// `line_too_long` bad-row count, read as 0.
-pub const OLDEST_READ_VERSION: u32 = 2;
+/// The oldest state file format this build reads (and upgrades).
+pub const OLDEST_STATE_FORMAT_VERSION: u32 = 1;
 
 /// Magic, version and body length.
 const HEAD_LEN: usize = STATE_MAGIC.len() + 4 + 8;
@@ -52,10 +56,13 @@ const CHECKSUM_LEN: usize = 4;
 ///   - the shards held, for states of a sharded run: `Option` of `(count, indexes)`, the
 ///     indexes ascending, each below the count (version 2 on);
 ///   - the counters: lines, events, bad rows per reason (in
-///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order; version 2 has one reason
-///     fewer, `line_too_long`), experiment events,
+///     [`BadReason::ALL`](snowfunnel_parse::BadReason::ALL) order), experiment events,
 ///     experiment contexts, contexts without key, incomplete contexts;
-///   - the keys: every key's bytes in id order (ids are positions in this list; no key twice);
+///   - the keys: their count, then every key in id order (ids are positions in this list; no
+///     key twice) as its record: a tag byte, then for hex keys their digits packed two to a
+///     byte, for others their bytes (after their varint length when the tag is `0x3f`), as the
+///     table in the docs of [`KeyDict`](crate::KeyDict) says; each key as its one canonical
+///     record (version 3 on; versions 1 and 2 store every key as a byte string);
 ///   - per experiment, in header order: contexts, variants as `(name, keys)` with the keys a
 ///     roaring bitmap in its [portable serialization](https://github.com/RoaringBitmap/RoaringFormatSpec),
 ///     migrations as `(older key id, current key id)` pairs, sorted;
@@ -65,10 +72,10 @@ const CHECKSUM_LEN: usize = 4;
 ///     when none).
 ///
 /// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
-/// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`];
-/// a reader reads its own version and, from [`OLDEST_READ_VERSION`] on, the older ones it
-/// knows how to upgrade. A golden file per version (`tests/it/data/state-v3.snowfunnel`,
-/// `state-v2.snowfunnel`) makes a change that forgets it fail the tests.
+/// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`],
+/// and the reader keeps reading the versions before it, upgrading them in memory (a state is
+/// saved in the current version). A golden file per version (`tests/it/data/state-v3.snowfunnel`
+/// and those of the older versions) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {
     /// The engine state.
@@ -83,14 +90,14 @@ pub enum StateFileError {
     /// The input does not start with [`STATE_MAGIC`].
     #[error("not a snowfunnel state file")]
     NotAStateFile,
-    /// A state file of another format version.
+    /// A state file of a format version this build does not know: a newer one.
     #[error(
-        "state file format version {found} is not supported: this snowfunnel reads versions {OLDEST_READ_VERSION} to {expected}"
+        "state file format version {found} is not supported: this snowfunnel reads versions 1 to {expected}"
     )]
     UnsupportedVersion {
         /// The version in the file.
         found: u32,
-        /// The version this build writes, the newest it reads.
+        /// The newest version this build reads ([`STATE_FORMAT_VERSION`]).
         expected: u32,
     },
     /// The input ends before the state file does.
@@ -149,6 +156,17 @@ pub(crate) fn malformed(cause: impl std::fmt::Display) -> StateFileError {
     StateFileError::Malformed { cause: cause.to_string() }
 }
 
+/// Why a state file cannot be read into another one ([`StateFile::read_merged`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadMergeError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    Read(#[from] StateFileError),
+    /// Its inputs or shards overlap those of the state it would merge into.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+}
+
 impl StateFile {
     /// An empty state for `plan`, with an empty manifest.
     #[must_use]
@@ -156,101 +174,172 @@ impl StateFile {
         StateFile { state: State::new(plan), manifest: Manifest::new() }
     }
 
+    /// Whether nothing was counted into it.
+    fn is_empty(&self) -> bool {
+        self.manifest.is_empty() && self.manifest.shards().is_none() && self.state.is_empty()
+    }
+
     /// Merges `other` (for the same plan) into `self`: the state of both inputs together.
     ///
     /// # Errors
-    /// A [`MergeError`](crate::MergeError) when an input or a shard is in both manifests (it
-    /// would count twice), or the shards are of runs split differently; `self` is then
-    /// unchanged.
-    pub fn merge(&mut self, other: StateFile) -> Result<(), crate::MergeError> {
+    /// A [`MergeError`] when an input or a shard is in both manifests (it would count twice),
+    /// or the shards are of runs split differently; `self` is then unchanged.
+    pub fn merge(&mut self, other: StateFile) -> Result<(), MergeError> {
+        if self.is_empty() {
+            // Nothing to translate into: take it as it is.
+            *self = other;
+            return Ok(());
+        }
         self.manifest.merge(other.manifest)?;
         self.state.merge(other.state);
         Ok(())
     }
 
-    /// Writes the state file (layout in the module docs). The whole body is encoded in memory
-    /// first, since its length comes before it. Takes `&mut self` only to finish pending bitmap
-    /// batches.
+    /// Writes the state file (layout in the module docs), buffered. Takes `&mut self` only to
+    /// finish pending batches.
     ///
     /// # Errors
     /// Only those of `out`.
     ///
     /// # Panics
     /// When the state was not built for `plan`.
-    pub fn write(&mut self, plan: &Plan, mut out: impl Write) -> io::Result<()> {
-        let body = encode(plan, &mut self.state, &self.manifest);
-        write_framed(&body, &mut out)
+    pub fn write(&mut self, plan: &Plan, out: impl Write) -> io::Result<()> {
+        let migrations = prepare(&mut self.state);
+        let mut counted = WireWriter::new(Discard);
+        encode(plan, &self.state, &self.manifest, &migrations, &mut counted)?;
+        let mut wire = WireWriter::new(BufWriter::with_capacity(1 << 16, out));
+        wire.raw(&STATE_MAGIC)?;
+        wire.raw(&STATE_FORMAT_VERSION.to_le_bytes())?;
+        wire.raw(&counted.written().to_le_bytes())?;
+        encode(plan, &self.state, &self.manifest, &migrations, &mut wire)?;
+        debug_assert_eq!(wire.written(), HEAD_LEN as u64 + counted.written(), "both passes agree");
+        let checksum = wire.checksum();
+        let mut out = wire.into_inner();
+        out.write_all(&checksum.to_le_bytes())?;
+        out.flush()
     }
 
-    /// Reads a state file written for the funnels of `plan` (in any order). Reads the head
-    /// first, so a file that is not a state is rejected without reading it all.
+    /// Reads a state file written for the funnels of `plan` (in any order), of this version or
+    /// an older one. Reads the head first, so a file that is not a state is rejected without
+    /// reading it all.
     ///
     /// # Errors
     /// A [`StateFileError`] saying what is wrong; never a panic, whatever the bytes.
-    pub fn read(plan: &Plan, mut input: impl Read) -> Result<StateFile, StateFileError> {
-        let mut head = [0u8; HEAD_LEN];
-        let got = read_up_to(&mut input, &mut head)?;
-        let magic = got.min(STATE_MAGIC.len());
-        if head[..magic] != STATE_MAGIC[..magic] {
-            return Err(StateFileError::NotAStateFile);
+    pub fn read(plan: &Plan, input: impl Read) -> Result<StateFile, StateFileError> {
+        let mut file = StateFile::new(plan);
+        match read_into(plan, input, &mut file, false) {
+            Ok(Some(legacy)) => Ok(legacy),
+            Ok(None) => Ok(file),
+            Err(ReadMergeError::Read(e)) => Err(e),
+            Err(ReadMergeError::Merge(_)) => unreachable!("nothing to merge with"),
         }
-        let truncated =
-            |found: usize, expected: u64| StateFileError::Truncated { found: found as u64, expected };
-        if got < STATE_MAGIC.len() + 4 {
-            return Err(truncated(got, HEAD_LEN as u64));
+    }
+
+    /// Reads a state file (as [`StateFile::read`] does) and merges it into `self`, as
+    /// [`StateFile::merge`] would, without holding the state read beside `self`: its keys and
+    /// sets go into `self` as they are read. Consumes `self`, which a failure leaves half
+    /// merged.
+    ///
+    /// # Errors
+    /// [`ReadMergeError::Read`] when the file cannot be read, [`ReadMergeError::Merge`] when its
+    /// inputs or shards overlap those of `self`.
+    pub fn read_merged(mut self, plan: &Plan, input: impl Read) -> Result<StateFile, ReadMergeError> {
+        if self.is_empty() {
+            return Ok(StateFile::read(plan, input)?);
         }
-        let version = u32::from_le_bytes(head[16..20].try_into().expect("4 bytes"));
-        if !(OLDEST_READ_VERSION..=STATE_FORMAT_VERSION).contains(&version) {
-            return Err(StateFileError::UnsupportedVersion {
-                found: version,
-                expected: STATE_FORMAT_VERSION,
-            });
+        if let Some(legacy) = read_into(plan, input, &mut self, true)? {
+            self.merge(legacy)?;
         }
-        if got < HEAD_LEN {
-            return Err(truncated(got, HEAD_LEN as u64));
-        }
-        let body_len = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
-        let expected = body_len.saturating_add((HEAD_LEN + CHECKSUM_LEN) as u64);
-        // The length is not trusted before the checksum: grow with what actually comes.
-        let mut body = Vec::with_capacity(usize::try_from(body_len.min(1 << 26)).unwrap_or(0));
-        (&mut input).take(body_len).read_to_end(&mut body)?;
-        let mut stored = [0u8; CHECKSUM_LEN];
-        let got_checksum =
-            if body.len() as u64 == body_len { read_up_to(&mut input, &mut stored)? } else { 0 };
-        if got_checksum < CHECKSUM_LEN {
-            return Err(truncated(HEAD_LEN + body.len() + got_checksum, expected));
-        }
-        let mut checksum = crc32fast::Hasher::new();
-        checksum.update(&head);
-        checksum.update(&body);
-        let (stored, computed) = (u32::from_le_bytes(stored), checksum.finalize());
-        if stored != computed {
-            return Err(StateFileError::ChecksumMismatch { stored, computed });
-        }
-        if read_up_to(&mut input, &mut [0u8; 1])? > 0 {
-            return Err(malformed("data after the checksum"));
-        }
-        decode(plan, &body, version)
+        Ok(self)
     }
 }
 
-/// Writes `body` between the head and the checksum.
-pub(crate) fn write_framed(body: &[u8], mut out: impl Write) -> io::Result<()> {
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    head.extend_from_slice(&STATE_MAGIC);
-    head.extend_from_slice(&STATE_FORMAT_VERSION.to_le_bytes());
-    head.extend_from_slice(&(body.len() as u64).to_le_bytes());
+/// Reads a state file into `into` (merging into it when `merging`, else into an empty state),
+/// or returns a file of an older version read on its own.
+fn read_into(
+    plan: &Plan,
+    mut input: impl Read,
+    into: &mut StateFile,
+    merging: bool,
+) -> Result<Option<StateFile>, ReadMergeError> {
+    let mut head = [0u8; HEAD_LEN];
+    let got = read_up_to(&mut input, &mut head).map_err(StateFileError::Io)?;
+    let magic = got.min(STATE_MAGIC.len());
+    if head[..magic] != STATE_MAGIC[..magic] {
+        return Err(StateFileError::NotAStateFile.into());
+    }
+    let truncated = |found: u64, expected: u64| StateFileError::Truncated { found, expected };
+    if got < STATE_MAGIC.len() + 4 {
+        return Err(truncated(got as u64, HEAD_LEN as u64).into());
+    }
+    let version = u32::from_le_bytes(head[16..20].try_into().expect("4 bytes"));
+    if !(OLDEST_STATE_FORMAT_VERSION..=STATE_FORMAT_VERSION).contains(&version) {
+        return Err(
+            StateFileError::UnsupportedVersion { found: version, expected: STATE_FORMAT_VERSION }.into()
+        );
+    }
+    if got < HEAD_LEN {
+        return Err(truncated(got as u64, HEAD_LEN as u64).into());
+    }
+    let body_len = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
+    let expected = body_len.saturating_add((HEAD_LEN + CHECKSUM_LEN) as u64);
     let mut checksum = crc32fast::Hasher::new();
     checksum.update(&head);
-    checksum.update(body);
-    out.write_all(&head)?;
-    out.write_all(body)?;
-    out.write_all(&checksum.finalize().to_le_bytes())?;
-    out.flush()
+    let mut wire = WireReader::new(&mut input, body_len, checksum);
+    let decoded = if version == STATE_FORMAT_VERSION {
+        decode(plan, &mut wire, into, merging).map(|()| None)
+    } else {
+        // An older version: its body whole, decoded as its build did, once the checksum holds.
+        let mut body = Vec::new();
+        match wire.append(body_len, &mut body) {
+            Ok(()) => Ok(Some(body)),
+            Err(e) => Err(e),
+        }
+    };
+    // A damaged file is reported as damaged, whatever its bytes made of the decoding: the rest
+    // of the body is read, then the checksum compared, before any error of the content.
+    let content_end = wire.consumed();
+    let complete = match (&decoded, wire.skip_rest()) {
+        (Err(WireError::Io(_)), _) => false,
+        (_, Ok(complete)) => complete,
+        (_, Err(WireError::Io(e))) => return Err(StateFileError::Io(e).into()),
+        (_, Err(_)) => unreachable!("skipping fails only on IO"),
+    };
+    if let Err(WireError::Io(e)) = decoded {
+        return Err(StateFileError::Io(e).into());
+    }
+    let consumed = HEAD_LEN as u64 + wire.consumed();
+    let (computed, input) = wire.finish();
+    if !complete {
+        return Err(truncated(consumed, expected).into());
+    }
+    let mut stored = [0u8; CHECKSUM_LEN];
+    let got_checksum = read_up_to(&mut *input, &mut stored).map_err(StateFileError::Io)?;
+    if got_checksum < CHECKSUM_LEN {
+        return Err(truncated(consumed + got_checksum as u64, expected).into());
+    }
+    let stored = u32::from_le_bytes(stored);
+    if stored != computed {
+        return Err(StateFileError::ChecksumMismatch { stored, computed }.into());
+    }
+    if read_up_to(&mut *input, &mut [0u8; 1]).map_err(StateFileError::Io)? > 0 {
+        return Err(malformed("data after the checksum").into());
+    }
+    match decoded {
+        Ok(Some(body)) => Ok(Some(crate::legacy::decode(plan, version, &body)?)),
+        Ok(None) if content_end < body_len => {
+            Err(malformed(format!("{} bytes after the content", body_len - content_end)).into())
+        }
+        Ok(None) => Ok(None),
+        Err(WireError::End) => Err(malformed("the content runs past the end of the body").into()),
+        Err(WireError::Malformed(e)) => Err(e.into()),
+        Err(WireError::Merge(e)) => Err(e.into()),
+        Err(WireError::Io(_)) => unreachable!("returned above"),
+    }
 }
 
 /// Reads until `buf` is full or the input ends; the number of bytes read.
-fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(mut input: impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match input.read(&mut buf[filled..]) {

@@ -8,8 +8,6 @@
 //! n-1 and, with a window, at most the window after its first step-1 event (the time is that
 //! event's). Time to step n is the time it reached step n minus its first step-1 event.
 
-use std::borrow::Cow;
-
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
 use snowfunnel_parse::format_micros;
@@ -18,7 +16,7 @@ use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
 use crate::state::{Counters, State, VariantSets};
 use crate::times::FirstTimes;
-use crate::unify::Unifier;
+use crate::unify::{SubjectTimes, Unifier};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -159,7 +157,8 @@ impl State {
                 let unifier = &unifiers[experiment];
                 let (variants, union, conflicting) =
                     split_variants(&mut state.variants, &def.control, unifier);
-                let steps: Vec<Cow<'_, FirstTimes>> =
+                state.steps.iter_mut().for_each(FirstTimes::flush);
+                let steps: Vec<SubjectTimes<'_>> =
                     state.steps.iter().map(|t| unifier.apply_times(t)).collect();
                 let walk = Walk { steps: &steps, order: def.order, window: def.window };
                 let (variants, cohorts) = tally(&walk, def, &variants, &conflicting, options.cohorts);
@@ -193,13 +192,18 @@ impl State {
                 }
             })
             .collect();
-        RunReport { counters: self.counters, funnels, experiments, distinct_keys: self.keys.len() as u64 }
+        RunReport {
+            counters: self.counters,
+            funnels,
+            experiments,
+            distinct_keys: self.distinct_keys() as u64,
+        }
     }
 }
 
 /// How keys move through a funnel's steps.
 struct Walk<'a> {
-    steps: &'a [Cow<'a, FirstTimes>],
+    steps: &'a [SubjectTimes<'a>],
     order: Order,
     window: Option<i64>,
 }

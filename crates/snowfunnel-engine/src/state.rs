@@ -4,6 +4,8 @@
 //! state of their union: bitmaps are sets, so the order of events and duplicated events do not
 //! matter, and merging is exact.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use hashbrown::HashSet;
 use snowfunnel_parse::{BadRows, EnrichedEvent, ExperimentContext};
 
@@ -59,6 +61,29 @@ impl VariantSets {
         }
     }
 
+    /// Adds `other`'s sets, whose ids are this side's ids.
+    fn union(&mut self, other: VariantSets) {
+        for (variant, bitmap) in other.0 {
+            if let Some((_, b)) = self.0.iter_mut().find(|(v, _)| *v == variant) {
+                b.union(bitmap);
+            } else {
+                self.0.push((variant, bitmap));
+            }
+        }
+    }
+
+    /// The builder of `variant`, added empty when new.
+    pub(crate) fn entry(&mut self, variant: &str) -> &mut BitmapBuilder {
+        let at = match self.0.iter().position(|(v, _)| **v == *variant) {
+            Some(at) => at,
+            None => {
+                self.0.push((variant.into(), BitmapBuilder::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+
     fn merge(&mut self, other: VariantSets, remap: &[u32]) {
         for (variant, bitmap) in other.0 {
             if let Some((_, b)) = self.0.iter_mut().find(|(v, _)| *v == variant) {
@@ -89,13 +114,45 @@ pub(crate) struct FunnelState {
     pub(crate) steps: Vec<FirstTimes>,
 }
 
+/// A key dictionary that the states of one run's partitions share: each key is held once
+/// whatever the number of threads and files, and they merge without translating ids.
+#[derive(Default)]
+pub(crate) struct SharedKeys(Arc<Mutex<KeyDict>>);
+
+impl SharedKeys {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, KeyDict> {
+        // A thread that panicked holding it left it whole: keys are added in one step.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn same(&self, other: &SharedKeys) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    fn share(&self) -> SharedKeys {
+        SharedKeys(Arc::clone(&self.0))
+    }
+}
+
 /// The engine state of one partition, or of several merged.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct State {
-    pub(crate) keys: KeyDict,
+    pub(crate) keys: SharedKeys,
     pub(crate) counters: Counters,
     pub(crate) experiments: Vec<ExperimentState>,
     pub(crate) funnels: Vec<FunnelState>,
+}
+
+/// A copy with a key dictionary of its own.
+impl Clone for State {
+    fn clone(&self) -> Self {
+        State {
+            keys: SharedKeys(Arc::new(Mutex::new(self.keys.lock().clone()))),
+            counters: self.counters,
+            experiments: self.experiments.clone(),
+            funnels: self.funnels.clone(),
+        }
+    }
 }
 
 impl State {
@@ -103,7 +160,7 @@ impl State {
     #[must_use]
     pub fn new(plan: &Plan) -> Self {
         State {
-            keys: KeyDict::default(),
+            keys: SharedKeys::default(),
             counters: Counters::default(),
             experiments: vec![ExperimentState::default(); plan.experiments().len()],
             funnels: plan
@@ -115,6 +172,34 @@ impl State {
                 })
                 .collect(),
         }
+    }
+
+    /// An empty state for the same plan that shares this state's key dictionary: one per
+    /// partition of a run (thread, file), so that each key is held once and the partitions
+    /// merge without translating ids. The dictionary keeps the keys of a partition that is
+    /// dropped (a corrupt file skipped), in no set: they count nowhere.
+    #[must_use]
+    pub fn partition(&self) -> Self {
+        State {
+            keys: self.keys.share(),
+            counters: Counters::default(),
+            experiments: vec![ExperimentState::default(); self.experiments.len()],
+            funnels: self
+                .funnels
+                .iter()
+                .map(|f| FunnelState {
+                    variants: VariantSets::default(),
+                    steps: vec![FirstTimes::default(); f.steps.len()],
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether nothing was counted into it: no key, no line.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.lock().is_empty()
+            && self.counters == Counters::default()
+            && self.experiments.iter().all(|e| e.contexts == 0)
     }
 
     /// The counters so far.
@@ -130,7 +215,7 @@ impl State {
     /// Distinct context keys seen for the plan's experiments.
     #[must_use]
     pub fn distinct_keys(&self) -> usize {
-        self.keys.len()
+        self.keys.lock().len()
     }
 
     /// Records one experiment context of a valid event.
@@ -144,11 +229,13 @@ impl State {
         let Some(e) = plan.experiment_id(context.experiment) else {
             return;
         };
-        let id = self.keys.intern(context.key.as_bytes());
+        let mut keys = self.keys.lock();
+        let id = keys.intern(context.key.as_bytes());
         for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
-            let older = self.keys.intern(older.as_bytes());
+            let older = keys.intern(older.as_bytes());
             self.experiments[e].migrations.insert((older, id));
         }
+        drop(keys);
         let experiment = &mut self.experiments[e];
         experiment.contexts += 1;
         experiment.variants.push(context.variant, id);
@@ -175,20 +262,32 @@ impl State {
     pub fn merge(&mut self, other: State) {
         assert_eq!(self.funnels.len(), other.funnels.len(), "states of different plans");
         assert_eq!(self.experiments.len(), other.experiments.len(), "states of different plans");
-        self.counters.add(&other.counters);
-        let remap: Vec<u32> = (0..other.keys.len())
-            .map(|id| {
-                #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
-                self.keys.intern(other.keys.get(id as u32))
-            })
-            .collect();
-        for (mine, theirs) in self.experiments.iter_mut().zip(other.experiments) {
+        let State { keys, counters, experiments, funnels } = other;
+        self.counters.add(&counters);
+        if self.keys.same(&keys) {
+            for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
+                mine.contexts += theirs.contexts;
+                mine.variants.union(theirs.variants);
+                mine.migrations.extend(theirs.migrations);
+            }
+            for (mine, theirs) in self.funnels.iter_mut().zip(funnels) {
+                mine.variants.union(theirs.variants);
+                for (a, b) in mine.steps.iter_mut().zip(theirs.steps) {
+                    a.union(b);
+                }
+            }
+            return;
+        }
+        let remap = self.keys.lock().absorb(&keys.lock());
+        // Their keys are all here now: free them before the sets grow.
+        drop(keys);
+        for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
             mine.contexts += theirs.contexts;
             mine.variants.merge(theirs.variants, &remap);
             let at = |id: u32| remap[id as usize];
             mine.migrations.extend(theirs.migrations.into_iter().map(|(a, b)| (at(a), at(b))));
         }
-        for (mine, theirs) in self.funnels.iter_mut().zip(other.funnels) {
+        for (mine, theirs) in self.funnels.iter_mut().zip(funnels) {
             mine.variants.merge(theirs.variants, &remap);
             for (a, b) in mine.steps.iter_mut().zip(theirs.steps) {
                 a.union_remapped(b, &remap);
@@ -200,9 +299,10 @@ impl State {
     /// equal canonical forms give equal reports. For tests and debugging.
     #[must_use]
     pub fn canonical_sets(&mut self) -> Vec<(String, Vec<Vec<u8>>)> {
-        let keys = &self.keys;
+        let keys = self.keys.lock();
+        let keys = &*keys;
         let sorted = |b: &mut BitmapBuilder| {
-            let mut v: Vec<Vec<u8>> = b.finish().iter().map(|id| keys.get(id).to_vec()).collect();
+            let mut v: Vec<Vec<u8>> = b.finish().iter().map(|id| keys.key(id)).collect();
             v.sort();
             v
         };
@@ -211,8 +311,11 @@ impl State {
             for (variant, b) in &mut exp.variants.0 {
                 out.push((format!("experiment {e} variant {variant}"), sorted(b)));
             }
-            let mut pairs: Vec<Vec<u8>> =
-                exp.migrations.iter().map(|&(a, b)| [keys.get(a), b" -> ", keys.get(b)].concat()).collect();
+            let mut pairs: Vec<Vec<u8>> = exp
+                .migrations
+                .iter()
+                .map(|&(a, b)| [keys.key(a), b" -> ".to_vec(), keys.key(b)].concat())
+                .collect();
             pairs.sort();
             out.push((format!("experiment {e} migrations"), pairs));
         }
@@ -220,10 +323,11 @@ impl State {
             for (variant, b) in &mut fun.variants.0 {
                 out.push((format!("funnel {f} variant {variant}"), sorted(b)));
             }
-            for (s, times) in fun.steps.iter().enumerate() {
+            for (s, times) in fun.steps.iter_mut().enumerate() {
+                times.flush();
                 let mut v: Vec<Vec<u8>> = times
                     .iter()
-                    .map(|(id, t)| [keys.get(id), format!(" at {t}").as_bytes()].concat())
+                    .map(|(id, t)| [keys.key(id), format!(" at {t}").into_bytes()].concat())
                     .collect();
                 v.sort();
                 out.push((format!("funnel {f} step {s}"), v));

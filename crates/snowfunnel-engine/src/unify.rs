@@ -69,13 +69,35 @@ impl Unifier {
 }
 
 impl Unifier {
-    /// `times` with every key replaced by its subject's id, keeping the subject's earliest time
-    /// (borrowed when nothing changes).
-    pub(crate) fn apply_times<'t>(&self, times: &'t FirstTimes) -> Cow<'t, FirstTimes> {
-        if self.is_empty() || !times.iter().any(|(id, _)| self.members.contains(id)) {
-            return Cow::Borrowed(times);
+    /// `times` seen by subject: the time of a subject's smallest id is the earliest time of any
+    /// of its keys (its other ids are never asked for: key sets name subjects by that id).
+    pub(crate) fn apply_times<'t>(&self, times: &'t FirstTimes) -> SubjectTimes<'t> {
+        let mut subjects: HashMap<u32, i64> = HashMap::new();
+        for id in &self.members {
+            if let Some(time) = times.get(id) {
+                let earliest = subjects.entry(self.root[&id]).or_insert(time);
+                *earliest = (*earliest).min(time);
+            }
         }
-        Cow::Owned(times.iter().map(|(id, t)| (self.root.get(&id).copied().unwrap_or(id), t)).collect())
+        SubjectTimes { times, subjects }
+    }
+}
+
+/// A step's first times by subject (see [`Unifier::apply_times`]).
+pub(crate) struct SubjectTimes<'t> {
+    times: &'t FirstTimes,
+    /// The earliest time of each subject of several keys that did the step, by its smallest id.
+    subjects: HashMap<u32, i64>,
+}
+
+impl SubjectTimes<'_> {
+    /// The earliest time of the subject (or key) `id`, if it did the step.
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> Option<i64> {
+        match self.subjects.get(&id) {
+            Some(&time) => Some(time),
+            None => self.times.get(id),
+        }
     }
 }
 
@@ -102,6 +124,17 @@ mod tests {
         }
         assert!(Unifier::new([]).is_empty());
         assert_eq!(*Unifier::new([]).apply(&set(&[1, 2])), set(&[1, 2]));
+    }
+
+    #[test]
+    fn subjects_take_the_earliest_time_of_their_keys() {
+        let u = Unifier::new([(5, 3), (3, 9), (1, 2)]);
+        let times: FirstTimes = [(5, 50), (9, 20), (3, 70), (2, 8), (4, 1)].into_iter().collect();
+        let by_subject = u.apply_times(&times);
+        assert_eq!(by_subject.get(3), Some(20));
+        assert_eq!(by_subject.get(1), Some(8));
+        assert_eq!(by_subject.get(4), Some(1));
+        assert_eq!(by_subject.get(6), None);
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub struct GenConfig {
     /// Share of events with `app_id` `gitlab-staging` (a few more go to other apps; the rest are
     /// `gitlab`).
     pub staging_share: f64,
+    /// Share of keys in a shape other than lowercase hex (a UUID, uppercase hex, a decimal id), as
+    /// some trackers send them; 0 by default, so every key is 64 (or 32) lowercase hex digits.
+    pub other_key_share: f64,
+    /// Bare lines: only the fields a consumer of experiments reads (app, platform, times, event
+    /// kind and id, the structured fields, page path, `unstruct_event`, and in `contexts` the
+    /// experiment entries alone), about a third of a full line. For benchmarks that need many
+    /// events cheaply; off by default.
+    pub bare_lines: bool,
 }
 
 impl Default for GenConfig {
@@ -46,6 +54,8 @@ impl Default for GenConfig {
             keys_per_experiment: 0,
             conflict_share: 0.01,
             staging_share: 0.05,
+            other_key_share: 0.0,
+            bare_lines: false,
         }
     }
 }
@@ -91,6 +101,7 @@ impl GenConfig {
             ("duplicate_share", self.duplicate_share),
             ("conflict_share", self.conflict_share),
             ("staging_share", self.staging_share),
+            ("other_key_share", self.other_key_share),
         ];
         for (name, value) in shares {
             if !(0.0..=1.0).contains(&value) {

@@ -51,8 +51,9 @@ const EXPERIMENT_KEY_ORDERS: [[u8; 4]; 4] = [[0, 1, 2, 3], [0, 2, 1, 3], [1, 2, 
 
 pub(crate) fn write_contexts(out: &mut Vec<u8>, event: &Event, filler: &Filler, rand: &mut Rand) {
     let web = event.platform != "srv";
-    let mut entries = vec![Entry::Standard];
-    if web {
+    // A bare line has the experiment entries only.
+    let mut entries = if event.bare { Vec::new() } else { vec![Entry::Standard] };
+    if web && !event.bare {
         entries.push(Entry::WebPage);
     }
     let at_end = rand.chance(0.6);

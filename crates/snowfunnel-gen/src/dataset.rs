@@ -18,6 +18,8 @@ use crate::time::{Layout, push_timestamp};
 
 /// Bytes of text gathered before handing them to the file (or the compressor).
 const FLUSH_BYTES: usize = 1 << 20;
+/// zlib's default compression level.
+const DEFAULT_GZIP_LEVEL: u32 = 6;
 
 /// What a dataset run wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,6 +78,8 @@ pub fn write_dataset_streaming(
 pub struct DatasetWriter {
     dir: PathBuf,
     gzip: bool,
+    /// Compression level of gzip files, 0 to 9.
+    level: u32,
     total: usize,
     chunks: usize,
     chunk: usize,
@@ -106,6 +110,7 @@ impl DatasetWriter {
         DatasetWriter {
             dir: dir.to_path_buf(),
             gzip,
+            level: DEFAULT_GZIP_LEVEL,
             total,
             chunks: files.clamp(1, total.max(1)),
             chunk: 0,
@@ -115,6 +120,13 @@ impl DatasetWriter {
             text: Vec::with_capacity(FLUSH_BYTES + 4096),
             stats: DatasetStats::default(),
         }
+    }
+
+    /// The same writer compressing at `level` (0 to 9, clamped; 6 unless set): 1 writes
+    /// several times faster, for datasets made only to be read once.
+    #[must_use]
+    pub fn with_gzip_level(self, level: u32) -> Self {
+        DatasetWriter { level: level.min(9), ..self }
     }
 
     /// Appends one line (a newline is added).
@@ -182,7 +194,7 @@ impl DatasetWriter {
         let path = self.dir.join(String::from_utf8_lossy(&name).as_ref());
         let file = BufWriter::with_capacity(1 << 16, File::create(&path)?);
         let sink = if self.gzip {
-            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::new(6))))
+            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::new(self.level))))
         } else {
             Sink::Plain(file)
         };

@@ -81,6 +81,7 @@ pub struct Generator {
     rand: Rand,
     journeys: Journeys,
     staging_share: f64,
+    bare: bool,
     start: i64,
     end: i64,
     windows: usize,
@@ -107,13 +108,15 @@ impl Generator {
             config.seed,
             config.resolved_keys_per_experiment(),
             clamp_share(config.conflict_share),
-        );
+        )
+        .with_other_shapes(clamp_share(config.other_key_share));
         let staging_share = clamp_share(config.staging_share);
         Generator {
             counts,
             rand: Rand::seeded(config.seed),
             journeys: Journeys::new(experiments, keys, staging_share),
             staging_share,
+            bare: config.bare_lines,
             start: config.resolved_start_micros(),
             end: config.end_micros(),
             windows: counts.lines.div_ceil(WINDOW_LINES).max(1),
@@ -150,17 +153,21 @@ impl Generator {
             good.push(noise_event(&mut self.rand, micros, self.staging_share));
         }
         good.sort_by_key(|event| event.collector_micros);
+        for event in &mut good {
+            event.bare = self.bare;
+        }
 
         let mut placed = self.duplicates(window, last, &good);
         let span = good.len() as u64 * SLOT + 1;
         for _ in 0..self.share_of(self.counts.malformed, window) {
             let micros = self.rand.range(from, to);
-            let source = if self.journeys.experiments.is_empty() {
+            let mut source = if self.journeys.experiments.is_empty() {
                 noise_event(&mut self.rand, micros, self.staging_share)
             } else {
                 let planned = self.journeys.random_planned(&mut self.rand, micros);
                 self.journeys.materialize(&mut self.rand, &planned)
             };
+            source.bare = self.bare;
             let line = break_event(&mut self.rand, &source);
             placed.push((self.rand.below(span), line));
         }

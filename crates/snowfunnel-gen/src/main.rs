@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use snowfunnel_gen::{AVERAGE_LINE_BYTES, GenConfig, LineCounts, date_micros, write_dataset_streaming};
+use snowfunnel_gen::{
+    AVERAGE_LINE_BYTES, DatasetStats, DatasetWriter, GenConfig, Generator, LineCounts, date_micros,
+};
 
 /// Write deterministic, realistic GitLab Snowplow enriched events (TSV, gzip by default).
 #[derive(Debug, Parser)]
@@ -38,6 +40,21 @@ struct Args {
     /// Length of the time range in days.
     #[arg(long, default_value_t = 14)]
     days: u32,
+    /// Distinct context keys per experiment (default: the number of lines / 20, at least 50).
+    #[arg(long)]
+    keys_per_experiment: Option<usize>,
+    /// Share of good events that carry an experiment context.
+    #[arg(long, default_value_t = 0.25)]
+    experiment_share: f64,
+    /// Share of keys in another shape than lowercase hex: a UUID, uppercase hex or a decimal id.
+    #[arg(long, default_value_t = 0.0)]
+    other_key_share: f64,
+    /// Bare lines: only the fields a consumer of experiments reads (about a third of the size).
+    #[arg(long)]
+    bare: bool,
+    /// gzip compression level, 0 to 9 (1 is several times faster to write).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    gzip_level: u32,
 }
 
 fn main() -> ExitCode {
@@ -62,14 +79,17 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         events,
         start_micros: parse_date(&args.start).with_context(|| format!("reading --start {:?}", args.start))?,
         span_days: args.days,
+        keys_per_experiment: args.keys_per_experiment.unwrap_or(0),
+        experiment_share: args.experiment_share,
+        other_key_share: args.other_key_share,
+        bare_lines: args.bare,
         ..GenConfig::default()
     };
     config.validate().context("checking the configuration")?;
     let counts = LineCounts::for_config(&config);
 
     let started = Instant::now();
-    let stats = write_dataset_streaming(&config, &args.out, args.files, !args.plain)
-        .with_context(|| format!("writing to {}", args.out.display()))?;
+    let stats = write(&config, args).with_context(|| format!("writing to {}", args.out.display()))?;
     println!(
         "wrote {} lines ({} events incl. {} duplicates, {} experiment events; {} malformed) to {} files in {}: \
          {} uncompressed, {} on disk, {:.1}s",
@@ -85,6 +105,21 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64(),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Generates the lines of `config` into `args.out`, as [`snowfunnel_gen::write_dataset_streaming`]
+/// does, at the asked gzip level.
+fn write(config: &GenConfig, args: &Args) -> std::io::Result<DatasetStats> {
+    std::fs::create_dir_all(&args.out)?;
+    let mut generator = Generator::new(config);
+    let mut writer = DatasetWriter::new(&args.out, generator.counts().lines, args.files, !args.plain)
+        .with_gzip_level(args.gzip_level);
+    while let Some(window) = generator.next_window() {
+        for line in &window {
+            writer.push(line)?;
+        }
+    }
+    writer.finish()
 }
 
 /// `1.5GB` (powers of 1000), `2GiB` (powers of 1024) or a plain byte count.

@@ -38,6 +38,9 @@ pub struct Event {
     pub experiments: Vec<ExperimentContext>,
     /// Seed of everything else on the line.
     pub filler_seed: u64,
+    /// Written bare: none of the filler, and only the experiment entries in `contexts` (see
+    /// [`GenConfig::bare_lines`](crate::GenConfig::bare_lines)).
+    pub bare: bool,
 }
 
 impl Event {

@@ -28,6 +28,7 @@ pub(crate) fn blank_event(rand: &mut Rand, app_id: &str, platform: &str, event: 
         unstruct_schema: None,
         experiments: Vec::new(),
         filler_seed: rand.next_u64(),
+        bare: false,
     }
 }
 

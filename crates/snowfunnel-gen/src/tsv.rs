@@ -66,6 +66,10 @@ impl<'a> Fields<'a> {
 }
 
 pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
+    if event.bare {
+        write_bare_event(event, out);
+        return;
+    }
     let mut rand = Rand::seeded(event.filler_seed);
     let web = event.platform != "srv";
     let browser = &BROWSERS[rand.weighted_by(BROWSERS, |b| b.weight)];
@@ -164,6 +168,37 @@ pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
     f.put(127, "jsonschema");
     f.put_text(128, version);
     rand.push_hex(f.at(129), 32);
+    f.finish();
+}
+
+/// A bare line: the fields a consumer of experiments reads, and none of the filler.
+fn write_bare_event(event: &Event, out: &mut Vec<u8>) {
+    let mut rand = Rand::seeded(event.filler_seed);
+    let filler = Filler::draw(&mut rand, event);
+    let mut f = Fields::new(out);
+    f.put_text(0, &event.app_id);
+    f.put_text(1, &event.platform);
+    f.put_time(3, event.collector_micros);
+    f.put_text(5, &event.event);
+    f.put_text(6, &event.event_id);
+    f.put_text(35, &event.page_urlpath);
+    contexts::write_contexts(f.at(52), event, &filler, &mut rand);
+    f.put_text(53, &event.se_category);
+    f.put_text(54, &event.se_action);
+    f.put_text(55, &event.se_label);
+    f.put_text(56, &event.se_property);
+    f.put_text(57, &event.se_value);
+    if let Some(schema) = &event.unstruct_schema {
+        contexts::write_unstruct(f.at(58), schema, &filler, &mut rand);
+    }
+    if let Some(derived) = event.derived_micros {
+        f.put_time(124, derived);
+    }
+    let (vendor, name, version) = event_schema(event);
+    f.put_text(125, vendor);
+    f.put_text(126, name);
+    f.put(127, "jsonschema");
+    f.put_text(128, version);
     f.finish();
 }
 

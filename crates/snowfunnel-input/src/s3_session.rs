@@ -83,6 +83,12 @@ impl S3Session {
         Ok(content)
     }
 
+    /// The body of `object` as it downloads, resuming a body that fails mid-stream: for
+    /// reading a whole object without holding it (a state file decoded as it arrives).
+    pub fn reader(&self, object: &S3Object) -> impl Read + use<> {
+        self.open(object)
+    }
+
     /// Writes `body` to `bucket`/`key` in one PutObject (see [`S3Client::put`]).
     ///
     /// # Errors

@@ -218,12 +218,7 @@ impl ValidateState {
     pub fn merge(&mut self, other: ValidateState) {
         self.counters.add(&other.counters);
         self.event_ids.merge(other.event_ids);
-        let remap: Vec<u32> = (0..other.keys.len())
-            .map(|id| {
-                #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
-                self.keys.intern(other.keys.get(id as u32))
-            })
-            .collect();
+        let remap = self.keys.absorb(&other.keys);
         for experiment in other.experiments {
             let index = self.experiment(&experiment.name);
             self.experiments[index].merge(experiment, &remap);

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
+
 use snowfunnel_engine::{Plan, StateFile};
 use snowfunnel_report::RunTotals;
 
@@ -35,12 +36,10 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     }
     let places = store.expand(&args.states, STATE_SUFFIX)?;
 
+    // Each state is read into the merged one as it arrives: memory holds one state, not two.
     let mut merged = StateFile::new(&plan);
     for place in &places {
-        let state = state_files::load_existing(&store, &plan, place)?;
-        merged.merge(state).with_context(|| {
-            format!("merging {place}: the states to merge must come from runs over disjoint inputs")
-        })?;
+        merged = state_files::load_merged(&store, &plan, place, merged)?;
     }
     let remedy = "their inputs would be missing from the reports; merge every shard's state (after every \
                   shard succeeded), or pass --allow-missing-shards";

@@ -175,6 +175,32 @@ impl<'s> Outputs<'s> {
         Ok(())
     }
 
+    /// Stages what `write` writes for `place`: a local file streams into its temporary file
+    /// (a large state file is never whole in memory), an S3 object is built in memory; then as
+    /// [`Outputs::stage`].
+    pub(crate) fn stage_with(
+        &mut self,
+        role: Role,
+        place: Place,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        match &place {
+            Place::Local(path) => {
+                let dir = directory_of(path);
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                let mut file =
+                    AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+                write(&mut file).with_context(|| format!("writing {}", path.display()))?;
+                self.stage_file(role, file)
+            }
+            Place::S3(_) => {
+                let mut content = Vec::new();
+                write(&mut content).with_context(|| format!("encoding {place}"))?;
+                self.stage(role, place, &content)
+            }
+        }
+    }
+
     /// Stages `content` for `place`: a local file is written and synced beside it now, an S3
     /// object uploaded whole to a temporary key beside it (a full disk or a failing upload
     /// fails here, before anything is committed).

@@ -7,7 +7,7 @@
 //! Two shapes, one result:
 //! - **a file per worker** when there are at least as many files as threads: each worker
 //!   inflates and parses whole files, largest first, one partition state per file merged into
-//!   the worker's state once the file was read completely;
+//!   the run's state (one for all workers) once the file was read completely;
 //! - **inflate and parse apart** when there are fewer files than threads: one reader thread per
 //!   file inflates it into chunks of whole lines, and parser threads take the chunks as they
 //!   come, so even a single large file uses more than one core. Each parser keeps a state per
@@ -21,6 +21,7 @@
 //! overlap with parsing.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
@@ -96,17 +97,36 @@ fn ingest_chunk<S, I: Ingest<S>>(
     ingester.end_chunk(state, file, chunk.first_line)
 }
 
-/// `snowfunnel run`: the funnel engine.
-impl Job for Plan {
+/// `snowfunnel run`: the funnel engine. Every partition's state shares one key dictionary
+/// (that of `keys`): memory holds each key once whatever the number of threads and files, and
+/// partitions merge without translating key ids.
+pub(crate) struct Funnels<'p> {
+    plan: &'p Plan,
+    /// An empty state whose dictionary the partitions share.
+    keys: State,
+}
+
+impl<'p> Funnels<'p> {
+    /// The job of `plan`, its partitions sharing the key dictionary of `keys` (the state an
+    /// incremental run adds to, so that the two merge without translating ids), or a new one.
+    pub(crate) fn new(plan: &'p Plan, keys: Option<&State>) -> Self {
+        Funnels { plan, keys: keys.map_or_else(|| State::new(plan), State::partition) }
+    }
+}
+
+impl Job for Funnels<'_> {
     type State = State;
-    type Ingester<'a> = Ingester<'a>;
+    type Ingester<'a>
+        = Ingester<'a>
+    where
+        Self: 'a;
 
     fn state(&self) -> State {
-        State::new(self)
+        self.keys.partition()
     }
 
     fn ingester(&self) -> Ingester<'_> {
-        Ingester::new(self)
+        Ingester::new(self.plan)
     }
 
     fn merge(into: &mut State, other: State) {
@@ -224,15 +244,17 @@ fn assemble<J: Job>(
     results: Vec<FileResult<J::State>>,
     options: &Options<'_>,
 ) -> Result<Output<J::State>> {
-    let mut out = Output { state: job.state(), files: Vec::new(), skipped: Vec::new() };
-    for state in merged {
-        J::merge(&mut out.state, state);
+    // The first state is taken as it is: merged into an empty one, it would be copied.
+    let mut state = None;
+    for partition in merged {
+        absorb::<J>(&mut state, partition);
     }
+    let mut out = Output { state: (), files: Vec::new(), skipped: Vec::new() };
     for (index, result) in results.into_iter().enumerate() {
         match result.outcome {
             Some(Outcome::Read(stats)) => {
-                for state in result.states {
-                    J::merge(&mut out.state, state);
+                for partition in result.states {
+                    absorb::<J>(&mut state, partition);
                 }
                 out.files.push((index, stats));
             }
@@ -244,7 +266,16 @@ fn assemble<J: Job>(
             Some(Outcome::Stopped) | None => {}
         }
     }
-    Ok(out)
+    let Output { files, skipped, .. } = out;
+    Ok(Output { state: state.unwrap_or_else(|| job.state()), files, skipped })
+}
+
+/// Merges `partition` into `into`, or makes it `into` when there is none yet.
+fn absorb<J: Job>(into: &mut Option<J::State>, partition: J::State) {
+    match into {
+        Some(state) => J::merge(state, partition),
+        None => *into = Some(partition),
+    }
 }
 
 /// What every thread of a run shares.
@@ -263,11 +294,11 @@ impl<J> Clone for Run<'_, J> {
 
 impl<J> Copy for Run<'_, J> {}
 
-/// A worker's merged state and, per file it took (by index), what became of it.
-type WorkerDone<S> = (S, Vec<(usize, FileResult<S>)>);
+/// Per file a worker took (by index), what became of it.
+type WorkerDone<S> = Vec<(usize, FileResult<S>)>;
 
-/// Returns each worker's state: the files it read completely, merged as it went, so memory
-/// follows the distinct keys and not the number of files. An opener thread opens the inputs
+/// Returns the state of the files read completely, merged as they were read (one state for all
+/// workers), so memory follows the distinct keys and not the number of files or threads. An opener thread opens the inputs
 /// ahead of the workers, largest first.
 fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>]) -> Result<Vec<J::State>> {
     let Run { job, inputs, options, tally } = *run;
@@ -275,11 +306,14 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
     let stop = AtomicBool::new(false);
+    // One state for every file read, whichever worker read it: per worker, the keys seen by
+    // both would be held twice until the end.
+    let merged: Mutex<Option<J::State>> = Mutex::new(None);
     let (opened_tx, opened_rx) = crossbeam_channel::bounded::<(usize, Result<Source, InputError>)>(
         options.open_ahead.saturating_sub(options.threads).max(1),
     );
     let per_worker: Vec<Result<WorkerDone<J::State>>> = std::thread::scope(|scope| {
-        let stop = &stop;
+        let (stop, merged) = (&stop, &merged);
         scope.spawn(move || {
             for index in order {
                 // A send fails once every worker has stopped.
@@ -296,7 +330,6 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                 scope.spawn(move || {
                     let mut ingester = job.ingester();
                     let mut chunk = Chunk::new();
-                    let mut merged = job.state();
                     let mut done = Vec::new();
                     let mut log = BadRowLogger::new(options, files);
                     while !stop.load(Ordering::Relaxed) {
@@ -319,7 +352,10 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                             outcome.as_ref().is_err_and(|e| !(e.is_corrupt() && options.skip_corrupt));
                         let outcome = match outcome {
                             Ok(stats) => {
-                                J::merge(&mut merged, state);
+                                absorb::<J>(
+                                    &mut merged.lock().unwrap_or_else(PoisonError::into_inner),
+                                    state,
+                                );
                                 tally.inputs_done.fetch_add(1, Ordering::Relaxed);
                                 Outcome::Read(stats)
                             }
@@ -331,22 +367,19 @@ fn file_per_worker<J: Job>(run: &Run<'_, J>, results: &mut [FileResult<J::State>
                             stop.store(true, Ordering::Relaxed);
                         }
                     }
-                    Ok((merged, done))
+                    Ok(done)
                 })
             })
             .collect();
         drop(opened_rx);
         workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect()
     });
-    let mut merged = Vec::with_capacity(per_worker.len());
     for worker in per_worker {
-        let (state, done) = worker?;
-        merged.push(state);
-        for (index, result) in done {
+        for (index, result) in worker? {
             results[index] = result;
         }
     }
-    Ok(merged)
+    Ok(merged.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().collect())
 }
 
 /// One chunk of one file on its way from a reader to a parser.

@@ -14,6 +14,7 @@ use anyhow::Context;
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
 use crate::outputs::Outputs;
+use crate::pipeline::Funnels;
 use crate::reports::{Destination, report, report_files};
 use crate::session::{BadRowsOut, Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::state_files;
@@ -65,8 +66,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     let cells = args.output.csv.cells();
     let bad_rows = BadRowsOut { args: &args.output.bad_rows, cells };
+    // The run's keys go into the previous state's dictionary: the two merge without
+    // translating ids, and memory holds each key once.
+    let job = Funnels::new(&plan, previous.as_ref().map(|p| &p.state));
     let Done { state, mut totals, read } =
-        read(&plan, &inputs, &args.input, bad_rows, &mut outputs, args.output.quiet, started)?;
+        read(&job, &inputs, &args.input, bad_rows, &mut outputs, args.output.quiet, started)?;
+    drop(job);
     totals.counted_before = counted_before;
     let mut state = StateFile { state, manifest: state_files::manifest(&inputs, &read)? };
     let nothing_new = state.manifest.is_empty();

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
-use snowfunnel_engine::{InputStatus, Manifest, ManifestEntry, Plan, StateFile, StateFileError};
+use snowfunnel_engine::{
+    InputStatus, Manifest, ManifestEntry, Plan, ReadMergeError, StateFile, StateFileError,
+};
 use snowfunnel_input::{InputFile, Inputs, S3Url, Shard, listing_start};
 
 use crate::cli::StateArgs;
@@ -70,41 +72,49 @@ pub(crate) fn state_out(args: &StateArgs, shard: Option<Shard>) -> Result<Option
 
 /// The state saved at `place`, or `None` when there is none yet.
 pub(crate) fn load(store: &Store, plan: &Plan, place: &Place) -> Result<Option<StateFile>, Failure> {
-    match store.read(place)? {
-        Some(bytes) => Ok(Some(decode(plan, place, &bytes)?)),
+    match store.open(place)? {
+        Some(input) => Ok(Some(StateFile::read(plan, input).map_err(|e| read_error(place, e))?)),
         None => Ok(None),
     }
 }
 
-/// The state saved at `place`, which must exist.
-pub(crate) fn load_existing(store: &Store, plan: &Plan, place: &Place) -> Result<StateFile, Failure> {
-    let bytes = store.read(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
-    decode(plan, place, &bytes)
-}
-
-fn decode(plan: &Plan, place: &Place, bytes: &[u8]) -> Result<StateFile, Failure> {
-    StateFile::read(plan, bytes).map_err(|e| {
-        let hint = match e {
-            StateFileError::DifferentFunnels { .. } | StateFileError::UnsupportedVersion { .. } => {
-                "; with --state, --rebuild counts every input again for these funnels"
-            }
-            _ => "",
-        };
-        anyhow::Error::new(e).context(format!("state file {place}{hint}")).into()
+/// The state saved at `place`, which must exist, merged into `into` as it is read (so that a
+/// merge never holds two whole states).
+pub(crate) fn load_merged(
+    store: &Store,
+    plan: &Plan,
+    place: &Place,
+    into: StateFile,
+) -> Result<StateFile, Failure> {
+    let input = store.open(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
+    into.read_merged(plan, input).map_err(|e| match e {
+        ReadMergeError::Read(e) => read_error(place, e),
+        ReadMergeError::Merge(e) => anyhow::Error::new(e)
+            .context(format!("merging {place}: the states to merge must come from runs over disjoint inputs"))
+            .into(),
     })
 }
 
-/// Stages `state` for `place` in `outputs`: it is written when they are committed, last.
+fn read_error(place: &Place, e: StateFileError) -> Failure {
+    let hint = match e {
+        StateFileError::DifferentFunnels { .. } | StateFileError::UnsupportedVersion { .. } => {
+            "; with --state, --rebuild counts every input again for these funnels"
+        }
+        _ => "",
+    };
+    anyhow::Error::new(e).context(format!("state file {place}{hint}")).into()
+}
+
+/// Stages `state` for `place` in `outputs`, in the current format version: it is written when
+/// they are committed, last.
 pub(crate) fn stage(
     outputs: &mut Outputs<'_>,
     plan: &Plan,
     place: &Place,
     state: &mut StateFile,
 ) -> Result<(), Failure> {
-    let mut bytes = Vec::new();
-    state.write(plan, &mut bytes).context("encoding the state")?;
     outputs
-        .stage(Role::State, place.clone(), &bytes)
+        .stage_with(Role::State, place.clone(), |out| state.write(plan, out))
         .with_context(|| format!("writing state file {place}"))?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::cell::OnceCell;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -102,21 +103,21 @@ impl Store {
         &self.options
     }
 
-    /// The whole content of the file at `place`, or `None` when there is no such file.
-    pub(crate) fn read(&self, place: &Place) -> Result<Option<Vec<u8>>> {
+    /// The content of the file at `place` as it is read (an S3 object as it downloads), or
+    /// `None` when there is no such file: for a state file, decoded as it arrives.
+    pub(crate) fn open(&self, place: &Place) -> Result<Option<Box<dyn Read>>> {
         match place {
-            Place::Local(path) => match std::fs::read(path) {
-                Ok(content) => Ok(Some(content)),
+            Place::Local(path) => match std::fs::File::open(path) {
+                Ok(file) => Ok(Some(Box::new(file))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
             },
             Place::S3(url) => {
                 check_key(url)?;
                 let s3 = self.s3()?;
-                match s3.head(&url.bucket, &url.prefix)? {
-                    Some(object) => Ok(Some(s3.read_all(&object)?)),
-                    None => Ok(None),
-                }
+                Ok(s3
+                    .head(&url.bucket, &url.prefix)?
+                    .map(|object| Box::new(s3.reader(&object)) as Box<dyn Read>))
             }
         }
     }

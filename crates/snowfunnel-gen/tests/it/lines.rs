@@ -150,3 +150,37 @@ fn lines_have_realistic_length() {
     let drift = all.abs_diff(AVERAGE_LINE_BYTES) as f64 / AVERAGE_LINE_BYTES as f64;
     assert!(drift < 0.05, "AVERAGE_LINE_BYTES should be about {all}");
 }
+
+#[test]
+fn bare_lines_carry_the_same_events_and_only_what_a_funnel_reads() {
+    let config = GenConfig { experiment_share: 1.0, other_key_share: 0.2, ..GenConfig::new(4, 3_000) };
+    let full = generate(&config);
+    let bare = generate(&GenConfig { bare_lines: true, ..config });
+    assert_eq!(full.len(), bare.len());
+    let (mut full_bytes, mut bare_bytes, mut other_shapes) = (0, 0, 0);
+    for (full, bare) in full.iter().zip(&bare) {
+        let (Some(full), Some(bare)) = (full.as_event(), bare.as_event()) else { continue };
+        assert!(bare.bare && !full.bare);
+        assert_eq!(*bare, Event { bare: true, ..full.clone() }, "the same event, written bare");
+        let line = bare.to_tsv();
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), FIELD_COUNT, "{line}");
+        assert_eq!(fields[3], format_timestamp(bare.collector_micros));
+        assert_eq!(fields[35], bare.page_urlpath);
+        let contexts: Value = serde_json::from_str(fields[CONTEXTS]).unwrap();
+        let entries = contexts["data"].as_array().unwrap();
+        assert_eq!(entries.len(), bare.experiments.len(), "experiment entries only: {line}");
+        for (entry, context) in entries.iter().zip(&bare.experiments) {
+            assert!(entry["schema"].as_str().unwrap().starts_with(EXPERIMENT_SCHEMA_PREFIX));
+            let key = context.key.as_deref();
+            assert_eq!(entry["data"]["key"].as_str(), key);
+            other_shapes += usize::from(key.is_some_and(|k| !k.bytes().all(|b| b.is_ascii_hexdigit())));
+        }
+        assert_eq!(fields[UNSTRUCT_EVENT].is_empty(), bare.unstruct_schema.is_none());
+        assert!(fields[DERIVED_CONTEXTS].is_empty() && fields[77].is_empty(), "no filler: {line}");
+        full_bytes += full.to_tsv().len();
+        bare_bytes += line.len();
+    }
+    assert!(bare_bytes * 2 < full_bytes, "bare {bare_bytes} bytes, full {full_bytes}");
+    assert!(other_shapes > 0, "some keys in other shapes");
+}

@@ -449,3 +449,68 @@ fn a_merge_missing_a_shard_or_mixing_shard_counts_is_refused() {
     assert_exit(&ws.run(&["--out", "single", "-q", "in"]), 0);
     assert_eq!(csvs(&ws.path("m")), csvs(&ws.path("single")));
 }
+
+/// The funnel the engine's golden state files were written for.
+const GOLDEN_FUNNEL: &str = "name = \"golden\"\nexperiment = \"exp\"\norder = \"sequential\"\n[[steps]]\nname = \"one\"\naction = \"a1\"\n[[steps]]\nname = \"two\"\naction = \"a2\"\n";
+
+/// The engine's golden state file of `version`: the same state in each format version.
+fn golden_state(version: u32) -> Vec<u8> {
+    let path = format!("../snowfunnel-engine/tests/it/data/state-v{version}.snowfunnel");
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+#[test]
+fn states_of_older_versions_are_read_and_saved_in_the_current_one() {
+    let ws = Workspace::new();
+    std::fs::remove_file(ws.path("funnels/exp_funnel.toml")).unwrap();
+    ws.write("funnels/golden.toml", GOLDEN_FUNNEL.as_bytes());
+    let current = golden_state(3);
+    for version in 1..=3 {
+        ws.write(&format!("v{version}.snowfunnel"), &golden_state(version));
+        let (out, upgraded) = (format!("out-v{version}"), format!("up-v{version}.snowfunnel"));
+        let o = ws.snowfunnel(&[
+            "merge",
+            "-q",
+            "--funnel",
+            "funnels",
+            "--allow-missing-shards",
+            "--max-bad-ratio",
+            "1",
+            "--out",
+            &out,
+            "--state-out",
+            &upgraded,
+            &format!("v{version}.snowfunnel"),
+        ]);
+        assert_exit(&o, 0);
+        let saved = std::fs::read(ws.path(&upgraded)).unwrap();
+        assert_eq!(saved[16..20], 3u32.to_le_bytes(), "saved in the current version");
+        // The state of version 2 (which has the shards of version 3) saves as the golden file of
+        // version 3, byte for byte.
+        if version >= 2 {
+            assert!(saved == current, "version {version} upgraded");
+        }
+    }
+    // The reports of every version are the same.
+    for version in 1..=2 {
+        assert_eq!(ws.read(&format!("out-v{version}/golden.csv")), ws.read("out-v3/golden.csv"));
+        assert_eq!(
+            ws.read(&format!("out-v{version}/golden.summary.csv")),
+            ws.read("out-v3/golden.summary.csv")
+        );
+    }
+    // A daily report whose state is of version 1 (unsharded) goes on from it: only the new input
+    // is read, and the state is saved in the current version.
+    ws.write_gz("in/day2.gz", &[crate::harness::event("a1", "k9", "control")]);
+    let o = ws.run(&["-q", "--max-bad-ratio", "1", "--out", "daily", "--state", "v1.snowfunnel", "in"]);
+    assert_exit(&o, 0);
+    let saved = std::fs::read(ws.path("v1.snowfunnel")).unwrap();
+    assert_eq!(saved[16..20], 3u32.to_le_bytes());
+    let csv = ws.read("daily/golden.csv");
+    let control_step_1 = csv.lines().find(|l| l.contains(",golden,control,1,")).unwrap();
+    assert_eq!(control_step_1.split(',').nth(5), Some("2"), "{csv}");
+    let o = ws.run(&["--max-bad-ratio", "1", "--out", "rerun", "--state", "v1.snowfunnel", "in"]);
+    assert_exit(&o, 0);
+    assert!(stdout(&o).contains("unchanged: no new input"), "{}", stdout(&o));
+    assert_eq!(ws.read("rerun/golden.csv"), csv);
+}
