@@ -194,6 +194,17 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
             if weights.len() < 2 {
                 return Err(error(Some(span), "weights: name at least two variants".into()));
             }
+            // The split check divides each weight by their sum: a sum that overflows or a share
+            // that underflows would fail the run at its end, after reading every input.
+            let sum: f64 = weights.iter().map(|(_, w)| w).sum();
+            if let Some((variant, weight)) = weights.iter().find(|(_, w)| !(w / sum).is_normal()) {
+                return Err(error(
+                    Some(span),
+                    format!(
+                        "weights: {variant:?} has weight {weight:e}, out of all proportion with the others"
+                    ),
+                ));
+            }
             Some(weights)
         }
     };
@@ -334,6 +345,16 @@ label = "cta"
         assert_eq!(zero.line, Some(4));
         assert!(err(&with("{ control = 1 }")).message.contains("at least two variants"));
         assert!(err(&with("{ control = \"half\", b = 1 }")).message.contains("invalid type"));
+        // Found by fuzzing: shares the split check cannot compute, refused here rather than
+        // after a whole run.
+        let tiny = err(&with("{ control = 1e300, candidate = 1e-300 }"));
+        assert!(tiny.message.contains("\"candidate\" has weight 1e-300, out of all proportion"), "{tiny}");
+        assert_eq!(tiny.line, Some(4));
+        assert!(
+            err(&with("{ control = 1e308, candidate = 1e308 }")).message.contains("out of all proportion")
+        );
+        let far = parse_funnel("f.toml", "f", &with("{ control = 1e150, candidate = 1e-150 }")).unwrap();
+        assert_eq!(far.weights.map(|w| w.len()), Some(2));
     }
 
     #[test]

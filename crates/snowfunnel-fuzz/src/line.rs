@@ -1,0 +1,179 @@
+//! The `line` target: enriched TSV lines through every per-line path of the tool.
+
+use std::sync::OnceLock;
+
+use snowfunnel_engine::{CohortBy, Ingester, ReportOptions, State};
+use snowfunnel_extract::{Counters as ExtractCounters, ExtractSpec, Extractor, Filter, Records};
+use snowfunnel_parse::{
+    BadReason, EnrichedEvent, FIELD_COUNT, RowError, excerpt, fields, format_micros, parse_timestamp,
+};
+use snowfunnel_validate::{Scope, ValidateState, Validator};
+
+use crate::plan;
+
+/// Splits `data` into lines as the input side does (at each `\n`; a last line without one
+/// counts, an empty end after a final `\n` does not) and feeds each line to the parser, then
+/// to `run`'s engine (with [`plan`]), `validate` (every experiment) and `events` (the plan's
+/// experiments), as their worker threads do; then makes their reports.
+///
+/// # Panics
+/// On a bug, that is when:
+/// - a line that parses does not give back its fields: joined by tabs, they are the line;
+/// - the jobs disagree on a bad row: `validate` checks least (never `unstruct_event` nor
+///   `se_value`), so a line it refuses is refused by `run` and by `events` (which checks
+///   `contexts` first, for the same reason), and a line the parser refuses is refused by all
+///   three for the parser's reason;
+/// - a job's counters do not add up (lines read, lines = events + bad rows);
+/// - the records of the extract do not read back, one row per context counted;
+/// - anything panics on the way.
+pub fn line(data: &[u8]) {
+    let plan = plan();
+    let (scope, filter) = jobs();
+    let mut ingester = Ingester::new(plan);
+    let mut state = State::new(plan);
+    let mut validator = Validator::new(scope);
+    let mut validated = ValidateState::new(scope);
+    let mut extractor = Extractor::new(filter);
+    let mut extracted = ExtractCounters::default();
+    let mut records = Vec::new();
+
+    let mut lines = 0u64;
+    for line in split_lines(data) {
+        lines += 1;
+        let parsed = EnrichedEvent::parse(line);
+        match &parsed {
+            Ok(event) => check_fields(event, line),
+            Err(e) => check_error(e, line),
+        }
+        let run = ingester.ingest(&mut state, line);
+        let validate = validator.ingest(&mut validated, line);
+        let before = records.len();
+        let events = extractor.extract(line, &mut extracted, &mut records);
+        for result in [&run, &validate, &events] {
+            if let Err(e) = result {
+                check_error(e, line);
+            }
+        }
+        if events.is_err() {
+            assert_eq!(records.len(), before, "a bad row appended a record");
+        }
+        let reason = |r: &Result<(), RowError>| r.as_ref().err().map(RowError::reason);
+        if let Err(e) = &parsed {
+            for (job, result) in [("run", &run), ("validate", &validate), ("events", &events)] {
+                assert_eq!(reason(result), Some(e.reason()), "{job} and the parser disagree");
+            }
+        }
+        if validate.is_err() {
+            // The reason may differ when several fields are bad: `run` reads `unstruct_event`
+            // before `contexts`.
+            assert!(run.is_err(), "run accepts a line validate refuses");
+            assert_eq!(
+                reason(&events),
+                reason(&validate),
+                "events and validate refuse it for different reasons"
+            );
+        } else {
+            // What only they read.
+            assert!(matches!(reason(&run), None | Some(BadReason::UnstructEvent)), "{run:?}");
+            assert!(matches!(reason(&events), None | Some(BadReason::UnstructEvent | BadReason::SeValue)));
+        }
+    }
+
+    let counters = *state.counters();
+    assert_eq!(counters.lines, lines);
+    assert_eq!(counters.events + counters.bad.total(), lines, "run's counters");
+    let counters = *validated.counters();
+    assert_eq!(counters.lines, lines);
+    assert_eq!(counters.events + counters.bad.total(), lines, "validate's counters");
+    assert_eq!(extracted.lines, lines);
+    assert_eq!(extracted.events + extracted.bad.total(), lines, "the extract's counters");
+
+    let mut rows = 0u64;
+    for record in Records::new(&records) {
+        let record = record.expect("the extract's records read back");
+        let count = record.rows().count();
+        assert_eq!(count as u64, u64::from(record.row_count()), "rows of a record");
+        rows += u64::from(record.row_count());
+    }
+    assert_eq!(rows, extracted.rows, "rows counted and written");
+
+    // The reports, when there is something to report (they are most of the cost otherwise).
+    if state.counters().experiment_contexts > 0 {
+        let report = state.report(plan);
+        assert_eq!(report.funnels.len(), plan.funnels().len());
+        let by_day = state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day) });
+        assert_eq!(by_day.funnels.len(), plan.funnels().len());
+    }
+    if validated.counters().experiment_contexts > 0 {
+        let _ = validated.report().problems();
+    }
+}
+
+/// The lines of `data`, as `Chunk::for_each_line` hands them out.
+pub(crate) fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut lines = data.split(|&b| b == b'\n');
+    let mut left = data.len();
+    std::iter::from_fn(move || {
+        let line = lines.next()?;
+        // The piece after a final `\n` (or of empty data) is not a line.
+        if left == 0 {
+            return None;
+        }
+        left = left.saturating_sub(line.len() + 1);
+        Some(line)
+    })
+}
+
+/// The scope of `validate` and the filter of `events`, built once.
+fn jobs() -> &'static (Scope, Filter) {
+    static JOBS: OnceLock<(Scope, Filter)> = OnceLock::new();
+    JOBS.get_or_init(|| {
+        let spec = ExtractSpec { experiments: plan().experiments().to_vec(), ..ExtractSpec::default() };
+        (Scope::all(), Filter::new(&spec).expect("the plan's experiments make a filter"))
+    })
+}
+
+/// A parsed line gives back its fields as a plain split does: every field the project reads,
+/// the fields next to them, and a few it reaches by a scan (checking all 131 would scan the line
+/// 131 times: fuzzing would mostly do that).
+fn check_fields(event: &EnrichedEvent<'_>, line: &[u8]) {
+    let split: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
+    assert_eq!(split.len(), FIELD_COUNT);
+    for i in [
+        fields::APP_ID,
+        fields::PLATFORM,
+        fields::COLLECTOR_TSTAMP,
+        fields::EVENT,
+        fields::EVENT_ID,
+        fields::EVENT_ID + 1,
+        fields::PAGE_URLPATH,
+        fields::CONTEXTS,
+        fields::CONTEXTS + 1,
+        fields::SE_CATEGORY,
+        fields::SE_ACTION,
+        fields::SE_LABEL,
+        fields::SE_PROPERTY,
+        fields::SE_VALUE,
+        fields::UNSTRUCT_EVENT,
+        fields::DERIVED_TSTAMP,
+        fields::DERIVED_TSTAMP + 1,
+        2,
+        fields::UNSTRUCT_EVENT + 2,
+        FIELD_COUNT - 1,
+    ] {
+        assert!(event.field(i) == split[i], "field {i}");
+    }
+    assert_eq!(event.line(), line);
+    // Event times print as the reports print them, and read back to the millisecond.
+    let time = event.time_micros();
+    let printed = format_micros(time);
+    assert_eq!(parse_timestamp(printed.as_bytes()), Ok(time - time.rem_euclid(1000)), "{printed}");
+}
+
+/// A bad row's error says something, and the excerpt of its line (as the bad-row log shows
+/// it) is short.
+fn check_error(e: &RowError, line: &[u8]) {
+    assert!(!e.to_string().is_empty());
+    assert!(!e.reason().code().is_empty());
+    assert!(excerpt(line).chars().count() <= 65);
+}
