@@ -109,15 +109,7 @@ pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
     if web {
         write_page_fields(&mut f, &mut rand, event);
     }
-    contexts::write_contexts(f.at(52), event, &filler, &mut rand);
-    f.put_text(53, &event.se_category);
-    f.put_text(54, &event.se_action);
-    f.put_text(55, &event.se_label);
-    f.put_text(56, &event.se_property);
-    f.put_text(57, &event.se_value);
-    if let Some(schema) = &event.unstruct_schema {
-        contexts::write_unstruct(f.at(58), schema, &filler, &mut rand);
-    }
+    write_payload(&mut f, &mut rand, &filler, event);
     if event.event == "page_ping" {
         for (i, value) in [0, 0, rand.range(0, 300), rand.range(300, 9_000)].into_iter().enumerate() {
             f.put_int(73 + i, value);
@@ -182,15 +174,7 @@ fn write_bare_event(event: &Event, out: &mut Vec<u8>) {
     f.put_text(5, &event.event);
     f.put_text(6, &event.event_id);
     f.put_text(35, &event.page_urlpath);
-    contexts::write_contexts(f.at(52), event, &filler, &mut rand);
-    f.put_text(53, &event.se_category);
-    f.put_text(54, &event.se_action);
-    f.put_text(55, &event.se_label);
-    f.put_text(56, &event.se_property);
-    f.put_text(57, &event.se_value);
-    if let Some(schema) = &event.unstruct_schema {
-        contexts::write_unstruct(f.at(58), schema, &filler, &mut rand);
-    }
+    write_payload(&mut f, &mut rand, &filler, event);
     if let Some(derived) = event.derived_micros {
         f.put_time(124, derived);
     }
@@ -203,6 +187,20 @@ fn write_bare_event(event: &Event, out: &mut Vec<u8>) {
 }
 
 /// Replaces tabs and line breaks in `out[start..]` with spaces.
+/// The fields every line carries and funnels read: the contexts (with their filler), the
+/// structured event's fields and the self-describing event.
+fn write_payload(f: &mut Fields<'_>, rand: &mut Rand, filler: &Filler, event: &Event) {
+    contexts::write_contexts(f.at(52), event, filler, rand);
+    f.put_text(53, &event.se_category);
+    f.put_text(54, &event.se_action);
+    f.put_text(55, &event.se_label);
+    f.put_text(56, &event.se_property);
+    f.put_text(57, &event.se_value);
+    if let Some(schema) = &event.unstruct_schema {
+        contexts::write_unstruct(f.at(58), schema, filler, rand);
+    }
+}
+
 fn sanitize_tail(out: &mut [u8], start: usize) {
     for byte in &mut out[start..] {
         if matches!(byte, b'\t' | b'\n' | b'\r') {
