@@ -117,7 +117,6 @@ fn funnel_toml_seeds() {
     let mut texts: Vec<String> = snowfunnel_fuzz::FUNNEL_FILES.iter().map(|(_, t)| (*t).to_owned()).collect();
     let base = snowfunnel_fuzz::FUNNEL_FILES[0].1;
     texts.push(format!("weights = {{ control = 1, candidate = 3 }}\n{base}"));
-    texts.push(format!("weights = {{ control = 1e300, candidate = 1e-300 }}\n{base}"));
     texts.push(format!("order = \"sequential\"\nwindow = \"99999999999d\"\n{base}"));
     texts.push(base.replace("2026-03-01", "2026-02-30"));
     texts.push("experiment = \"e\"\n[[steps]]\nname = \"s\"\n".to_owned());
@@ -182,6 +181,7 @@ fn gzip_seeds() {
 #[test]
 fn regressions() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/regressions");
+    assert!(!files(&dir.join("funnel_toml")).is_empty(), "the regression inputs are there");
     for (name, body) in TARGETS {
         let target = dir.join(name);
         if target.is_dir() {
