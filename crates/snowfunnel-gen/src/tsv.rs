@@ -151,14 +151,7 @@ pub(crate) fn write_event(event: &Event, out: &mut Vec<u8>) {
         }
         rand.push_uuid(f.at(123));
     }
-    if let Some(derived) = event.derived_micros {
-        f.put_time(124, derived);
-    }
-    let (vendor, name, version) = event_schema(event);
-    f.put_text(125, vendor);
-    f.put_text(126, name);
-    f.put(127, "jsonschema");
-    f.put_text(128, version);
+    write_event_time_and_schema(&mut f, event);
     rand.push_hex(f.at(129), 32);
     f.finish();
 }
@@ -175,18 +168,10 @@ fn write_bare_event(event: &Event, out: &mut Vec<u8>) {
     f.put_text(6, &event.event_id);
     f.put_text(35, &event.page_urlpath);
     write_payload(&mut f, &mut rand, &filler, event);
-    if let Some(derived) = event.derived_micros {
-        f.put_time(124, derived);
-    }
-    let (vendor, name, version) = event_schema(event);
-    f.put_text(125, vendor);
-    f.put_text(126, name);
-    f.put(127, "jsonschema");
-    f.put_text(128, version);
+    write_event_time_and_schema(&mut f, event);
     f.finish();
 }
 
-/// Replaces tabs and line breaks in `out[start..]` with spaces.
 /// The fields every line carries and funnels read: the contexts (with their filler), the
 /// structured event's fields and the self-describing event.
 fn write_payload(f: &mut Fields<'_>, rand: &mut Rand, filler: &Filler, event: &Event) {
@@ -201,6 +186,19 @@ fn write_payload(f: &mut Fields<'_>, rand: &mut Rand, filler: &Filler, event: &E
     }
 }
 
+/// The derived time and the event's schema (vendor, name, format, version).
+fn write_event_time_and_schema(f: &mut Fields<'_>, event: &Event) {
+    if let Some(derived) = event.derived_micros {
+        f.put_time(124, derived);
+    }
+    let (vendor, name, version) = event_schema(event);
+    f.put_text(125, vendor);
+    f.put_text(126, name);
+    f.put(127, "jsonschema");
+    f.put_text(128, version);
+}
+
+/// Replaces tabs and line breaks in `out[start..]` with spaces.
 fn sanitize_tail(out: &mut [u8], start: usize) {
     for byte in &mut out[start..] {
         if matches!(byte, b'\t' | b'\n' | b'\r') {
