@@ -11,7 +11,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use snowfunnel_gen::{Event, GenConfig, Line, date_micros, generate, write_dataset};
 use snowfunnel_parse::format_micros;
 
-use crate::harness::{Workspace, assert_exit, event, good_events, gzip, join_lines, stderr, stdout};
+use crate::harness::{Workspace, assert_exit, event, good_events, grouped, gzip, join_lines, stderr, stdout};
 
 const HEADER: &str = "event_id,experiment,variant,context_key,event_time,app_id,environment,event,se_category,\
 se_action,se_label,se_property,se_value,page_urlpath,unstruct_schema,context_schema_version,migration_keys";
@@ -166,18 +166,6 @@ fn the_extract_equals_the_reference_for_each_policy_filter_and_thread_count() {
             );
         }
     }
-}
-
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The Parquet file's rows as the CSV writes them (se_value as its number).

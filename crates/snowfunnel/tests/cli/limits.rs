@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{Workspace, assert_exit, event, good_events, gzip, join_lines, stderr, stdout};
+use crate::harness::{Workspace, assert_exit, event, good_events, grouped, gzip, join_lines, stderr, stdout};
 
 const MIB: usize = 1 << 20;
 
@@ -334,17 +334,4 @@ fn snowplow_bad_rows_of_every_reason_are_valid_loader_parsing_errors() {
     let mut wrong = rows[0]["data"].clone();
     wrong["file"] = Value::from("in/a.tsv");
     assert!(schemas.validate(&wrong, schema).is_err());
-}
-
-/// `1234567` as `1,234,567`, as the summary prints counts.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
