@@ -176,63 +176,53 @@ impl<'s> Outputs<'s> {
     }
 
     /// Stages what `write` writes for `place`: a local file streams into its temporary file
-    /// (a large state file is never whole in memory), an S3 object is built in memory; then as
-    /// [`Outputs::stage`].
+    /// beside it (a large state file is never whole in memory) and is synced now; an S3 object
+    /// is built in memory and uploaded whole to a temporary key beside it. A full disk or a
+    /// failing upload fails here, before anything is committed.
     pub(crate) fn stage_with(
         &mut self,
         role: Role,
         place: Place,
         write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<()> {
-        match &place {
+        match place {
             Place::Local(path) => {
-                let dir = directory_of(path);
+                let dir = directory_of(&path);
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
                 let mut file =
-                    AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+                    AtomicFile::create(&path).with_context(|| format!("creating {}", path.display()))?;
                 write(&mut file).with_context(|| format!("writing {}", path.display()))?;
                 self.stage_file(role, file)
             }
-            Place::S3(_) => {
+            Place::S3(url) => {
                 let mut content = Vec::new();
-                write(&mut content).with_context(|| format!("encoding {place}"))?;
-                self.stage(role, place, &content)
+                write(&mut content).with_context(|| format!("encoding {url}"))?;
+                self.stage_object(role, url, content)
             }
         }
     }
 
-    /// Stages `content` for `place`: a local file is written and synced beside it now, an S3
-    /// object uploaded whole to a temporary key beside it (a full disk or a failing upload
-    /// fails here, before anything is committed).
+    /// Stages `content` for `place`, as [`Outputs::stage_with`].
     pub(crate) fn stage(&mut self, role: Role, place: Place, content: &[u8]) -> Result<()> {
-        let content = match &place {
-            Place::Local(path) => {
-                let dir = directory_of(path);
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                let mut file =
-                    AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
-                file.write_all(content).with_context(|| format!("writing {}", path.display()))?;
-                file.finish().with_context(|| format!("writing {}", path.display()))?;
-                Content::Local(file)
-            }
-            Place::S3(url) => {
-                check_key(url)?;
-                let dir_end = url.prefix.rfind('/').map_or(0, |end| end + 1);
-                let temp = S3Url {
-                    bucket: url.bucket.clone(),
-                    prefix: format!("{}{}", &url.prefix[..dir_end], temporary_name()),
-                };
-                // Recorded first, so that a failed upload is removed too.
-                self.staged.push(Staged {
-                    role,
-                    place: place.clone(),
-                    content: Content::S3 { url: url.clone(), temp: temp.clone() },
-                });
-                return put(self.store, &temp, content.to_vec()).with_context(|| format!("writing {url}"));
-            }
+        self.stage_with(role, place, |out| out.write_all(content))
+    }
+
+    /// Uploads `content` to a temporary key beside `url`, to be copied into place at commit.
+    fn stage_object(&mut self, role: Role, url: S3Url, content: Vec<u8>) -> Result<()> {
+        check_key(&url)?;
+        let dir_end = url.prefix.rfind('/').map_or(0, |end| end + 1);
+        let temp = S3Url {
+            bucket: url.bucket.clone(),
+            prefix: format!("{}{}", &url.prefix[..dir_end], temporary_name()),
         };
-        self.staged.push(Staged { role, place, content });
-        Ok(())
+        let place = Place::S3(url.clone());
+        // Recorded first, so that a failed upload is removed too.
+        self.staged.push(Staged {
+            role,
+            place,
+            content: Content::S3 { url: url.clone(), temp: temp.clone() },
+        });
+        put(self.store, &temp, content).with_context(|| format!("writing {url}"))
     }
 
     /// Stages a local file already written in full (its content is synced now).
