@@ -4,7 +4,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use snowfunnel_benches::Sample;
-use snowfunnel_engine::{BitmapBuilder, Ingester, KeyDict, Plan, State, parse_funnel};
+use snowfunnel_engine::{FunnelRecorder, Plan, State, parse_funnel};
+use snowfunnel_ingest::Ingester;
+use snowfunnel_keys::{BitmapBuilder, KeyDict};
 
 const FUNNEL: &str = r#"
 experiment = "pipeline_editor_walkthrough"
@@ -31,7 +33,7 @@ fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("end_to_end_in_memory");
     group.throughput(Throughput::Bytes(sample.plain.len() as u64));
     group.bench_function("ingest_and_report", |b| {
-        let mut ingester = Ingester::new(&plan);
+        let mut ingester = Ingester::new(FunnelRecorder::new(&plan));
         b.iter(|| {
             let mut state = State::new(&plan);
             for line in &lines {

@@ -11,14 +11,15 @@ use std::io::{self, Read, Write};
 use roaring::RoaringBitmap;
 use snowfunnel_parse::{BadReason, BadRows};
 
-use crate::bitmap::BitmapBuilder;
-use crate::dict::Record;
 use crate::manifest::{Manifest, ManifestEntry, Shards};
 use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
-use crate::state::{Counters, State, VariantSets};
+use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
 use crate::wire::{Wire, WireError, WireReader, WireWriter, bad};
+use snowfunnel_ingest::Counters;
+use snowfunnel_keys::BitmapBuilder;
+use snowfunnel_keys::KeyRecord;
 
 /// Writes the body of `state` and `manifest` for `plan`. Pending batches must be finished
 /// ([`prepare`]) first, so that it can run twice: once to count the bytes, once to write them.
@@ -75,7 +76,7 @@ pub(crate) fn encode<W: Write>(
             #[allow(clippy::cast_possible_truncation)] // ids are u32 by construction
             let record = keys.record(id as u32);
             out.raw(&[record.tag()])?;
-            if Record::payload_len(record.tag()).is_none() {
+            if KeyRecord::payload_len(record.tag()).is_none() {
                 out.len(record.payload().len())?;
             }
             out.raw(record.payload())?;
@@ -368,13 +369,13 @@ fn decode_keys<R: Read>(wire: &mut WireReader<R>, state: &State, merging: bool) 
     for at in 0..count {
         let Ok(next) = u32::try_from(at) else { return bad("more than 2^32 keys") };
         let tag = wire.byte()?;
-        let len = match Record::payload_len(tag) {
+        let len = match KeyRecord::payload_len(tag) {
             Some(len) => len as u64,
             None => wire.len()?,
         };
         payload.clear();
         wire.append(len, &mut payload)?;
-        let Some(record) = Record::checked(tag, &payload) else {
+        let Some(record) = KeyRecord::checked(tag, &payload) else {
             return bad(format!("key {next} is not stored as its canonical record"));
         };
         let id = dict.intern_record(record);
@@ -447,7 +448,9 @@ fn decode_variants<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Ingester, parse_funnel};
+    use snowfunnel_ingest::Ingester;
+
+    use crate::{FunnelRecorder, parse_funnel};
 
     const FUNNEL: &str = "experiment = \"exp\"\n[[steps]]\nname = \"one\"\naction = \"a1\"\n[[steps]]\nname = \"two\"\naction = \"a2\"\n";
     /// 2026-03-01 10:00:00 UTC.
@@ -459,7 +462,7 @@ mod tests {
 
     /// A state with two keys and a migration between them, by ingesting lines.
     fn ingested(plan: &Plan) -> StateFile {
-        let mut ingester = Ingester::new(plan);
+        let mut ingester = Ingester::new(FunnelRecorder::new(plan));
         let mut state = State::new(plan);
         for (action, key, older) in [("a1", "k1", ""), ("a2", "k2", ",\"migration_keys\":[\"k1\"]")] {
             let mut fields = vec![String::new(); snowfunnel_parse::FIELD_COUNT];
@@ -550,7 +553,7 @@ mod tests {
             w.len(self.keys.len()).unwrap();
             for (tag, payload) in &self.keys {
                 w.raw(&[*tag]).unwrap();
-                if Record::payload_len(*tag).is_none() {
+                if KeyRecord::payload_len(*tag).is_none() {
                     w.len(payload.len()).unwrap();
                 }
                 w.raw(payload).unwrap();

@@ -10,14 +10,15 @@ use serde_bytes::Bytes;
 
 use snowfunnel_parse::BadReason;
 
-use crate::bitmap::BitmapBuilder;
 use crate::body::{decode_counters, match_experiments, match_funnels};
-use crate::dict::Record;
 use crate::manifest::{Manifest, ManifestEntry, Shards};
 use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
-use crate::state::{Counters, ExperimentState, FunnelState, State, VariantSets};
+use crate::state::{ExperimentState, FunnelState, State, VariantSets};
 use crate::times::FirstTimes;
+use snowfunnel_ingest::Counters;
+use snowfunnel_keys::BitmapBuilder;
+use snowfunnel_keys::KeyRecord;
 
 #[derive(Deserialize)]
 struct Header<'a> {
@@ -128,7 +129,7 @@ pub(crate) fn decode(plan: &Plan, version: u32, body: &[u8]) -> Result<StateFile
     {
         let mut keys = state.keys.lock();
         for (id, key) in content.keys.iter().enumerate() {
-            if keys.intern_record(Record::pack(key, &mut scratch)) as usize != id {
+            if keys.intern_record(KeyRecord::pack(key, &mut scratch)) as usize != id {
                 return Err(malformed(format!("key {id} listed twice")));
             }
         }

@@ -1,9 +1,10 @@
 //! The funnel engine: funnel definitions in, per-variant funnel counts out, with no IO.
 //!
 //! Data flow: [`parse_funnel`] validates TOML definitions into [`Funnel`]s; [`Plan`] compiles
-//! them for matching; an [`Ingester`] feeds enriched-event lines through the parser and records
-//! each experiment context of a funnel's experiment into a [`State`]: context keys interned to
-//! dense ids, roaring bitmaps of keys per variant, each step's keys with the time of their first
+//! them for matching; [`Funnels`] is the job the executor runs: an ingester (the per-line core of
+//! `snowfunnel-ingest`) feeds enriched-event lines through the parser and a [`FunnelRecorder`]
+//! records each experiment context of a funnel's experiment into a [`State`]: context keys
+//! interned to dense ids (`snowfunnel-keys`), roaring bitmaps of keys per variant, each step's keys with the time of their first
 //! event of it ([`FirstTimes`]), migration-key pairs. States of different partitions
 //! [`State::merge`] into the state of their union (sets unite, first times take the minimum).
 //! [`State::report`] walks each key through the steps (in any order, or sequentially within a
@@ -13,13 +14,10 @@
 //! read from bytes (any `Write` and `Read`), refused when read for other funnels (each
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
-mod bitmap;
 mod body;
-mod chunked;
 mod definition;
-mod dict;
 mod fingerprint;
-mod ingest;
+mod job;
 mod legacy;
 mod manifest;
 mod persist;
@@ -30,10 +28,8 @@ mod times;
 mod unify;
 mod wire;
 
-pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
-pub use dict::KeyDict;
-pub use ingest::Ingester;
+pub use job::{FunnelRecorder, Funnels};
 pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
 pub use persist::{
     OLDEST_STATE_FORMAT_VERSION, ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError,
@@ -42,5 +38,5 @@ pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
 };
-pub use state::{Counters, State};
+pub use state::State;
 pub use times::FirstTimes;

@@ -61,7 +61,7 @@ const CHECKSUM_LEN: usize = 4;
 ///   - the keys: their count, then every key in id order (ids are positions in this list; no
 ///     key twice) as its record: a tag byte, then for hex keys their digits packed two to a
 ///     byte, for others their bytes (after their varint length when the tag is `0x3f`), as the
-///     table in the docs of [`KeyDict`](crate::KeyDict) says; each key as its one canonical
+///     table in the docs of `snowfunnel_keys::KeyDict` says; each key as its one canonical
 ///     record (version 3 on; versions 1 and 2 store every key as a byte string);
 ///   - per experiment, in header order: contexts, variants as `(name, keys)` with the keys a
 ///     roaring bitmap in its [portable serialization](https://github.com/RoaringBitmap/RoaringFormatSpec),

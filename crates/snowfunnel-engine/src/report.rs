@@ -14,9 +14,10 @@ use snowfunnel_parse::format_micros;
 
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
-use crate::state::{Counters, State, VariantSets};
+use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, Unifier};
+use snowfunnel_ingest::Counters;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 

@@ -7,42 +7,20 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hashbrown::HashSet;
-use snowfunnel_parse::{BadRows, EnrichedEvent, ExperimentContext};
+use snowfunnel_ingest::{Counted, Counters};
+use snowfunnel_keys::{BitmapBuilder, KeyDict};
+use snowfunnel_parse::{EnrichedEvent, ExperimentContext};
 
-use crate::bitmap::BitmapBuilder;
-use crate::dict::KeyDict;
 use crate::plan::Plan;
 use crate::times::FirstTimes;
 
-/// Plain counters of a run; they add up when states merge.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Lines read.
-    pub lines: u64,
-    /// Valid enriched events (lines minus bad rows).
-    pub events: u64,
-    /// Bad rows by reason.
-    pub bad: BadRows,
-    /// Events carrying at least one experiment context (any experiment).
-    pub experiment_events: u64,
-    /// Experiment context entries (any experiment).
-    pub experiment_contexts: u64,
-    /// Experiment context entries without a key: counted and ignored.
-    pub contexts_without_key: u64,
-    /// Experiment context entries with a key but no experiment or variant: counted and ignored.
-    pub incomplete_contexts: u64,
-}
+impl Counted for State {
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
 
-impl Counters {
-    /// Adds `other`'s counts: the counters of two partitions together.
-    pub fn add(&mut self, other: &Counters) {
-        self.lines += other.lines;
-        self.events += other.events;
-        self.bad.add(&other.bad);
-        self.experiment_events += other.experiment_events;
-        self.experiment_contexts += other.experiment_contexts;
-        self.contexts_without_key += other.contexts_without_key;
-        self.incomplete_contexts += other.incomplete_contexts;
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
     }
 }
 
@@ -206,10 +184,6 @@ impl State {
     #[must_use]
     pub fn counters(&self) -> &Counters {
         &self.counters
-    }
-
-    pub(crate) fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
     }
 
     /// Distinct context keys seen for the plan's experiments.

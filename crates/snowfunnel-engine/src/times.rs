@@ -9,7 +9,7 @@
 
 use roaring::RoaringBitmap;
 
-use crate::chunked::Chunked;
+use snowfunnel_keys::Chunked;
 
 /// Buffered new keys that start a merge, at least.
 const MIN_PENDING: usize = 1 << 14;

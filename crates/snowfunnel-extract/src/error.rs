@@ -15,7 +15,7 @@ pub enum SpecError {
     AmbiguousAppId(String),
 }
 
-/// Bytes that are not a sequence of records as [`crate::Extractor`] writes them.
+/// Bytes that are not a sequence of records as [`crate::ExtractRecorder`] writes them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("damaged extract record at byte {offset}: {problem}")]
 pub struct DecodeError {

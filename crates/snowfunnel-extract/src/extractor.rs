@@ -1,107 +1,161 @@
-//! Turning one enriched-event line into (at most) one record of extract rows.
+//! The events extract as a job of the executor: each line that has rows becomes one record,
+//! appended to the thread's buffer and handed to its spool at the end of each chunk.
 
-use snowfunnel_parse::{BadRows, ContextParser, EnrichedEvent, RowError, check_shape, excerpt, fields};
+use std::io;
+use std::marker::PhantomData;
+
+use snowfunnel_ingest::{Counted, Counters, Job, Recorder};
+use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError, excerpt, fields};
 
 use crate::record::{EventFields, MIGRATION_KEY_SEPARATOR, put_bytes, put_record};
 use crate::{Filter, event_id_bits};
 
-/// Plain counters of an extract; they add up across partitions.
+/// Where a thread's records go between the end of a chunk and the output pass: memory, or a
+/// temporary file (the sink's spool), so that the extract itself does no IO.
+pub trait RecordSpool: Default {
+    /// What the spool gives back for the records of one chunk, to read them later.
+    type Segment: Send;
+
+    /// Stores `records` (and empties it, keeping its capacity where it can).
+    ///
+    /// # Errors
+    /// When the records cannot be stored.
+    fn store(&mut self, records: &mut Vec<u8>) -> io::Result<Self::Segment>;
+}
+
+/// A spool that keeps every chunk's records in memory, as they are.
+#[derive(Debug, Default)]
+pub struct MemorySpool;
+
+impl RecordSpool for MemorySpool {
+    type Segment = Vec<u8>;
+
+    fn store(&mut self, records: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+        Ok(std::mem::take(records))
+    }
+}
+
+/// What the extract matched, beside the [`Counters`] of every job; they add up across
+/// partitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Lines read.
-    pub lines: u64,
-    /// Valid enriched events (lines minus bad rows).
-    pub events: u64,
-    /// Bad rows by reason.
-    pub bad: BadRows,
-    /// Events carrying at least one experiment context (any experiment).
-    pub experiment_events: u64,
-    /// Experiment context entries without a key, or without an experiment or variant: ignored.
-    pub ignored_contexts: u64,
+pub struct Matched {
     /// Events within the filters with at least one context of a selected experiment.
-    pub events_matched: u64,
+    pub events: u64,
     /// Rows of those events (before duplicates are dropped).
     pub rows: u64,
 }
 
-impl Counters {
-    /// Adds `other` to these counters.
-    pub fn add(&mut self, other: &Counters) {
-        self.lines += other.lines;
-        self.events += other.events;
-        self.bad.add(&other.bad);
-        self.experiment_events += other.experiment_events;
-        self.ignored_contexts += other.ignored_contexts;
-        self.events_matched += other.events_matched;
-        self.rows += other.rows;
+/// What the extract of some files (a partition, or several merged) made: its counters, and its
+/// records, spooled as one segment per chunk, each under its place in the input (file index,
+/// first line). Merging appends: the output pass sorts the segments back into input order, so
+/// the result does not depend on how files were partitioned, and a corrupt file skipped (its
+/// state dropped by the executor) leaves no trace.
+#[derive(Debug)]
+pub struct Extracted<Segment> {
+    /// Lines, events, bad rows, contexts.
+    pub counters: Counters,
+    /// Events and rows matched.
+    pub matched: Matched,
+    /// The spooled records: (file index, first line of the chunk, segment).
+    pub segments: Vec<(usize, u64, Segment)>,
+}
+
+impl<Segment> Default for Extracted<Segment> {
+    fn default() -> Self {
+        Extracted { counters: Counters::default(), matched: Matched::default(), segments: Vec::new() }
     }
 }
 
-/// Turns lines into records. Holds the parser's reusable buffers: one per thread, no
-/// allocation per line once warm.
-pub struct Extractor<'f> {
+impl<Segment> Counted for Extracted<Segment> {
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+}
+
+/// `snowfunnel events`: the extract of a filter's events, each thread's records kept in a spool
+/// of type `S`.
+pub struct Extract<'f, S> {
     filter: &'f Filter,
-    parser: ContextParser,
+    spool: PhantomData<fn() -> S>,
+}
+
+impl<'f, S> Extract<'f, S> {
+    /// The extract of `filter`.
+    #[must_use]
+    pub fn new(filter: &'f Filter) -> Self {
+        Extract { filter, spool: PhantomData }
+    }
+}
+
+impl<S: RecordSpool> Job for Extract<'_, S> {
+    type State = Extracted<S::Segment>;
+    type Recorder<'a>
+        = ExtractRecorder<'a, S>
+    where
+        Self: 'a;
+
+    fn state(&self) -> Self::State {
+        Extracted::default()
+    }
+
+    fn recorder(&self) -> ExtractRecorder<'_, S> {
+        ExtractRecorder::new(self.filter)
+    }
+
+    fn merge(into: &mut Self::State, other: Self::State) {
+        into.counters.add(&other.counters);
+        into.matched.events = into.matched.events.saturating_add(other.matched.events);
+        into.matched.rows = into.matched.rows.saturating_add(other.matched.rows);
+        into.segments.extend(other.segments);
+    }
+}
+
+/// Turns events into records. Holds reusable buffers and the thread's spool: no allocation per
+/// line once warm.
+///
+/// A line is a bad row for the same reasons as in a funnel run (field count, timestamps,
+/// `contexts`), and, when it has rows, for an invalid `unstruct_event` or a `se_value` that is
+/// not a number: the fields written only for rows are checked only for them.
+pub struct ExtractRecorder<'f, S> {
+    filter: &'f Filter,
     /// The encoded contexts of the current line that the extract keeps.
     contexts: Vec<u8>,
     schema: String,
+    /// The records of the chunk being read.
+    records: Vec<u8>,
+    spool: S,
 }
 
-impl<'f> Extractor<'f> {
-    /// An extractor for `filter`.
+impl<'f, S: Default> ExtractRecorder<'f, S> {
+    /// A recorder for `filter`, with an empty spool.
     #[must_use]
     pub fn new(filter: &'f Filter) -> Self {
-        Extractor { filter, parser: ContextParser::new(), contexts: Vec::new(), schema: String::new() }
-    }
-
-    /// Reads one line (without its `\n`), appends its record to `out` when it has rows, and
-    /// counts it.
-    ///
-    /// A line is a bad row for the same reasons as in a funnel run (field count, timestamps,
-    /// `contexts`), and, when it has rows, for an invalid `unstruct_event` or a `se_value` that
-    /// is not a number: the fields written only for rows are checked only for them.
-    ///
-    /// # Errors
-    /// The [`RowError`] of a bad row, already counted; nothing was appended.
-    pub fn extract(
-        &mut self,
-        line: &[u8],
-        counters: &mut Counters,
-        out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        counters.lines += 1;
-        let result = self.extract_event(line, counters, out);
-        if let Err(e) = &result {
-            counters.bad.record(e.reason());
+        ExtractRecorder {
+            filter,
+            contexts: Vec::new(),
+            schema: String::new(),
+            records: Vec::new(),
+            spool: S::default(),
         }
-        result
     }
+}
 
-    /// Counts a line that was never parsed (the reader skipped it: longer than its limit) as
-    /// a line and a bad row of `error`'s reason.
-    pub fn reject(&self, counters: &mut Counters, error: &RowError) {
-        counters.lines += 1;
-        counters.bad.record(error.reason());
-    }
-
-    fn extract_event(
+impl<S: RecordSpool> Recorder<Extracted<S::Segment>> for ExtractRecorder<'_, S> {
+    fn record(
         &mut self,
-        line: &[u8],
-        counters: &mut Counters,
-        out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        let event = EnrichedEvent::parse(line)?;
-        let contexts = event.contexts();
-        if !self.parser.may_have_experiments(contexts) {
-            check_shape(contexts)?;
-            counters.events += 1;
-            return Ok(());
-        }
+        parser: &mut ContextParser,
+        state: &mut Extracted<S::Segment>,
+        event: &EnrichedEvent<'_>,
+    ) -> Result<ContextCounts, RowError> {
         let environment = self.filter.event(event.time_micros(), event.app_id());
-        let Extractor { filter, parser, contexts: kept, .. } = self;
+        let ExtractRecorder { filter, contexts: kept, .. } = self;
         kept.clear();
         let mut count = 0u32;
-        let seen = parser.parse_experiments(contexts, |c| {
+        let seen = parser.parse_experiments(event.contexts(), |c| {
             if environment.is_some() && filter.experiment(c.experiment) {
                 count += 1;
                 for s in [c.experiment, c.variant, c.key, c.schema_version] {
@@ -110,16 +164,12 @@ impl<'f> Extractor<'f> {
                 put_joined(kept, c.migration_keys.iter());
             }
         })?;
-        let ignored = u64::from(seen.without_key + seen.incomplete);
         let Some(environment) = environment.filter(|_| count > 0) else {
-            counters.events += 1;
-            counters.experiment_events += u64::from(seen.experiment_contexts > 0);
-            counters.ignored_contexts += ignored;
-            return Ok(());
+            return Ok(seen);
         };
 
         self.schema.clear();
-        if let Some(schema) = self.parser.unstruct_schema(event.unstruct_event())? {
+        if let Some(schema) = parser.unstruct_schema(event.unstruct_event())? {
             self.schema.push_str(schema);
         }
         let se_value = event.field(fields::SE_VALUE);
@@ -143,12 +193,22 @@ impl<'f> Extractor<'f> {
                 self.schema.as_bytes(),
             ],
         };
-        put_record(out, &fields, count, &self.contexts);
-        counters.events += 1;
-        counters.experiment_events += 1;
-        counters.ignored_contexts += ignored;
-        counters.events_matched += 1;
-        counters.rows += u64::from(count);
+        put_record(&mut self.records, &fields, count, &self.contexts);
+        state.matched.events += 1;
+        state.matched.rows += u64::from(count);
+        Ok(seen)
+    }
+
+    fn end_chunk(
+        &mut self,
+        state: &mut Extracted<S::Segment>,
+        file: usize,
+        first_line: u64,
+    ) -> io::Result<()> {
+        if !self.records.is_empty() {
+            let segment = self.spool.store(&mut self.records)?;
+            state.segments.push((file, first_line, segment));
+        }
         Ok(())
     }
 }
@@ -182,6 +242,7 @@ fn parse_number(raw: &[u8]) -> Result<Option<f64>, RowError> {
 
 #[cfg(test)]
 mod tests {
+    use snowfunnel_ingest::Ingester;
     use snowfunnel_parse::{BadReason, FIELD_COUNT};
 
     use super::*;
@@ -204,12 +265,21 @@ mod tests {
         Filter::new(&ExtractSpec { experiments: vec!["exp".into()], ..ExtractSpec::default() }).unwrap()
     }
 
+    type InMemory<'f> = Extract<'f, MemorySpool>;
+
+    /// The records of a chunk, as the end of the chunk spools them.
+    fn spooled(state: &Extracted<Vec<u8>>) -> Vec<u8> {
+        state.segments.iter().flat_map(|(_, _, segment)| segment.iter().copied()).collect()
+    }
+
     #[test]
     fn one_row_per_selected_context() {
         let filter = filter();
-        let mut x = Extractor::new(&filter);
-        let (mut counters, mut out) = (Counters::default(), Vec::new());
-        x.extract(line(&[(fields::SE_VALUE, "1.5")]).as_bytes(), &mut counters, &mut out).unwrap();
+        let job = InMemory::new(&filter);
+        let (mut x, mut state) = (job.ingester(), job.state());
+        x.ingest(&mut state, line(&[(fields::SE_VALUE, "1.5")]).as_bytes()).unwrap();
+        x.end_chunk(&mut state, 0, 1).unwrap();
+        let out = spooled(&state);
         let records: Vec<_> = Records::new(&out).collect::<Result<_, _>>().unwrap();
         let rows: Vec<_> = records[0].rows().collect();
         assert_eq!(rows.len(), 1);
@@ -219,20 +289,21 @@ mod tests {
         assert_eq!(rows[0].context_schema_version, b"1-0-3");
         assert_eq!(rows[0].se_value_number, Some(1.5));
         assert_eq!(rows[0].event_time_micros % 1_000_000, 123_000);
-        assert_eq!((counters.events_matched, counters.rows, counters.events), (1, 1, 1));
+        assert_eq!((state.matched.events, state.matched.rows, state.counters.events), (1, 1, 1));
+        assert_eq!((state.segments[0].0, state.segments[0].1), (0, 1));
     }
 
     #[test]
     fn fields_only_rows_need_are_checked_only_for_rows() {
         let filter = filter();
-        let mut x = Extractor::new(&filter);
-        let (mut counters, mut out) = (Counters::default(), Vec::new());
+        let job = InMemory::new(&filter);
+        let (mut x, mut state): (Ingester<_>, _) = (job.ingester(), job.state());
         let bad_value = line(&[(fields::SE_VALUE, "ten")]);
-        let err = x.extract(bad_value.as_bytes(), &mut counters, &mut out).unwrap_err();
+        let err = x.ingest(&mut state, bad_value.as_bytes()).unwrap_err();
         assert_eq!(err.reason(), BadReason::SeValue);
         let bad_unstruct = line(&[(fields::UNSTRUCT_EVENT, "{oops")]);
         assert_eq!(
-            x.extract(bad_unstruct.as_bytes(), &mut counters, &mut out).unwrap_err().reason(),
+            x.ingest(&mut state, bad_unstruct.as_bytes()).unwrap_err().reason(),
             BadReason::UnstructEvent
         );
         // Without a selected context the same fields are not read.
@@ -243,9 +314,14 @@ mod tests {
             ..ExtractSpec::default()
         })
         .unwrap();
-        let mut y = Extractor::new(&only_staging);
-        y.extract(staging.as_bytes(), &mut counters, &mut out).unwrap();
-        assert!(out.is_empty());
+        let job = InMemory::new(&only_staging);
+        let mut y = job.ingester();
+        y.ingest(&mut state, staging.as_bytes()).unwrap();
+        y.end_chunk(&mut state, 0, 1).unwrap();
+        x.end_chunk(&mut state, 0, 1).unwrap();
+        assert!(state.segments.is_empty());
+        let counters = state.counters;
         assert_eq!((counters.lines, counters.events, counters.bad.total()), (3, 1, 2));
+        assert_eq!(counters.ignored_contexts(), 0);
     }
 }

@@ -1,6 +1,7 @@
 //! The `funnel_toml` target: funnel definition files.
 
-use snowfunnel_engine::{Funnel, Ingester, MAX_STEPS, Order, Plan, State, StateFile, parse_funnel};
+use snowfunnel_engine::{Funnel, FunnelRecorder, MAX_STEPS, Order, Plan, State, StateFile, parse_funnel};
+use snowfunnel_ingest::Ingester;
 use snowfunnel_parse::{FIELD_COUNT, fields};
 use snowfunnel_stats::{CompareOptions, compare_funnel, sample_ratio_mismatch};
 
@@ -47,7 +48,7 @@ pub fn funnel_toml(data: &[u8]) {
     let plan = Plan::new(vec![funnel]);
     let funnel = &plan.funnels()[0];
     let mut state = State::new(&plan);
-    let mut ingester = Ingester::new(&plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(&plan));
     let _ = ingester.ingest(&mut state, &first_step_line(funnel));
     let report = state.report(&plan);
     let counts: Vec<&[u64]> = report.funnels[0].variants.iter().map(|v| v.keys_per_step.as_slice()).collect();

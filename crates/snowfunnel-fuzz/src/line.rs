@@ -2,12 +2,13 @@
 
 use std::sync::OnceLock;
 
-use snowfunnel_engine::{CohortBy, Ingester, ReportOptions, State};
-use snowfunnel_extract::{Counters as ExtractCounters, ExtractSpec, Extractor, Filter, Records};
+use snowfunnel_engine::{CohortBy, FunnelRecorder, ReportOptions, State};
+use snowfunnel_extract::{Extract, ExtractSpec, Filter, MemorySpool, Records};
+use snowfunnel_ingest::{Ingester, Job};
 use snowfunnel_parse::{
     BadReason, EnrichedEvent, FIELD_COUNT, RowError, excerpt, fields, format_micros, parse_timestamp,
 };
-use snowfunnel_validate::{Scope, ValidateState, Validator};
+use snowfunnel_validate::{Scope, ValidateState};
 
 use crate::plan;
 
@@ -29,13 +30,14 @@ use crate::plan;
 pub fn line(data: &[u8]) {
     let plan = plan();
     let (scope, filter) = jobs();
-    let mut ingester = Ingester::new(plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(plan));
     let mut state = State::new(plan);
-    let mut validator = Validator::new(scope);
+    let mut validator = scope.ingester();
     let mut validated = ValidateState::new(scope);
-    let mut extractor = Extractor::new(filter);
-    let mut extracted = ExtractCounters::default();
-    let mut records = Vec::new();
+    // Each line is a chunk of its own: its record, if any, is spooled at once.
+    let extract = Extract::<MemorySpool>::new(filter);
+    let mut extractor = extract.ingester();
+    let mut extracted = extract.state();
 
     let mut lines = 0u64;
     for line in split_lines(data) {
@@ -47,15 +49,16 @@ pub fn line(data: &[u8]) {
         }
         let run = ingester.ingest(&mut state, line);
         let validate = validator.ingest(&mut validated, line);
-        let before = records.len();
-        let events = extractor.extract(line, &mut extracted, &mut records);
+        let before = extracted.segments.len();
+        let events = extractor.ingest(&mut extracted, line);
+        extractor.end_chunk(&mut extracted, 0, lines).expect("memory takes every record");
         for result in [&run, &validate, &events] {
             if let Err(e) = result {
                 check_error(e, line);
             }
         }
         if events.is_err() {
-            assert_eq!(records.len(), before, "a bad row appended a record");
+            assert_eq!(extracted.segments.len(), before, "a bad row appended a record");
         }
         let reason = |r: &Result<(), RowError>| r.as_ref().err().map(RowError::reason);
         if let Err(e) = &parsed {
@@ -85,17 +88,20 @@ pub fn line(data: &[u8]) {
     let counters = *validated.counters();
     assert_eq!(counters.lines, lines);
     assert_eq!(counters.events + counters.bad.total(), lines, "validate's counters");
-    assert_eq!(extracted.lines, lines);
-    assert_eq!(extracted.events + extracted.bad.total(), lines, "the extract's counters");
+    let counters = extracted.counters;
+    assert_eq!(counters.lines, lines);
+    assert_eq!(counters.events + counters.bad.total(), lines, "the extract's counters");
 
     let mut rows = 0u64;
+    let records: Vec<u8> =
+        extracted.segments.iter().flat_map(|(_, _, segment)| segment.iter().copied()).collect();
     for record in Records::new(&records) {
         let record = record.expect("the extract's records read back");
         let count = record.rows().count();
         assert_eq!(count as u64, u64::from(record.row_count()), "rows of a record");
         rows += u64::from(record.row_count());
     }
-    assert_eq!(rows, extracted.rows, "rows counted and written");
+    assert_eq!(rows, extracted.matched.rows, "rows counted and written");
 
     // The reports, when there is something to report (they are most of the cost otherwise).
     if state.counters().experiment_contexts > 0 {

@@ -1,6 +1,7 @@
 //! The `state_file` target: state files, read for the fixed plan.
 
-use snowfunnel_engine::{CohortBy, Ingester, ReportOptions, STATE_MAGIC, State, StateFile};
+use snowfunnel_engine::{CohortBy, FunnelRecorder, ReportOptions, STATE_MAGIC, State, StateFile};
+use snowfunnel_ingest::Ingester;
 use snowfunnel_stats::{CompareOptions, compare_funnel};
 
 use crate::plan::{plan, walkthrough_line};
@@ -53,7 +54,7 @@ fn read_and_use(bytes: &[u8]) {
 
     // An incremental run merges it into the state of its new inputs.
     let mut state = State::new(plan);
-    let _ = Ingester::new(plan).ingest(&mut state, walkthrough_line());
+    let _ = Ingester::new(FunnelRecorder::new(plan)).ingest(&mut state, walkthrough_line());
     state.merge(file.state.clone());
     let _ = state.report(plan);
     // Merging it with itself is refused when its manifest or shards would count twice.

@@ -84,10 +84,10 @@ impl BadRows {
         BadReason::ALL.into_iter().map(|r| (r, self.0[r.index()])).filter(|&(_, n)| n > 0)
     }
 
-    /// Adds `other`'s counts.
+    /// Adds `other`'s counts (saturating at `u64::MAX`, whatever a forged state file holds).
     pub fn add(&mut self, other: &BadRows) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
     }
 

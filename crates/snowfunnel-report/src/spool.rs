@@ -58,6 +58,15 @@ impl RowSpool {
     }
 }
 
+/// The spool of `snowfunnel events`' extract job.
+impl snowfunnel_extract::RecordSpool for RowSpool {
+    type Segment = Segment;
+
+    fn store(&mut self, records: &mut Vec<u8>) -> io::Result<Segment> {
+        RowSpool::store(self, records)
+    }
+}
+
 /// The bytes of one stored chunk.
 #[derive(Debug)]
 pub enum Segment {

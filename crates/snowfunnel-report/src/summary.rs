@@ -138,8 +138,10 @@ pub fn summary_text(report: &RunReport, totals: &RunTotals) -> String {
 /// What an events extract did, besides its input totals.
 #[derive(Clone, Debug)]
 pub struct EventsSummary {
-    /// The extract's counters.
-    pub counters: snowfunnel_extract::Counters,
+    /// The extract's counters: lines, events, bad rows, contexts.
+    pub counters: snowfunnel_ingest::Counters,
+    /// The events and rows it matched.
+    pub matched: snowfunnel_extract::Matched,
     /// The duplicate policy applied.
     pub policy: snowfunnel_extract::DuplicatePolicy,
     /// What it dropped.
@@ -164,10 +166,11 @@ pub fn events_summary_text(summary: &EventsSummary, totals: &RunTotals) -> Strin
         format!(
             "{} ({} contexts without key or incomplete: ignored)",
             grouped(c.experiment_events),
-            grouped(c.ignored_contexts)
+            grouped(c.ignored_contexts())
         ),
     );
-    line("events matched", format!("{} ({} rows)", grouped(c.events_matched), grouped(c.rows)));
+    let m = &summary.matched;
+    line("events matched", format!("{} ({} rows)", grouped(m.events), grouped(m.rows)));
     line(
         "duplicates",
         format!(
@@ -237,7 +240,7 @@ mod tests {
     #[test]
     fn names_from_the_data_are_escaped() {
         let report = RunReport {
-            counters: snowfunnel_engine::Counters::default(),
+            counters: snowfunnel_ingest::Counters::default(),
             funnels: Vec::new(),
             experiments: vec![ExperimentSummary {
                 experiment: "exp\u{1b}[2J".into(),

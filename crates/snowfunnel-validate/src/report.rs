@@ -2,12 +2,12 @@
 //! variants and its chi-square test, keys seen with several variants, days and outages.
 
 use roaring::RoaringBitmap;
-use snowfunnel_engine::BitmapBuilder;
+use snowfunnel_keys::BitmapBuilder;
 use snowfunnel_stats::{SrmResult, sample_ratio_mismatch};
 
 use crate::event_ids::Duplicates;
 use crate::state::{ExperimentState, ValidateState};
-use snowfunnel_engine::Counters;
+use snowfunnel_ingest::Counters;
 
 /// Microseconds in a day.
 pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;

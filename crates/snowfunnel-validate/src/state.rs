@@ -6,13 +6,13 @@
 //! minimum and maximum: the merge of any split of the input equals the state of the whole.
 
 use hashbrown::HashMap;
-use snowfunnel_engine::{BitmapBuilder, KeyDict};
+use snowfunnel_ingest::{Counted, Counters};
+use snowfunnel_keys::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, fields};
 
 use crate::event_ids::EventIds;
 use crate::report::MICROS_PER_DAY;
 use crate::scope::Scope;
-use snowfunnel_engine::Counters;
 
 /// One experiment context of an event, interned: (experiment index, variant index, key id).
 pub(crate) type Seen = (usize, u32, u32);
@@ -223,5 +223,15 @@ impl ValidateState {
             let index = self.experiment(&experiment.name);
             self.experiments[index].merge(experiment, &remap);
         }
+    }
+}
+
+impl Counted for ValidateState {
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
     }
 }

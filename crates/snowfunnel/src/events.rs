@@ -6,7 +6,7 @@
 //! rows, so the output is the same whatever the thread count.
 //!
 //! The inputs are read as by `run` and `validate` (the shared [`InputArgs`](crate::cli::InputArgs), the same
-//! pipeline and bad-row log); only the output differs: one file or stdout, not a directory.
+//! executor and bad-row log); only the output differs: one file or stdout, not a directory.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,11 +14,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use snowfunnel_extract::{
-    Counters, Deduplicator, DuplicatePolicy, Environment, EnvironmentMap, EnvironmentSelection, ExtractSpec,
-    Extractor, Filter, Records,
+    Deduplicator, DuplicatePolicy, Environment, EnvironmentMap, EnvironmentSelection, Extract, ExtractSpec,
+    Extracted, Filter, Records,
 };
 use snowfunnel_input::DateWindow;
-use snowfunnel_parse::RowError;
 use snowfunnel_report::{
     AtomicFile, CsvCells, EventsFormat, EventsSummary, EventsWriter, RowSpool, Segment, events_summary_text,
 };
@@ -26,7 +25,6 @@ use snowfunnel_report::{
 use crate::cli::{DuplicatesArg, EnvironmentArg, EventsArgs, FormatArg};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::outputs::{FILE_MARKER_SUFFIX, Outputs, Role};
-use crate::pipeline::{Ingest, Job};
 use crate::session::{BadRowsOut, Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::store::{Place, Store};
 
@@ -65,9 +63,10 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
 
     let cells = output.csv.cells();
     let bad_rows = BadRowsOut { args: &output.bad_rows, cells };
+    let job = Extract::<RowSpool>::new(&filter);
     let Done { state: extracted, totals, .. } =
-        read(&filter, &inputs, &args.input, bad_rows, &mut outputs, output.quiet, started)?;
-    let Extracted { counters, mut segments } = extracted;
+        read(&job, &inputs, &args.input, bad_rows, &mut outputs, output.quiet, started)?;
+    let Extracted { counters, matched, mut segments } = extracted;
     segments.sort_unstable_by_key(|&(file, line, _)| (file, line));
 
     let consequence = if to_file { "no output written" } else { "nothing written to stdout" };
@@ -99,7 +98,8 @@ pub(crate) fn events(args: &EventsArgs) -> Result<(), Failure> {
     let (rows_written, duplicates) = written;
 
     if !output.quiet {
-        let summary = EventsSummary { counters, policy, duplicates, rows_written, output: shown_out };
+        let summary =
+            EventsSummary { counters, matched, policy, duplicates, rows_written, output: shown_out };
         let mut totals = totals;
         totals.elapsed = started.elapsed();
         write!(std::io::stderr().lock(), "{}", events_summary_text(&summary, &totals))?;
@@ -184,59 +184,4 @@ fn write_rows<W: Write + Send>(
         }
     }
     Ok((writer.finish()?, (rows, dedup.stats())))
-}
-
-/// What the extract of some files (a partition, or several merged) made: its counters, and
-/// its records, spooled by the worker threads as one segment per chunk, each under its place
-/// in the input (file index, first line). Merging appends: the output pass sorts the segments
-/// back into input order, so the result does not depend on how files were partitioned, and a
-/// corrupt file skipped (its state dropped by the pipeline) leaves no trace.
-#[derive(Default)]
-pub(crate) struct Extracted {
-    counters: Counters,
-    segments: Vec<(usize, u64, Segment)>,
-}
-
-/// `snowfunnel events`: the extract of the filter's events.
-impl Job for Filter {
-    type State = Extracted;
-    type Ingester<'a> = ExtractIngester<'a>;
-
-    fn state(&self) -> Extracted {
-        Extracted::default()
-    }
-
-    fn ingester(&self) -> ExtractIngester<'_> {
-        ExtractIngester { extractor: Extractor::new(self), spool: RowSpool::default(), records: Vec::new() }
-    }
-
-    fn merge(into: &mut Extracted, other: Extracted) {
-        into.counters.add(&other.counters);
-        into.segments.extend(other.segments);
-    }
-}
-
-/// A thread's extractor, spool, and the records of the chunk it is reading.
-pub(crate) struct ExtractIngester<'f> {
-    extractor: Extractor<'f>,
-    spool: RowSpool,
-    records: Vec<u8>,
-}
-
-impl Ingest<Extracted> for ExtractIngester<'_> {
-    fn ingest(&mut self, state: &mut Extracted, line: &[u8]) -> Result<(), RowError> {
-        self.extractor.extract(line, &mut state.counters, &mut self.records)
-    }
-
-    fn reject(&mut self, state: &mut Extracted, error: &RowError) {
-        self.extractor.reject(&mut state.counters, error);
-    }
-
-    fn end_chunk(&mut self, state: &mut Extracted, file: usize, first_line: u64) -> anyhow::Result<()> {
-        if !self.records.is_empty() {
-            let segment = self.spool.store(&mut self.records).context("writing the row spool")?;
-            state.segments.push((file, first_line, segment));
-        }
-        Ok(())
-    }
 }

@@ -9,7 +9,6 @@ mod funnels;
 mod interrupt;
 mod merge;
 mod outputs;
-mod pipeline;
 mod progress;
 mod reports;
 mod run;

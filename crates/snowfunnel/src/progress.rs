@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use snowfunnel_input::Inputs;
 use snowfunnel_report::{Progress, progress_line};
 
-use crate::pipeline::Tally;
+use snowfunnel_exec::ReadProgress;
 
 const EVERY: Duration = Duration::from_secs(1);
 
@@ -15,7 +15,7 @@ const EVERY: Duration = Duration::from_secs(1);
 pub(crate) fn while_running<T>(
     wanted: bool,
     inputs: &Inputs,
-    tally: &Tally,
+    counted: &ReadProgress,
     started: Instant,
     work: impl FnOnce() -> T,
 ) -> T {
@@ -28,7 +28,7 @@ pub(crate) fn while_running<T>(
             let mut shown = false;
             // Disconnected once `work` returned.
             while done_rx.recv_timeout(EVERY).is_err_and(|e| e.is_timeout()) {
-                let line = progress_line(&progress(inputs, tally, started));
+                let line = progress_line(&progress(inputs, counted, started));
                 let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
                 shown = true;
             }
@@ -42,14 +42,14 @@ pub(crate) fn while_running<T>(
     })
 }
 
-fn progress(inputs: &Inputs, tally: &Tally, started: Instant) -> Progress {
+fn progress(inputs: &Inputs, counted: &ReadProgress, started: Instant) -> Progress {
     use std::sync::atomic::Ordering::Relaxed;
     Progress {
-        inputs_done: tally.inputs_done.load(Relaxed),
+        inputs_done: counted.inputs_done.load(Relaxed),
         inputs: inputs.files().len() as u64,
         stored_read: inputs.read_bytes(),
         stored_total: inputs.files().iter().map(|f| f.size).sum(),
-        lines: tally.lines.load(Relaxed),
+        lines: counted.lines.load(Relaxed),
         elapsed: started.elapsed(),
     }
 }

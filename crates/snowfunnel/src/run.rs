@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Instant, SystemTime};
 
-use snowfunnel_engine::{Plan, StateFile};
+use snowfunnel_engine::{Funnels, Plan, StateFile};
 use snowfunnel_input::DateWindow;
 use snowfunnel_report::summary_text;
 
@@ -14,7 +14,6 @@ use anyhow::Context;
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::funnels::load_funnels;
 use crate::outputs::Outputs;
-use crate::pipeline::Funnels;
 use crate::reports::{Destination, report, report_files};
 use crate::session::{BadRowsOut, Done, check_bad_ratio, check_outputs, read, resolve, s3_options};
 use crate::state_files;

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
+use snowfunnel_exec::{Options, ReadProgress};
+use snowfunnel_ingest::Job;
 use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
 use snowfunnel_parse::BadReason;
 use snowfunnel_report::{
@@ -19,7 +21,6 @@ use snowfunnel_report::{
 use crate::cli::{BadRowsArgs, BadRowsFormatArg, InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::outputs::{Outputs, Role};
-use crate::pipeline::{self, Job, Options, Tally, default_threads};
 use crate::progress;
 use crate::store::{Place, Store};
 
@@ -131,9 +132,9 @@ pub(crate) fn read<J: Job>(
         skip_corrupt: input.skip_corrupt_files,
         open_ahead: usize::from(input.s3.s3_concurrency),
     };
-    let tally = Tally::default();
-    let read = progress::while_running(!quiet, inputs, &tally, started, || {
-        pipeline::process(job, inputs, &options, &tally)
+    let counted = ReadProgress::default();
+    let read = progress::while_running(!quiet, inputs, &counted, started, || {
+        snowfunnel_exec::execute(job, inputs, &options, &counted).map_err(anyhow::Error::from)
     })?;
     let mut totals = RunTotals {
         files: read.files.len() as u64,
@@ -248,5 +249,13 @@ fn no_inputs(named: &[PathBuf], inputs: &Inputs, window_name: &str) -> anyhow::E
         anyhow!("no input files found in {named}")
     } else {
         anyhow!("no inputs left to read in {named}: {}", left_out.join(", "))
+    }
+}
+
+/// The thread count: the flag, or the available cores.
+fn default_threads(flag: Option<u16>) -> anyhow::Result<usize> {
+    match flag {
+        Some(n) => Ok(usize::from(n)),
+        None => Ok(std::thread::available_parallelism().context("counting available cores")?.get()),
     }
 }

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    Cohort, CohortBy, Funnel, FunnelReport, Ingester, Order, Plan, ReportOptions, State, Step, TimeToStep,
-    VariantCounts,
+    Cohort, CohortBy, Funnel, FunnelRecorder, FunnelReport, Order, Plan, ReportOptions, State, Step,
+    TimeToStep, VariantCounts,
 };
 use snowfunnel_gen::{Event, ExperimentSpec, GenConfig, Line, StepSpec, date_micros, generate};
+use snowfunnel_ingest::Ingester;
 
 /// A funnel step for a generator step, matching exactly the events the generator makes for it.
 fn step_for(spec: &StepSpec, index: usize) -> Step {
@@ -222,7 +223,7 @@ fn quantiles(mut micros: Vec<i64>) -> Option<TimeToStep> {
 /// Runs the engine over `lines` cut into `parts` partitions, merged in reverse order.
 fn engine(plan: &Plan, lines: &[Line], parts: usize, by_day: bool) -> snowfunnel_engine::RunReport {
     let chunk = lines.len().div_ceil(parts).max(1);
-    let mut ingester = Ingester::new(plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(plan));
     let mut states: Vec<State> = lines
         .chunks(chunk)
         .map(|part| {

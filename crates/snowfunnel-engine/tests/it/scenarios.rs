@@ -1,6 +1,7 @@
 //! Hand-made scenarios with known answers.
 
-use snowfunnel_engine::{Ingester, Plan, RunReport, State, parse_funnel};
+use snowfunnel_engine::{FunnelRecorder, Plan, RunReport, State, parse_funnel};
+use snowfunnel_ingest::Ingester;
 
 use crate::lines::{line, migrated_line};
 
@@ -25,7 +26,7 @@ fn plan() -> Plan {
 }
 
 fn run(plan: &Plan, lines: &[String]) -> (RunReport, State) {
-    let mut ingester = Ingester::new(plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(plan));
     let mut state = State::new(plan);
     for l in lines {
         let _ = ingester.ingest(&mut state, l.as_bytes());

@@ -3,10 +3,11 @@
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    CohortBy, Funnel, FunnelReport, Ingester, Manifest, ManifestEntry, Plan, ReportOptions, RunReport,
+    CohortBy, Funnel, FunnelRecorder, FunnelReport, Manifest, ManifestEntry, Plan, ReportOptions, RunReport,
     STATE_FORMAT_VERSION, STATE_MAGIC, State, StateFile, StateFileError, parse_funnel,
 };
 use snowfunnel_gen::{GenConfig, Line, generate};
+use snowfunnel_ingest::Ingester;
 
 use crate::lines::{line, migrated_line};
 use crate::reference::{funnel, shape};
@@ -28,7 +29,7 @@ fn funnels() -> Vec<Funnel> {
 }
 
 fn ingest(plan: &Plan, lines: &[Line]) -> State {
-    let mut ingester = Ingester::new(plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(plan));
     let mut state = State::new(plan);
     for l in lines {
         let _ = ingester.ingest(&mut state, l.to_tsv().as_bytes());
@@ -87,7 +88,7 @@ fn migrations_survive_the_round_trip() {
         migrated_line("gitlab", t, "view_editor", &[(exp, "b", "control", &["a"])]),
         migrated_line("gitlab", t, "view_editor", &[(exp, "c", "candidate", &["b"])]),
     ];
-    let mut ingester = Ingester::new(&plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(&plan));
     let mut state = State::new(&plan);
     for l in &tsv {
         ingester.ingest(&mut state, l.as_bytes()).unwrap();
@@ -394,7 +395,7 @@ fn golden_state() -> (Plan, StateFile) {
         ),
         "not an event".to_owned(),
     ];
-    let mut ingester = Ingester::new(&plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(&plan));
     let mut state = State::new(&plan);
     for l in &tsv {
         let _ = ingester.ingest(&mut state, l.as_bytes());
@@ -464,7 +465,7 @@ fn key_records_are_pinned_by_a_golden_file() {
             line("gitlab", &format!("2026-03-01 10:0{i}:00.000"), "a1", &[("exp", key, "control")])
         })
         .collect();
-    let mut ingester = Ingester::new(&plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(&plan));
     let mut state = State::new(&plan);
     for l in &tsv {
         ingester.ingest(&mut state, l.as_bytes()).unwrap();

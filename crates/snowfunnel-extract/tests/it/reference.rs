@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use snowfunnel_extract::{
-    Counters, Deduplicator, DuplicatePolicy, Environment, EnvironmentMap, EnvironmentSelection, ExtractRow,
-    ExtractSpec, Extractor, Filter, Records,
+    Deduplicator, DuplicatePolicy, Environment, EnvironmentMap, EnvironmentSelection, Extract, ExtractRow,
+    ExtractSpec, Extracted, Filter, MemorySpool, Records,
 };
 use snowfunnel_gen::{Event, GenConfig, Line, date_micros, generate};
+use snowfunnel_ingest::Job;
 use snowfunnel_parse::format_micros;
 
 /// A row as text, column by column.
@@ -111,23 +112,22 @@ fn reference(lines: &[Line], spec: &ExtractSpec, policy: DuplicatePolicy) -> Vec
 
 /// The extract as the crate makes it: lines cut into a few buffers (as threads would spool
 /// them).
-fn extract(tsv: &[String], spec: &ExtractSpec) -> (Vec<Vec<u8>>, Counters) {
+fn extract(tsv: &[String], spec: &ExtractSpec) -> (Vec<Vec<u8>>, Extracted<Vec<u8>>) {
     let filter = Filter::new(spec).unwrap();
-    let mut extractor = Extractor::new(&filter);
-    let mut counters = Counters::default();
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    for part in tsv.chunks(777) {
-        let mut out = Vec::new();
+    let job = Extract::<MemorySpool>::new(&filter);
+    let (mut ingester, mut state) = (job.ingester(), job.state());
+    for (chunk, part) in tsv.chunks(777).enumerate() {
         for line in part {
-            let _ = extractor.extract(line.as_bytes(), &mut counters, &mut out);
+            let _ = ingester.ingest(&mut state, line.as_bytes());
         }
-        buffers.push(out);
+        ingester.end_chunk(&mut state, 0, chunk as u64 * 777 + 1).unwrap();
     }
-    (buffers, counters)
+    let buffers = state.segments.iter().map(|(_, _, segment)| segment.clone()).collect();
+    (buffers, state)
 }
 
 /// The rows of the buffers, in order, with duplicates handled by `policy`.
-fn rows(buffers: &[Vec<u8>], counters: &Counters, policy: DuplicatePolicy) -> Vec<Row> {
+fn rows(buffers: &[Vec<u8>], extracted: &Extracted<Vec<u8>>, policy: DuplicatePolicy) -> Vec<Row> {
     let mut dedup = Deduplicator::new(policy);
     if dedup.needs_first_pass() {
         for buffer in buffers {
@@ -147,7 +147,7 @@ fn rows(buffers: &[Vec<u8>], counters: &Counters, policy: DuplicatePolicy) -> Ve
     }
     let stats = dedup.stats();
     let kept_rows = rows.len() as u64;
-    assert_eq!(counters.rows, kept_rows + stats.rows_dropped);
+    assert_eq!(extracted.matched.rows, kept_rows + stats.rows_dropped);
     rows
 }
 
@@ -210,12 +210,12 @@ fn extract_equals_the_reference_for_every_policy_and_filter() {
         let tsv: Vec<String> = lines.iter().map(Line::to_tsv).collect();
         let malformed = lines.iter().filter(|l| l.as_event().is_none()).count() as u64;
         for (name, spec) in specs() {
-            let (buffers, counters) = extract(&tsv, &spec);
-            assert_eq!(counters.bad.total(), malformed, "seed {seed}, {name}");
-            assert_eq!(counters.lines, lines.len() as u64);
+            let (buffers, extracted) = extract(&tsv, &spec);
+            assert_eq!(extracted.counters.bad.total(), malformed, "seed {seed}, {name}");
+            assert_eq!(extracted.counters.lines, lines.len() as u64);
             for policy in [DuplicatePolicy::First, DuplicatePolicy::All, DuplicatePolicy::Drop] {
                 let want = reference(&lines, &spec, policy);
-                let got = rows(&buffers, &counters, policy);
+                let got = rows(&buffers, &extracted, policy);
                 assert_eq!(got.len(), want.len(), "seed {seed}, {name}, {policy:?}");
                 assert_eq!(got, want, "seed {seed}, {name}, {policy:?}");
             }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use snowfunnel_engine::{Ingester, Manifest, ManifestEntry, State, StateFile};
+use snowfunnel_engine::{FunnelRecorder, Manifest, ManifestEntry, State, StateFile};
 use snowfunnel_fuzz::{TARGETS, plan};
 use snowfunnel_gen::{GenConfig, generate};
+use snowfunnel_ingest::Ingester;
 use snowfunnel_parse::EnrichedEvent;
 
 fn repo() -> PathBuf {
@@ -131,7 +132,7 @@ fn funnel_toml_seeds() {
 fn state_file_seeds() {
     let plan = plan();
     let mut state = State::new(plan);
-    let mut ingester = Ingester::new(plan);
+    let mut ingester = Ingester::new(FunnelRecorder::new(plan));
     for line in generated() {
         let _ = ingester.ingest(&mut state, &line);
     }

@@ -5,19 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use snowfunnel_gen::{GenConfig, Line, MalformedKind, generate};
+use snowfunnel_ingest::Job;
 use snowfunnel_parse::BadReason;
-use snowfunnel_validate::{
-    MICROS_PER_DAY, Outage, Problem, Scope, ValidateState, ValidationReport, Validator,
-};
+use snowfunnel_validate::{MICROS_PER_DAY, Outage, Problem, Scope, ValidationReport};
 
 use crate::reference::{Expected, Kind, expected};
 
 /// Validates `partitions`, each into its own state, merged in the order given.
 pub(crate) fn validate(partitions: &[&[Vec<u8>]], scope: &Scope) -> ValidationReport {
-    let mut validator = Validator::new(scope);
-    let mut merged = ValidateState::new(scope);
+    let mut validator = scope.ingester();
+    let mut merged = scope.state();
     for lines in partitions {
-        let mut state = ValidateState::new(scope);
+        let mut state = scope.state();
         for line in *lines {
             let _ = validator.ingest(&mut state, line);
         }

@@ -37,12 +37,12 @@ impl BitmapBuilder {
     }
 
     /// A builder holding `bitmap`, as read back from a state file.
-    pub(crate) fn from_bitmap(bitmap: RoaringBitmap) -> Self {
+    pub fn from_bitmap(bitmap: RoaringBitmap) -> Self {
         BitmapBuilder { bitmap, pending: Vec::new() }
     }
 
     /// The bitmap, once [`BitmapBuilder::finish`] added the pending ids.
-    pub(crate) fn finished(&self) -> &RoaringBitmap {
+    pub fn finished(&self) -> &RoaringBitmap {
         assert!(self.pending.is_empty(), "a bitmap read before finish");
         &self.bitmap
     }

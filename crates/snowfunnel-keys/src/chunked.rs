@@ -8,20 +8,25 @@ const CHUNK: usize = 1 << CHUNK_BITS;
 
 /// An append-only vector of `Copy` values in chunks of [`CHUNK`] elements.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Chunked<T> {
+pub struct Chunked<T> {
     chunks: Vec<Vec<T>>,
     len: usize,
 }
 
 impl<T: Copy> Chunked<T> {
     /// Number of elements.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Appends `value`.
     #[inline]
-    pub(crate) fn push(&mut self, value: T) {
+    pub fn push(&mut self, value: T) {
         if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
@@ -34,7 +39,7 @@ impl<T: Copy> Chunked<T> {
     /// # Panics
     /// When `index` is out of bounds.
     #[inline]
-    pub(crate) fn get(&self, index: usize) -> T {
+    pub fn get(&self, index: usize) -> T {
         self.chunks[index >> CHUNK_BITS][index & (CHUNK - 1)]
     }
 
@@ -43,17 +48,17 @@ impl<T: Copy> Chunked<T> {
     /// # Panics
     /// When `index` is out of bounds.
     #[inline]
-    pub(crate) fn get_mut(&mut self, index: usize) -> &mut T {
+    pub fn get_mut(&mut self, index: usize) -> &mut T {
         &mut self.chunks[index >> CHUNK_BITS][index & (CHUNK - 1)]
     }
 
     /// The elements in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = T> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.chunks.iter().flatten().copied()
     }
 
     /// The elements in reverse order.
-    pub(crate) fn iter_rev(&self) -> impl Iterator<Item = T> + '_ {
+    pub fn iter_rev(&self) -> impl Iterator<Item = T> + '_ {
         self.chunks.iter().rev().flat_map(|c| c.iter().rev()).copied()
     }
 }

@@ -9,7 +9,7 @@
 //! string or as bytes with a `Vec<usize>` of ends, and no structure ever doubles all at once.
 //!
 //! Record tags (the state file stores keys as these records too, see
-//! [`StateFile`](crate::StateFile)):
+//! `snowfunnel_engine::StateFile`, through [`KeyRecord`]):
 //!
 //! | tag | key |
 //! |---|---|
@@ -80,19 +80,19 @@ fn nibble(b: u8) -> u8 {
 
 /// A key's record (tag and payload), canonical: what [`KeyDict::intern_record`] takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Record<'a> {
+pub struct KeyRecord<'a> {
     tag: u8,
     /// Packed digits or raw bytes (for [`RAW_LONG`], without the length).
     payload: &'a [u8],
 }
 
-impl<'a> Record<'a> {
+impl<'a> KeyRecord<'a> {
     /// Packs `key` into `buf` and returns its record.
-    pub(crate) fn pack(key: &'a [u8], buf: &'a mut Vec<u8>) -> Record<'a> {
+    pub fn pack(key: &'a [u8], buf: &'a mut Vec<u8>) -> KeyRecord<'a> {
         buf.clear();
         let tag = match shape(key) {
             Shape::Raw => {
-                return Record {
+                return KeyRecord {
                     tag: if key.len() < RAW_LONG as usize { key.len() as u8 } else { RAW_LONG },
                     payload: key,
                 };
@@ -102,12 +102,12 @@ impl<'a> Record<'a> {
         };
         buf.extend(key.chunks_exact(2).map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1])));
         #[allow(clippy::cast_possible_truncation)] // at most MAX_HEX_BYTES
-        Record { tag: tag | buf.len() as u8, payload: buf }
+        KeyRecord { tag: tag | buf.len() as u8, payload: buf }
     }
 
     /// The record of `tag` and `payload` read from a state file, when it is the canonical
     /// record of a key; `None` otherwise.
-    pub(crate) fn checked(tag: u8, payload: &'a [u8]) -> Option<Record<'a>> {
+    pub fn checked(tag: u8, payload: &'a [u8]) -> Option<KeyRecord<'a>> {
         let n = usize::from(tag & 0x3f);
         let ok = match tag & 0xc0 {
             HEX_LOWER => n > 0 && payload.len() == n,
@@ -119,27 +119,27 @@ impl<'a> Record<'a> {
             0 => payload.len() == n && shape(payload) == Shape::Raw,
             _ => false,
         };
-        ok.then_some(Record { tag, payload })
+        ok.then_some(KeyRecord { tag, payload })
     }
 
     /// The payload length a record of `tag` has, when the tag alone says it (not for
     /// [`RAW_LONG`], whose length follows it).
-    pub(crate) fn payload_len(tag: u8) -> Option<usize> {
+    pub fn payload_len(tag: u8) -> Option<usize> {
         (tag != RAW_LONG).then_some(usize::from(tag & 0x3f))
     }
 
     /// The tag byte.
-    pub(crate) fn tag(&self) -> u8 {
+    pub fn tag(&self) -> u8 {
         self.tag
     }
 
     /// The payload: packed digits, or the key's bytes.
-    pub(crate) fn payload(&self) -> &'a [u8] {
+    pub fn payload(&self) -> &'a [u8] {
         self.payload
     }
 
     /// Appends the key to `out`.
-    pub(crate) fn unpack_into(&self, out: &mut Vec<u8>) {
+    pub fn unpack_into(&self, out: &mut Vec<u8>) {
         const LOWER: &[u8; 16] = b"0123456789abcdef";
         const UPPER: &[u8; 16] = b"0123456789ABCDEF";
         let digits = match self.tag & 0xc0 {
@@ -211,7 +211,7 @@ impl Records {
         self.offsets.len()
     }
 
-    fn get(&self, id: u32) -> Record<'_> {
+    fn get(&self, id: u32) -> KeyRecord<'_> {
         let id = id as usize;
         let position = self.bases[id >> BLOCK_BITS] + u64::from(self.offsets.get(id));
         #[allow(clippy::cast_possible_truncation)] // positions within memory
@@ -222,18 +222,18 @@ impl Records {
         match tag {
             OUT_OF_LINE => {
                 let index = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes"));
-                Record { tag: RAW_LONG, payload: &self.big[index as usize] }
+                KeyRecord { tag: RAW_LONG, payload: &self.big[index as usize] }
             }
             RAW_LONG => {
                 let len = u16::from_le_bytes(bytes[1..3].try_into().expect("2 bytes"));
-                Record { tag, payload: &bytes[3..3 + usize::from(len)] }
+                KeyRecord { tag, payload: &bytes[3..3 + usize::from(len)] }
             }
-            _ => Record { tag, payload: &bytes[1..=usize::from(tag & 0x3f)] },
+            _ => KeyRecord { tag, payload: &bytes[1..=usize::from(tag & 0x3f)] },
         }
     }
 
     /// Appends `record` as the next id's.
-    fn push(&mut self, record: Record<'_>) {
+    fn push(&mut self, record: KeyRecord<'_>) {
         // In the arena: the tag, a u16 length for long keys, the payload; or an index.
         let inline = record.payload.len() <= MAX_INLINE;
         let size = match (record.tag, inline) {
@@ -299,7 +299,7 @@ impl KeyDict {
     /// Past `u32::MAX` distinct keys.
     pub fn intern(&mut self, key: &[u8]) -> u32 {
         let mut scratch = std::mem::take(&mut self.scratch);
-        let id = self.intern_record(Record::pack(key, &mut scratch));
+        let id = self.intern_record(KeyRecord::pack(key, &mut scratch));
         self.scratch = scratch;
         id
     }
@@ -308,7 +308,7 @@ impl KeyDict {
     ///
     /// # Panics
     /// Past `u32::MAX` distinct keys.
-    pub(crate) fn intern_record(&mut self, record: Record<'_>) -> u32 {
+    pub fn intern_record(&mut self, record: KeyRecord<'_>) -> u32 {
         let hash = record.hash(&self.hasher);
         let Self { tables, records, hasher, .. } = self;
         let table = &mut tables[shard(hash)];
@@ -325,13 +325,13 @@ impl KeyDict {
     #[must_use]
     pub fn find(&self, key: &[u8]) -> Option<u32> {
         let mut scratch = Vec::new();
-        let record = Record::pack(key, &mut scratch);
+        let record = KeyRecord::pack(key, &mut scratch);
         let hash = record.hash(&self.hasher);
         self.tables[shard(hash)].find(hash, |&id| self.records.get(id) == record).copied()
     }
 
     /// The record of `id`.
-    pub(crate) fn record(&self, id: u32) -> Record<'_> {
+    pub fn record(&self, id: u32) -> KeyRecord<'_> {
         self.records.get(id)
     }
 
@@ -454,30 +454,30 @@ mod tests {
             assert_eq!(dict.intern(key), id);
             assert_eq!(dict.find(key), Some(id));
             let record = dict.record(id);
-            assert_eq!(Record::checked(record.tag(), record.payload()), Some(record), "{key:?}");
+            assert_eq!(KeyRecord::checked(record.tag(), record.payload()), Some(record), "{key:?}");
         }
         assert_eq!(dict.find(b"never seen"), None);
         // Digits only are lowercase hex; a key is packed only when it has an even length.
         let mut buf = Vec::new();
-        assert_eq!(Record::pack(b"0123", &mut buf).tag(), HEX_LOWER | 2);
-        assert_eq!(Record::pack(b"0A", &mut buf).tag(), HEX_UPPER | 1);
-        assert_eq!(Record::pack(b"0aA0", &mut buf).tag(), 4);
-        assert_eq!(Record::pack(b"abc", &mut buf).tag(), 3);
+        assert_eq!(KeyRecord::pack(b"0123", &mut buf).tag(), HEX_LOWER | 2);
+        assert_eq!(KeyRecord::pack(b"0A", &mut buf).tag(), HEX_UPPER | 1);
+        assert_eq!(KeyRecord::pack(b"0aA0", &mut buf).tag(), 4);
+        assert_eq!(KeyRecord::pack(b"abc", &mut buf).tag(), 3);
     }
 
     #[test]
     fn records_that_are_not_canonical_are_refused() {
         // Lowercase hex stored raw, digits-only stored as uppercase, lengths that disagree.
-        assert_eq!(Record::checked(2, b"ab"), None);
-        assert_eq!(Record::checked(HEX_UPPER | 1, &[0x12]), None);
-        assert_eq!(Record::checked(HEX_LOWER, &[]), None);
-        assert_eq!(Record::checked(HEX_LOWER | 2, &[1]), None);
-        assert_eq!(Record::checked(RAW_LONG, b"short"), None);
-        assert_eq!(Record::checked(RAW_LONG, &[b'a'; 64]), None);
-        assert_eq!(Record::checked(OUT_OF_LINE, &[0; 4]), None);
-        assert_eq!(Record::checked(0xff, &[]), None);
-        assert!(Record::checked(RAW_LONG, &[b'a'; 127]).is_some());
-        assert!(Record::checked(HEX_UPPER | 1, &[0x1a]).is_some());
+        assert_eq!(KeyRecord::checked(2, b"ab"), None);
+        assert_eq!(KeyRecord::checked(HEX_UPPER | 1, &[0x12]), None);
+        assert_eq!(KeyRecord::checked(HEX_LOWER, &[]), None);
+        assert_eq!(KeyRecord::checked(HEX_LOWER | 2, &[1]), None);
+        assert_eq!(KeyRecord::checked(RAW_LONG, b"short"), None);
+        assert_eq!(KeyRecord::checked(RAW_LONG, &[b'a'; 64]), None);
+        assert_eq!(KeyRecord::checked(OUT_OF_LINE, &[0; 4]), None);
+        assert_eq!(KeyRecord::checked(0xff, &[]), None);
+        assert!(KeyRecord::checked(RAW_LONG, &[b'a'; 127]).is_some());
+        assert!(KeyRecord::checked(HEX_UPPER | 1, &[0x1a]).is_some());
     }
 
     #[test]

@@ -1,0 +1,81 @@
+//! The funnel engine as a job of the executor: every line's experiment contexts recorded into a
+//! [`State`], partitions sharing one key dictionary.
+
+use snowfunnel_ingest::{Job, Recorder};
+use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError};
+
+use crate::plan::Plan;
+use crate::state::State;
+
+/// `snowfunnel run`: the funnels of a plan. Every partition's state shares one key dictionary
+/// (that of `keys`): memory holds each key once whatever the number of threads and files, and
+/// partitions merge without translating key ids.
+pub struct Funnels<'p> {
+    plan: &'p Plan,
+    /// An empty state whose dictionary the partitions share.
+    keys: State,
+}
+
+impl<'p> Funnels<'p> {
+    /// The job of `plan`, its partitions sharing the key dictionary of `keys` (the state an
+    /// incremental run adds to, so that the two merge without translating ids), or a new one.
+    #[must_use]
+    pub fn new(plan: &'p Plan, keys: Option<&State>) -> Self {
+        Funnels { plan, keys: keys.map_or_else(|| State::new(plan), State::partition) }
+    }
+}
+
+impl Job for Funnels<'_> {
+    type State = State;
+    type Recorder<'a>
+        = FunnelRecorder<'a>
+    where
+        Self: 'a;
+
+    fn state(&self) -> State {
+        self.keys.partition()
+    }
+
+    fn recorder(&self) -> FunnelRecorder<'_> {
+        FunnelRecorder::new(self.plan)
+    }
+
+    fn merge(into: &mut State, other: State) {
+        into.merge(other);
+    }
+}
+
+/// Records the experiment contexts of an event into a [`State`] of its plan: the schema of its
+/// self-describing event when a step needs it, then each context of a funnel's experiment.
+pub struct FunnelRecorder<'p> {
+    plan: &'p Plan,
+    schema: String,
+}
+
+impl<'p> FunnelRecorder<'p> {
+    /// A recorder for `plan`.
+    #[must_use]
+    pub fn new(plan: &'p Plan) -> Self {
+        FunnelRecorder { plan, schema: String::new() }
+    }
+}
+
+impl Recorder<State> for FunnelRecorder<'_> {
+    fn record(
+        &mut self,
+        parser: &mut ContextParser,
+        state: &mut State,
+        event: &EnrichedEvent<'_>,
+    ) -> Result<ContextCounts, RowError> {
+        let schema = if self.plan.needs_schema {
+            self.schema.clear();
+            let found = parser.unstruct_schema(event.unstruct_event())?;
+            found.map(|s| self.schema.push_str(s)).is_some()
+        } else {
+            false
+        };
+        let schema = schema.then_some(self.schema.as_str());
+        let plan = self.plan;
+        parser.parse_experiments(event.contexts(), |context| state.record(plan, event, schema, &context))
+    }
+}
