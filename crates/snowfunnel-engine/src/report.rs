@@ -132,8 +132,6 @@ pub struct RunReport {
     pub funnels: Vec<FunnelReport>,
     /// One per experiment of the funnels.
     pub experiments: Vec<ExperimentSummary>,
-    /// Distinct context keys over the plan's experiments.
-    pub distinct_keys: u64,
 }
 
 impl State {
@@ -193,12 +191,7 @@ impl State {
                 }
             })
             .collect();
-        RunReport {
-            counters: self.counters,
-            funnels,
-            experiments,
-            distinct_keys: self.distinct_keys() as u64,
-        }
+        RunReport { counters: self.counters, funnels, experiments }
     }
 }
 

@@ -186,7 +186,9 @@ impl State {
         &self.counters
     }
 
-    /// Distinct context keys seen for the plan's experiments.
+    /// Distinct keys in the key dictionary: context and migration keys of the plan's
+    /// experiments. The dictionary is shared by the partitions of a run, so this includes the
+    /// keys of an input skipped as corrupt, which count nowhere else.
     #[must_use]
     pub fn distinct_keys(&self) -> usize {
         self.keys.lock().len()

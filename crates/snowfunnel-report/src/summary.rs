@@ -249,7 +249,6 @@ mod tests {
                 conflicting_keys: 0,
                 variants: vec![("\u{7}bell".into(), 1), (String::new(), 1)],
             }],
-            distinct_keys: 2,
         };
         let totals =
             RunTotals { skipped_files: vec!["s3://b/\u{1b}[1m.gz: corrupt".into()], ..RunTotals::default() };
