@@ -305,7 +305,7 @@ pub(crate) fn decode<R: Read>(
     }
     for &e in &experiment_at {
         let experiment = &mut state.experiments[e];
-        experiment.contexts += wire.varint()?;
+        experiment.contexts = experiment.contexts.saturating_add(wire.varint()?);
         decode_variants(wire, keys, &mut experiment.variants, merging, &at)?;
         for _ in 0..wire.len()? {
             let (older, current) = (wire.varint_u32()?, wire.varint_u32()?);

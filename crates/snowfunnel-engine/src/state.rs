@@ -14,16 +14,6 @@ use snowfunnel_parse::{EnrichedEvent, ExperimentContext};
 use crate::plan::Plan;
 use crate::times::FirstTimes;
 
-impl Counted for State {
-    fn counters(&self) -> &Counters {
-        &self.counters
-    }
-
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
-    }
-}
-
 /// Keys per variant name. Experiments have a handful of variants, so a vector beats a map.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct VariantSets(pub(crate) Vec<(Box<str>, BitmapBuilder)>);
@@ -242,7 +232,7 @@ impl State {
         self.counters.add(&counters);
         if self.keys.same(&keys) {
             for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
-                mine.contexts += theirs.contexts;
+                mine.contexts = mine.contexts.saturating_add(theirs.contexts);
                 mine.variants.union(theirs.variants);
                 mine.migrations.extend(theirs.migrations);
             }
@@ -258,7 +248,7 @@ impl State {
         // Their keys are all here now: free them before the sets grow.
         drop(keys);
         for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
-            mine.contexts += theirs.contexts;
+            mine.contexts = mine.contexts.saturating_add(theirs.contexts);
             mine.variants.merge(theirs.variants, &remap);
             let at = |id: u32| remap[id as usize];
             mine.migrations.extend(theirs.migrations.into_iter().map(|(a, b)| (at(a), at(b))));
@@ -311,5 +301,39 @@ impl State {
         }
         out.sort();
         out
+    }
+}
+
+impl Counted for State {
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_funnel;
+
+    #[test]
+    fn counts_of_forged_states_saturate_when_merged() {
+        let funnel = "experiment = \"e\"\n[[steps]]\nname = \"a\"\naction = \"a\"\n";
+        let plan = Plan::new(vec![parse_funnel("f.toml", "f", funnel).unwrap()]);
+        let mut huge = State::new(&plan);
+        huge.experiments[0].contexts = u64::MAX - 1;
+        huge.counters.lines = u64::MAX;
+        // Sharing the dictionary, and not.
+        for mut other in [huge.partition(), State::new(&plan)] {
+            other.experiments[0].contexts = 5;
+            other.counters.lines = 5;
+            let mut merged = huge.clone();
+            merged.merge(other);
+            assert_eq!(merged.experiments[0].contexts, u64::MAX);
+            assert_eq!(merged.counters.lines, u64::MAX);
+        }
     }
 }
