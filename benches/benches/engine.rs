@@ -3,27 +3,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use snowfunnel_benches::Sample;
+use snowfunnel_benches::{FUNNEL, Sample};
 use snowfunnel_engine::{FunnelRecorder, Plan, State, parse_funnel};
 use snowfunnel_ingest::Ingester;
 use snowfunnel_keys::{BitmapBuilder, KeyDict};
-
-const FUNNEL: &str = r#"
-experiment = "pipeline_editor_walkthrough"
-[[steps]]
-name = "Viewed editor"
-category = "projects:ci:editor"
-action = "view_editor"
-[[steps]]
-name = "Clicked walkthrough"
-action = "click_walkthrough"
-[[steps]]
-name = "Committed"
-event = "unstruct"
-[[steps]]
-name = "Succeeded"
-action = "pipeline_succeeded"
-"#;
 
 fn engine(c: &mut Criterion) {
     let sample = Sample::new();

@@ -6,20 +6,10 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use snowfunnel_benches::Sample;
+use snowfunnel_benches::{FUNNEL, Sample};
 use snowfunnel_engine::{Funnels, Plan, parse_funnel};
 use snowfunnel_exec::{Options, ReadProgress, execute};
 use snowfunnel_input::{InputOptions, Inputs};
-
-const FUNNEL: &str = r#"
-experiment = "pipeline_editor_walkthrough"
-[[steps]]
-name = "Viewed editor"
-action = "view_editor"
-[[steps]]
-name = "Clicked walkthrough"
-action = "click_walkthrough"
-"#;
 
 fn exec(c: &mut Criterion) {
     let sample = Sample::new();

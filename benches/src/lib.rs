@@ -7,6 +7,24 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use snowfunnel_gen::{GenConfig, generate};
 
+/// The funnel of the benchmarks: the walkthrough experiment of the generated sample, four steps.
+pub const FUNNEL: &str = r#"
+experiment = "pipeline_editor_walkthrough"
+[[steps]]
+name = "Viewed editor"
+category = "projects:ci:editor"
+action = "view_editor"
+[[steps]]
+name = "Clicked walkthrough"
+action = "click_walkthrough"
+[[steps]]
+name = "Committed"
+event = "unstruct"
+[[steps]]
+name = "Succeeded"
+action = "pipeline_succeeded"
+"#;
+
 /// Lines in the benchmark sample (about 33 MB uncompressed).
 pub const SAMPLE_LINES: usize = 20_000;
 
