@@ -226,17 +226,18 @@ impl Walk<'_> {
     }
 }
 
-/// Per variant (and per cohort): keys per step and their times to each step.
+/// What the keys of a variant (of a cohort) reached: keys per step and their times to each
+/// step.
 #[derive(Default)]
-struct Tally {
+struct StepsReached {
     keys_per_step: Vec<u64>,
     /// Per step: microseconds from the first step-1 event, one per key that reached it.
     times: Vec<Vec<i64>>,
 }
 
-impl Tally {
+impl StepsReached {
     fn new(steps: usize) -> Self {
-        Tally { keys_per_step: vec![0; steps], times: vec![Vec::new(); steps] }
+        StepsReached { keys_per_step: vec![0; steps], times: vec![Vec::new(); steps] }
     }
 
     fn add(&mut self, reached: &[i64]) {
@@ -272,9 +273,9 @@ fn tally(
     let mut reached = Vec::with_capacity(steps);
     let mut whole = Vec::with_capacity(variants.len());
     // Cohort start (days since the epoch) → per variant tallies.
-    let mut by_cohort: HashMap<i64, Vec<Tally>> = HashMap::new();
+    let mut by_cohort: HashMap<i64, Vec<StepsReached>> = HashMap::new();
     for (v, (variant, keys)) in variants.iter().enumerate() {
-        let mut tally = Tally::new(steps);
+        let mut tally = StepsReached::new(steps);
         for key in keys - conflicting {
             walk.walk(key, &mut reached);
             if reached.is_empty() {
@@ -284,7 +285,7 @@ fn tally(
             if let Some(by) = cohorts {
                 let cohort = by_cohort
                     .entry(cohort_start(by, reached[0]))
-                    .or_insert_with(|| variants.iter().map(|_| Tally::new(steps)).collect());
+                    .or_insert_with(|| variants.iter().map(|_| StepsReached::new(steps)).collect());
                 cohort[v].add(&reached);
             }
         }

@@ -3,11 +3,11 @@
 
 use std::io::{self, Write};
 
-use snowfunnel_engine::{FunnelReport, VariantCounts};
-use snowfunnel_stats::CompareOptions;
+use snowfunnel_engine::VariantCounts;
+use snowfunnel_stats::{FunnelResult, StepStats};
 
+use crate::CsvCells;
 use crate::number::{p_value, rate, seconds};
-use crate::{CsvCells, funnel_stats};
 
 /// The header of the funnel CSV (with cohorts, [`COHORT_COLUMN`] follows).
 pub const FUNNEL_CSV_HEADER: [&str; 16] = [
@@ -32,7 +32,7 @@ pub const FUNNEL_CSV_HEADER: [&str; 16] = [
 /// The last column of a funnel CSV split into cohorts: the cohort's first day.
 pub const COHORT_COLUMN: &str = "cohort";
 
-/// Writes `report` as CSV (RFC 4180 quoting) with its statistics: variants in report order
+/// Writes `result` as CSV (RFC 4180 quoting) with its statistics: variants in report order
 /// (control first), every step including those with 0 keys; rates, intervals and lifts with 4
 /// decimals, p-values with 4 decimals or, below 0.01, 3 significant digits (`1.23e-5`), times
 /// in seconds as exact as a double holds them; empty when undefined. With `cohorts`, one block
@@ -40,28 +40,29 @@ pub const COHORT_COLUMN: &str = "cohort";
 /// experiment, funnel, variant and step names are text cells written as `cells` says.
 ///
 /// # Errors
-/// When writing fails, or `options` holds a level outside (0, 1).
-pub fn funnel_csv(
-    report: &FunnelReport,
-    options: CompareOptions,
-    cohorts: bool,
-    cells: CsvCells,
-    out: impl Write,
-) -> io::Result<()> {
+/// When writing fails.
+pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: impl Write) -> io::Result<()> {
+    let report = &result.report;
     let mut w = csv::Writer::from_writer(out);
     let mut header = FUNNEL_CSV_HEADER.to_vec();
     if cohorts {
         header.push(COHORT_COLUMN);
     }
     w.write_record(&header)?;
-    let blocks: Vec<(Option<&str>, &[VariantCounts])> = if cohorts {
-        report.cohorts.iter().map(|c| (Some(c.start.as_str()), c.variants.as_slice())).collect()
+    // (cohort, its variants, their statistics)
+    type Block<'a> = (Option<&'a str>, &'a [VariantCounts], &'a [Vec<StepStats>]);
+    let blocks: Vec<Block<'_>> = if cohorts {
+        report
+            .cohorts
+            .iter()
+            .zip(&result.cohort_stats)
+            .map(|(c, stats)| (Some(c.start.as_str()), c.variants.as_slice(), stats.as_slice()))
+            .collect()
     } else {
-        vec![(None, report.variants.as_slice())]
+        vec![(None, report.variants.as_slice(), result.stats.as_slice())]
     };
-    for (cohort, variants) in blocks {
-        let stats = funnel_stats(variants, &report.control, options).map_err(io::Error::other)?;
-        for (v, stats) in variants.iter().zip(&stats) {
+    for (cohort, variants, stats) in blocks {
+        for (v, stats) in variants.iter().zip(stats) {
             for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
                 let comparison = stats.comparison.as_ref();
                 let time = v.time_to_step[step];
@@ -94,14 +95,10 @@ pub fn funnel_csv(
 
 #[cfg(test)]
 mod tests {
-    use snowfunnel_engine::{Cohort, TimeToStep};
+    use snowfunnel_engine::{Cohort, FunnelReport, TimeToStep};
 
     use super::*;
-
-    fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
-        let time_to_step = vec![None; keys_per_step.len()];
-        VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
-    }
+    use crate::testing::{computed, counts};
 
     #[test]
     fn writes_the_contract() {
@@ -123,7 +120,7 @@ mod tests {
             conflicting_keys: 0,
         };
         let mut out = Vec::new();
-        funnel_csv(&report, CompareOptions::default(), false, CsvCells::default(), &mut out).unwrap();
+        funnel_csv(&computed(report.clone()), false, CsvCells::default(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
@@ -148,7 +145,7 @@ mod tests {
             ..report
         };
         let mut out = Vec::new();
-        funnel_csv(&cohorts, CompareOptions::default(), true, CsvCells::default(), &mut out).unwrap();
+        funnel_csv(&computed(cohorts), true, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
         assert!(rows[0].ends_with(",p90_time_to_step_s,cohort"));
@@ -180,7 +177,7 @@ mod tests {
             conflicting_keys: 0,
         };
         let mut out = Vec::new();
-        funnel_csv(&report, CompareOptions::default(), false, CsvCells::default(), &mut out).unwrap();
+        funnel_csv(&computed(report), false, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
         assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,"), "{}", rows[2]);
@@ -203,9 +200,10 @@ mod tests {
             keys: 200,
             conflicting_keys: 0,
         };
+        let result = computed(report);
         let write = |cells| {
             let mut out = Vec::new();
-            funnel_csv(&report, CompareOptions::default(), false, cells, &mut out).unwrap();
+            funnel_csv(&result, false, cells, &mut out).unwrap();
             csv::Reader::from_reader(out.as_slice())
                 .records()
                 .map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())

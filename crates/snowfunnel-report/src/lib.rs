@@ -1,12 +1,14 @@
-//! The output side: turns a [`snowfunnel_engine::RunReport`] or an events extract into what
-//! people and their tools read.
+//! The output side: turns a [`snowfunnel_engine::RunReport`], the funnel results computed from
+//! it ([`snowfunnel_stats::FunnelResult`]) or an events extract into what people and their tools
+//! read. It computes nothing: every number it writes comes computed, so two outputs of the same
+//! funnel never disagree.
 //!
-//! - [`funnel_stats`] and [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column
-//!   contract), statistics included;
+//! - [`funnel_csv`]: the per-funnel CSV for growth PMs (a fixed column contract), statistics
+//!   included;
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
-//! - [`funnel_checks`] and [`summary_csv`]: sample ratio mismatch and contamination, the
-//!   checks that say whether a funnel can be trusted;
+//! - [`summary_csv`], [`checks_line`] and [`check_warnings`]: sample ratio mismatch and
+//!   contamination, the checks that say whether a funnel can be trusted;
 //! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
 //!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
 //! - [`BadRowLog`]: the bad rows of a run, as CSV or Snowplow bad rows: the first ones in input
@@ -30,9 +32,10 @@ mod events_out;
 mod number;
 mod progress;
 mod spool;
-mod stats;
 mod summary;
 mod table;
+#[cfg(test)]
+mod testing;
 mod untrusted;
 mod validate_out;
 
@@ -44,17 +47,13 @@ pub use bad_rows::{
     BAD_ROWS_HEADER, BadRowFormat, BadRowLog, BadRowWriter, BadRowsWritten, DEFAULT_MAX_BAD_ROWS_BYTES,
     LOADER_PARSING_ERROR, Processor,
 };
-pub use checks::{
-    CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SUMMARY_CSV_HEADER, VariantSplit, checks_line,
-    funnel_checks, summary_csv,
-};
+pub use checks::{SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
 pub use csv_out::{COHORT_COLUMN, FUNNEL_CSV_HEADER, funnel_csv};
 pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };
 pub use progress::{Progress, progress_line};
 pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
-pub use stats::funnel_stats;
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};
 pub use table::funnel_table;
 pub use untrusted::{CsvCells, list_name, terminal_text};

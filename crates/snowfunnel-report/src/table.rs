@@ -2,20 +2,17 @@
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
-use snowfunnel_engine::FunnelReport;
-use snowfunnel_stats::{CompareOptions, StatsError};
+use snowfunnel_stats::FunnelResult;
 
 use crate::number::{grouped, p_value, shown_name};
-use crate::{funnel_stats, terminal_text};
+use crate::terminal_text;
 
 /// A titled table: one row per variant per step, with conversion rates as percentages, the
 /// 95% interval of the conversion from the first step, and against the control the lift and
 /// the adjusted p-value (`*` when significant). Names are escaped for the terminal.
-///
-/// # Errors
-/// [`StatsError`] for levels outside (0, 1) in `options`.
-pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<String, StatsError> {
-    let stats = funnel_stats(&report.variants, &report.control, options)?;
+#[must_use]
+pub fn funnel_table(result: &FunnelResult) -> String {
+    let report = &result.report;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header([
@@ -29,7 +26,7 @@ pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<St
         "lift",
         "p (adj.)",
     ]);
-    for (v, stats) in report.variants.iter().zip(&stats) {
+    for (v, stats) in report.variants.iter().zip(&result.stats) {
         for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
             let comparison = stats.comparison.as_ref();
             table.add_row([
@@ -54,13 +51,13 @@ pub fn funnel_table(report: &FunnelReport, options: CompareOptions) -> Result<St
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
-    Ok(format!(
+    format!(
         "Funnel {} (experiment {}): {} keys, {} conflicting (excluded)\n{table}\n",
         terminal_text(&report.name),
         terminal_text(&report.experiment),
         grouped(report.keys),
         grouped(report.conflicting_keys)
-    ))
+    )
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -69,9 +66,10 @@ fn pct(r: Option<f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use snowfunnel_engine::VariantCounts;
+    use snowfunnel_engine::{FunnelReport, VariantCounts};
 
     use super::*;
+    use crate::testing::computed;
 
     #[test]
     fn names_from_the_data_are_escaped() {
@@ -90,7 +88,7 @@ mod tests {
             keys: 20,
             conflicting_keys: 0,
         };
-        let table = funnel_table(&report, CompareOptions::default()).unwrap();
+        let table = funnel_table(&computed(report));
         assert!(!table.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']), "{table:?}");
         assert!(
             table.starts_with("Funnel f\\u{1b}]0;title\\u{7} (experiment e\\u{9b}31m): 20 keys"),

@@ -7,23 +7,32 @@
 //! from step 1, and against the control the lift, the p-value of [`two_proportion_test`]
 //! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
 //! [`holm_bonferroni`] adjusted p-value over the whole funnel. [`sample_ratio_mismatch`] tests
-//! the step-1 keys per variant against the planned weights. The report prints the results.
+//! the step-1 keys per variant against the planned weights.
+//!
+//! [`FunnelResult::compute`] does all of it once per funnel, from the engine's
+//! [`FunnelReport`](snowfunnel_engine::FunnelReport): [`funnel_stats`] of the whole funnel and
+//! of each cohort, and [`funnel_checks`] (the split against the plan, with the
+//! [`SRM_ALERT`] threshold, and contamination). The report crate only formats the result.
 //!
 //! Undefined values (a variant without keys, a funnel without control) are `None`, never NaN;
 //! inputs that are bugs or bad configuration are [`StatsError`]s.
 
+mod checks;
 mod error;
 mod fisher;
 mod funnel;
 mod holm;
 mod interval;
 mod proportions;
+mod result;
 mod srm;
 
+pub use checks::{CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SplitShare, funnel_checks};
 pub use error::StatsError;
 pub use fisher::fisher_exact_two_sided;
 pub use funnel::{CompareOptions, Comparison, StepStats, compare_funnel};
 pub use holm::holm_bonferroni;
 pub use interval::{normal_critical_value, wilson_interval};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
+pub use result::{FunnelResult, funnel_stats};
 pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};

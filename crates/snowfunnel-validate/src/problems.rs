@@ -5,9 +5,9 @@ use snowfunnel_parse::BadReason;
 use crate::report::{Outage, ValidationReport};
 
 /// Below this p-value of the chi-square test of the split the variants are called very
-/// uneven: the usual threshold of experiment platforms for a sample ratio mismatch (at 0.05 a
-/// healthy experiment would trip it every twentieth time).
-pub const UNEVEN_SPLIT_ALERT: f64 = 0.001;
+/// uneven: the sample ratio mismatch threshold of the funnel checks, one constant for both,
+/// under the name the validation report gives it.
+pub use snowfunnel_stats::SRM_ALERT as UNEVEN_SPLIT_ALERT;
 
 /// One problem found, with the figures that describe it.
 #[derive(Clone, Debug, PartialEq)]

@@ -19,13 +19,13 @@ pub(crate) type Seen = (usize, u32, u32);
 
 /// Events and keys of one group (a day, an `app_id`).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Tally {
+pub(crate) struct EventsAndKeys {
     pub(crate) events: u64,
     pub(crate) keys: BitmapBuilder,
 }
 
-impl Tally {
-    fn merge(&mut self, other: Tally, remap: &[u32]) {
+impl EventsAndKeys {
+    fn merge(&mut self, other: EventsAndKeys, remap: &[u32]) {
         self.events += other.events;
         self.keys.union_remapped(other.keys, remap);
     }
@@ -70,8 +70,8 @@ pub(crate) struct ExperimentState {
     /// By `event\tse_category\tse_action\tse_label` (fields never hold a tab).
     pub(crate) kinds: HashMap<Box<[u8]>, KindState>,
     /// By day since the epoch (UTC, event time).
-    pub(crate) days: HashMap<i64, Tally>,
-    pub(crate) app_ids: HashMap<Box<[u8]>, Tally>,
+    pub(crate) days: HashMap<i64, EventsAndKeys>,
+    pub(crate) app_ids: HashMap<Box<[u8]>, EventsAndKeys>,
 }
 
 impl ExperimentState {

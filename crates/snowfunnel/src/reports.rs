@@ -6,9 +6,9 @@ use std::io::Write;
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    CsvCells, RunTotals, checks_line, funnel_checks, funnel_csv, funnel_table, summary_csv, summary_text,
+    CsvCells, RunTotals, check_warnings, checks_line, funnel_csv, funnel_table, summary_csv, summary_text,
 };
-use snowfunnel_stats::CompareOptions;
+use snowfunnel_stats::{CompareOptions, FunnelResult};
 
 use crate::cli::{CohortArg, ReportArgs};
 use crate::exit::Failure;
@@ -64,11 +64,12 @@ pub(crate) fn report(
         CohortArg::Day => CohortBy::Day,
         CohortArg::Week => CohortBy::Week,
     });
-    let report = state.report_with(plan, ReportOptions { cohorts });
+    let mut report = state.report_with(plan, ReportOptions { cohorts });
     let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
-    let checks = report
-        .funnels
-        .iter()
+    // Each funnel's statistics and checks, computed once for every output below; the funnels
+    // move into their results, the summary reads the rest of the report.
+    let results = std::mem::take(&mut report.funnels)
+        .into_iter()
         .zip(plan.funnels())
         .map(|(funnel, def)| {
             let experiment = report
@@ -76,18 +77,20 @@ pub(crate) fn report(
                 .iter()
                 .find(|e| e.experiment == funnel.experiment)
                 .expect("every funnel's experiment is summarised");
-            funnel_checks(funnel, def, experiment).with_context(|| format!("checks of {}", funnel.name))
+            let name = funnel.name.clone();
+            FunnelResult::compute(funnel, def, experiment, compare)
+                .with_context(|| format!("statistics of {name}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    for (funnel, checks) in report.funnels.iter().zip(&checks) {
-        let name = csv_name(&funnel.name);
+    for result in &results {
+        let name = csv_name(&result.report.name);
         let mut content = Vec::new();
-        funnel_csv(funnel, compare, cohorts.is_some(), to.cells, &mut content)
+        funnel_csv(result, cohorts.is_some(), to.cells, &mut content)
             .with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
-        let name = summary_name(&funnel.name);
+        let name = summary_name(&result.report.name);
         let mut content = Vec::new();
-        summary_csv(funnel, checks, to.cells, &mut content).with_context(|| format!("writing {name}"))?;
+        summary_csv(result, to.cells, &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
     }
     outputs.mark_completion_at(to.out.join(MARKER_NAME));
@@ -95,8 +98,8 @@ pub(crate) fn report(
 
     // The same experiment's contamination is found by each of its funnels: say it once.
     let mut warnings: Vec<String> = Vec::new();
-    for (funnel, checks) in report.funnels.iter().zip(&checks) {
-        for warning in checks.warnings(funnel) {
+    for result in &results {
+        for warning in check_warnings(result) {
             if !warnings.contains(&warning) {
                 warnings.push(warning);
             }
@@ -107,14 +110,12 @@ pub(crate) fn report(
     }
     if !to.quiet {
         let mut stdout = std::io::stdout().lock();
-        for funnel in &report.funnels {
-            let table =
-                funnel_table(funnel, compare).with_context(|| format!("statistics of {}", funnel.name))?;
-            writeln!(stdout, "{table}")?;
+        for result in &results {
+            writeln!(stdout, "{}", funnel_table(result))?;
         }
         write!(stdout, "{}", summary_text(&report, totals))?;
-        for (funnel, checks) in report.funnels.iter().zip(&checks) {
-            writeln!(stdout, "  {:<18} {}", "checks", checks_line(funnel, checks))?;
+        for result in &results {
+            writeln!(stdout, "  {:<18} {}", "checks", checks_line(result))?;
         }
         for (label, note) in &to.notes {
             writeln!(stdout, "  {label:<18} {note}")?;
@@ -123,7 +124,7 @@ pub(crate) fn report(
             stdout,
             "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
             "wrote",
-            report.funnels.len(),
+            results.len(),
             to.out
         )?;
         stdout.flush()?;

@@ -1,0 +1,129 @@
+//! A funnel's result, computed once: its counts, times and cohorts from the engine, the
+//! statistics of every variant at every step (of the whole funnel and of each cohort), and its
+//! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
+//! of them can disagree on a number.
+
+use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, VariantCounts};
+
+use crate::checks::{FunnelChecks, funnel_checks};
+use crate::error::StatsError;
+use crate::funnel::{CompareOptions, StepStats, compare_funnel};
+
+/// Everything reported about one funnel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunnelResult {
+    /// The engine's counts, times to each step and cohorts.
+    pub report: FunnelReport,
+    /// Per variant of `report.variants` (same order) and step: its interval and its comparison
+    /// with the control.
+    pub stats: Vec<Vec<StepStats>>,
+    /// Per cohort of `report.cohorts` (same order): the statistics of its variants, as
+    /// [`FunnelResult::stats`]; each cohort is a funnel of its own (its own Holm family).
+    pub cohort_stats: Vec<Vec<Vec<StepStats>>>,
+    /// Sample ratio mismatch and contamination.
+    pub checks: FunnelChecks,
+}
+
+impl FunnelResult {
+    /// Computes the statistics and checks of `report`, the result of the funnel `funnel` on
+    /// the experiment summed up by `experiment`.
+    ///
+    /// # Errors
+    /// [`StatsError`] for an `alpha` or confidence outside (0, 1) in `options`, or weights the
+    /// definition parser would have refused; the engine's counts never give the others.
+    pub fn compute(
+        report: FunnelReport,
+        funnel: &Funnel,
+        experiment: &ExperimentSummary,
+        options: CompareOptions,
+    ) -> Result<Self, StatsError> {
+        let stats = funnel_stats(&report.variants, &report.control, options)?;
+        let cohort_stats = report
+            .cohorts
+            .iter()
+            .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
+            .collect::<Result<_, _>>()?;
+        let checks = funnel_checks(&report, funnel, experiment)?;
+        Ok(FunnelResult { report, stats, cohort_stats, checks })
+    }
+}
+
+/// Per variant (in the order given) and step: the interval of its conversion and its comparison
+/// with the `control` variant (see [`compare_funnel`]).
+///
+/// # Errors
+/// [`StatsError`] for an `alpha` or confidence outside (0, 1); the engine's counts never give
+/// the others.
+pub fn funnel_stats(
+    variants: &[VariantCounts],
+    control: &str,
+    options: CompareOptions,
+) -> Result<Vec<Vec<StepStats>>, StatsError> {
+    let counts: Vec<&[u64]> = variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
+    let control = variants.iter().position(|v| v.variant == control);
+    compare_funnel(&counts, control, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use snowfunnel_engine::{Cohort, parse_funnel};
+
+    use super::*;
+
+    fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
+        let time_to_step = vec![None; keys_per_step.len()];
+        VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
+    }
+
+    #[test]
+    fn computes_the_funnel_each_cohort_and_the_checks() {
+        let report = FunnelReport {
+            name: "f".into(),
+            experiment: "e".into(),
+            control: "control".into(),
+            step_names: vec!["one".into(), "two".into()],
+            variants: vec![counts("control", vec![1000, 120]), counts("candidate", vec![1000, 145])],
+            cohorts: vec![
+                Cohort {
+                    start: "2026-03-01".into(),
+                    variants: vec![counts("control", vec![600, 60]), counts("candidate", vec![400, 100])],
+                },
+                Cohort {
+                    start: "2026-03-02".into(),
+                    variants: vec![counts("control", vec![400, 60]), counts("candidate", vec![600, 45])],
+                },
+            ],
+            keys: 2000,
+            conflicting_keys: 0,
+        };
+        let text = "experiment = \"e\"\n[[steps]]\nname = \"one\"\naction = \"a\"\n\
+                    [[steps]]\nname = \"two\"\naction = \"b\"\n";
+        let funnel = parse_funnel("f.toml", "f", text).unwrap();
+        let experiment = ExperimentSummary {
+            experiment: "e".into(),
+            contexts: 2000,
+            keys: 2000,
+            conflicting_keys: 0,
+            variants: vec![],
+        };
+        let options = CompareOptions::default();
+        let result = FunnelResult::compute(report.clone(), &funnel, &experiment, options).unwrap();
+
+        // Pooled z-test of 145/1000 against 120/1000 (statsmodels' proportions_ztest): p = 0.09918.
+        let whole = result.stats[1][1].comparison.unwrap();
+        assert!((whole.p_value - 0.099_18).abs() < 1e-5, "{whole:?}");
+        // Each cohort has its own: 100/400 against 60/600 is far apart, 45/600 against 60/400 the
+        // other way round.
+        assert_eq!(result.cohort_stats.len(), 2);
+        let first = result.cohort_stats[0][1][1].comparison.unwrap();
+        let second = result.cohort_stats[1][1][1].comparison.unwrap();
+        assert!(first.lift.unwrap() > 1.0 && first.significant, "{first:?}");
+        assert!(second.lift.unwrap() < -0.4 && second.significant, "{second:?}");
+        assert_eq!(result.checks.split.iter().map(|s| s.keys).collect::<Vec<_>>(), [1000, 1000]);
+        assert_eq!(result.report, report);
+
+        let error =
+            FunnelResult::compute(report, &funnel, &experiment, CompareOptions { alpha: 1.5, ..options });
+        assert_eq!(error, Err(StatsError::LevelOutOfRange { name: "alpha", value: 1.5 }));
+    }
+}
