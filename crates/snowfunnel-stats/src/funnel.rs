@@ -4,7 +4,7 @@
 
 use crate::error::StatsError;
 use crate::holm::holm_bonferroni;
-use crate::interval::wilson_interval;
+use crate::interval::{lift_interval, wilson_interval};
 use crate::proportions::{Method, two_proportion_test};
 
 /// Settings of [`compare_funnel`].
@@ -13,7 +13,7 @@ pub struct CompareOptions {
     /// Significance level: a comparison is significant when its adjusted p-value is below it.
     /// Default 0.05.
     pub alpha: f64,
-    /// Confidence level of the Wilson intervals. Default 0.95.
+    /// Confidence level of the Wilson intervals and of the lift intervals. Default 0.95.
     pub confidence: f64,
 }
 
@@ -42,6 +42,9 @@ pub struct StepStats {
 pub struct Comparison {
     /// `variant conversion / control conversion - 1`; `None` when the control's conversion is 0.
     pub lift: Option<f64>,
+    /// The interval of `lift` at [`CompareOptions::confidence`] ([`lift_interval`]); `None`
+    /// when the variant's or the control's conversion is 0.
+    pub lift_ci: Option<(f64, f64)>,
     /// Two-sided p-value of [`two_proportion_test`](crate::two_proportion_test).
     pub p_value: f64,
     /// The test that gave `p_value`.
@@ -87,7 +90,7 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
                 let first = keys[0];
                 let comparison = match control_keys {
                     Some(control_keys) if step > 0 && Some(variant) != control => {
-                        compare(k, first, control_keys[step], control_keys[0])
+                        compare(k, first, control_keys[step], control_keys[0], options.confidence)
                     }
                     _ => None,
                 };
@@ -115,10 +118,11 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
 }
 
 /// The comparison before adjustment (adjusted p-value set to the raw one for now).
-fn compare(keys: u64, first: u64, control: u64, control_first: u64) -> Option<Comparison> {
+fn compare(keys: u64, first: u64, control: u64, control_first: u64, confidence: f64) -> Option<Comparison> {
     let test = two_proportion_test(keys, first, control, control_first)?;
     Some(Comparison {
         lift: lift(keys, first, control, control_first),
+        lift_ci: lift_interval(keys, first, control, control_first, confidence),
         p_value: test.p_value,
         method: test.method,
         p_value_adjusted: test.p_value,

@@ -4,7 +4,7 @@
 //!
 //! Data flow: the engine counts keys per variant and step; [`compare_funnel`] turns those
 //! counts into one [`StepStats`] per variant and step: the [`wilson_interval`] of the conversion
-//! from step 1, and against the control the lift, the p-value of [`two_proportion_test`]
+//! from step 1, and against the control the lift with its [`lift_interval`], the p-value of [`two_proportion_test`]
 //! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
 //! [`holm_bonferroni`] adjusted p-value over the whole funnel. [`sample_ratio_mismatch`] tests
 //! the step-1 keys per variant against the planned weights.
@@ -32,7 +32,7 @@ pub use error::StatsError;
 pub use fisher::fisher_exact_two_sided;
 pub use funnel::{CompareOptions, Comparison, StepStats, compare_funnel};
 pub use holm::holm_bonferroni;
-pub use interval::{normal_critical_value, wilson_interval};
+pub use interval::{lift_interval, normal_critical_value, wilson_interval};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
 pub use result::{FunnelResult, funnel_stats};
 pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};

@@ -4,6 +4,7 @@
 mod fisher;
 mod funnel;
 mod holm;
+mod lift;
 mod properties;
 mod proportions;
 mod srm;
