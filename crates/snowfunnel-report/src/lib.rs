@@ -38,6 +38,7 @@ mod table;
 mod testing;
 mod untrusted;
 mod validate_out;
+mod verdict;
 
 pub use atomic::{
     AtomicFile, STALE_UNOWNED_AFTER, TEMPORARY_NAME_PREFIX, commit_all, commit_guard, is_temporary_name,
@@ -62,3 +63,4 @@ pub use validate_out::{
     problem_text, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
     validate_text,
 };
+pub use verdict::{Tone, Verdict, level_pct, verdicts, verdicts_heading};

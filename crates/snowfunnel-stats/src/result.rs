@@ -22,6 +22,9 @@ pub struct FunnelResult {
     pub cohort_stats: Vec<Vec<Vec<StepStats>>>,
     /// Sample ratio mismatch and contamination.
     pub checks: FunnelChecks,
+    /// The significance level and the confidence of the intervals the statistics were
+    /// computed with, for the headings that name them.
+    pub options: CompareOptions,
 }
 
 impl FunnelResult {
@@ -44,7 +47,7 @@ impl FunnelResult {
             .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
             .collect::<Result<_, _>>()?;
         let checks = funnel_checks(&report, funnel, experiment)?;
-        Ok(FunnelResult { report, stats, cohort_stats, checks })
+        Ok(FunnelResult { report, stats, cohort_stats, checks, options })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The funnel reports of a state, the same for `run` and `merge`: the funnel CSVs and their
 //! checks, written all together; warnings on stderr; tables and the summary on stdout.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
@@ -65,7 +65,8 @@ pub(crate) fn report(
         CohortArg::Week => CohortBy::Week,
     });
     let mut report = state.report_with(plan, ReportOptions { cohorts });
-    let compare = CompareOptions { alpha: args.alpha, ..CompareOptions::default() };
+    // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals.
+    let compare = CompareOptions { alpha: args.alpha, confidence: 1.0 - args.alpha };
     // Each funnel's statistics and checks, computed once for every output below; the funnels
     // move into their results, the summary reads the rest of the report.
     let results = std::mem::take(&mut report.funnels)
@@ -109,9 +110,10 @@ pub(crate) fn report(
         eprintln!("snowfunnel: warning: {warning}");
     }
     if !to.quiet {
+        let colour = colour_wanted();
         let mut stdout = std::io::stdout().lock();
         for result in &results {
-            writeln!(stdout, "{}", funnel_table(result))?;
+            writeln!(stdout, "{}", funnel_table(result, colour))?;
         }
         write!(stdout, "{}", summary_text(&report, totals))?;
         for result in &results {
@@ -130,4 +132,10 @@ pub(crate) fn report(
         stdout.flush()?;
     }
     Ok(())
+}
+
+/// Colour on stdout: only on a terminal, and not when `NO_COLOR` is set to anything
+/// (<https://no-color.org>).
+fn colour_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

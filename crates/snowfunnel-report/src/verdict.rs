@@ -1,0 +1,194 @@
+//! Verdicts: each comparison of a candidate variant with the control, in words a PM can act
+//! on, with the lift's interval and the adjusted p-value.
+
+use snowfunnel_stats::{CompareOptions, FunnelResult};
+
+/// Which way a comparison came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Significantly better than the control (adjusted p below alpha, positive lift).
+    Better,
+    /// Significantly worse than the control.
+    Worse,
+    /// Not significant: the data do not tell the variants apart at this level.
+    Inconclusive,
+}
+
+/// One candidate variant against the control at one step (2 to n).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// The candidate variant.
+    pub variant: String,
+    /// The control variant.
+    pub control: String,
+    /// The step, from 1.
+    pub step: usize,
+    /// Its name.
+    pub step_name: String,
+    /// Relative change of the conversion from step 1; `None` when the control converted no key.
+    pub lift: Option<f64>,
+    /// The interval of `lift` at the result's confidence.
+    pub lift_ci: Option<(f64, f64)>,
+    /// Holm-adjusted p-value.
+    pub p_value_adjusted: f64,
+    /// Which way it came out.
+    pub tone: Tone,
+}
+
+impl Verdict {
+    /// The verdict as one line: `candidate, step 4 (Pipeline succeeded): +10.8% [-12.1%,
+    /// +38.0%] vs control, not significant (adj. p 1.00)`. Names are as they are: escape them
+    /// for where the line goes.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let change = match (self.lift, self.lift_ci) {
+            (Some(lift), Some((low, high))) => {
+                format!(
+                    "{} [{}, {}] vs {}",
+                    signed_pct(lift),
+                    signed_pct(low),
+                    signed_pct(high),
+                    self.control
+                )
+            }
+            (Some(lift), None) => {
+                format!("{} vs {} (no interval: no key converted)", signed_pct(lift), self.control)
+            }
+            (None, _) => format!("no lift vs {}: the control converted no key", self.control),
+        };
+        let outcome = match self.tone {
+            Tone::Better => "significantly better",
+            Tone::Worse => "significantly worse",
+            Tone::Inconclusive => "not significant",
+        };
+        format!(
+            "{}, step {} ({}): {change}, {outcome} (adj. p {})",
+            shown(&self.variant),
+            self.step,
+            self.step_name,
+            short_p(self.p_value_adjusted)
+        )
+    }
+}
+
+/// Every verdict of `result`: per candidate variant (in report order), per step from 2.
+#[must_use]
+pub fn verdicts(result: &FunnelResult) -> Vec<Verdict> {
+    let report = &result.report;
+    let mut out = Vec::new();
+    for (variant, stats) in report.variants.iter().zip(&result.stats) {
+        for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
+            let Some(c) = &stats.comparison else { continue };
+            let tone = match c.lift {
+                _ if !c.significant => Tone::Inconclusive,
+                Some(lift) if lift < 0.0 => Tone::Worse,
+                // Significant with a lift of 0 cannot happen; without a lift (the control at 0),
+                // the candidate converted more.
+                _ => Tone::Better,
+            };
+            out.push(Verdict {
+                variant: variant.variant.clone(),
+                control: report.control.clone(),
+                step: step + 1,
+                step_name: name.clone(),
+                lift: c.lift,
+                lift_ci: c.lift_ci,
+                p_value_adjusted: c.p_value_adjusted,
+                tone,
+            });
+        }
+    }
+    out
+}
+
+/// The heading of the verdicts: the interval's level and what "significant" means.
+#[must_use]
+pub fn verdicts_heading(options: CompareOptions) -> String {
+    format!(
+        "Verdicts (lift [{} interval] vs control; significant: Holm-adjusted p < {})",
+        level_pct(options.confidence),
+        options.alpha
+    )
+}
+
+/// A confidence level as a percentage, as short as it reads: `95%`, `90%`, `99.9%`.
+#[must_use]
+pub fn level_pct(confidence: f64) -> String {
+    let pct = format!("{:.4}", confidence * 100.0);
+    format!("{}%", pct.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// `+10.8%`, `-3.0%`.
+pub(crate) fn signed_pct(r: f64) -> String {
+    format!("{:+.1}%", r * 100.0)
+}
+
+/// A p-value for a sentence: 2 decimals, 3 below 0.01, `< 0.001` below that.
+fn short_p(p: f64) -> String {
+    if p >= 0.01 {
+        format!("{p:.2}")
+    } else if p >= 0.001 {
+        format!("{p:.3}")
+    } else {
+        "< 0.001".to_owned()
+    }
+}
+
+fn shown(name: &str) -> &str {
+    if name.is_empty() { "(empty)" } else { name }
+}
+
+#[cfg(test)]
+mod tests {
+    use snowfunnel_engine::FunnelReport;
+
+    use super::*;
+    use crate::testing::{computed, counts};
+
+    fn result() -> FunnelResult {
+        computed(FunnelReport {
+            name: "f".into(),
+            experiment: "e".into(),
+            control: "control".into(),
+            step_names: vec!["Viewed".into(), "Pipeline succeeded".into()],
+            variants: vec![
+                counts("control", vec![1000, 120]),
+                counts("candidate", vec![1000, 145]),
+                counts("better", vec![1000, 300]),
+                counts("worse", vec![1000, 20]),
+            ],
+            cohorts: Vec::new(),
+            keys: 4000,
+            conflicting_keys: 0,
+        })
+    }
+
+    #[test]
+    fn one_line_per_comparison_in_words() {
+        let v = verdicts(&result());
+        assert_eq!(v.len(), 3);
+        // 145/1000 against 120/1000: lift 0.2083, Katz interval [-0.0355, 0.5139] (statsmodels),
+        // Holm-adjusted p 0.0992 (the CSV test's figure).
+        assert_eq!(
+            v[0].text(),
+            "candidate, step 2 (Pipeline succeeded): +20.8% [-3.6%, +51.4%] vs control, not significant (adj. p 0.10)"
+        );
+        assert_eq!(v[0].tone, Tone::Inconclusive);
+        assert_eq!(v[1].tone, Tone::Better);
+        assert!(v[1].text().ends_with("significantly better (adj. p < 0.001)"), "{}", v[1].text());
+        assert_eq!(v[2].tone, Tone::Worse);
+        assert!(v[2].text().starts_with("worse, step 2 (Pipeline succeeded): -83.3% ["), "{}", v[2].text());
+    }
+
+    #[test]
+    fn levels_read_as_people_write_them() {
+        assert_eq!(level_pct(0.95), "95%");
+        assert_eq!(level_pct(0.9), "90%");
+        assert_eq!(level_pct(0.999), "99.9%");
+        let options = CompareOptions { alpha: 0.1, confidence: 0.9 };
+        assert_eq!(
+            verdicts_heading(options),
+            "Verdicts (lift [90% interval] vs control; significant: Holm-adjusted p < 0.1)"
+        );
+    }
+}
