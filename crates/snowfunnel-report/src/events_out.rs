@@ -101,8 +101,7 @@ impl<W: Write + Send> EventsWriter<W> {
                     &*cell(row.context_schema_version),
                     &*cell(row.migration_keys),
                 ];
-                writer.write_record(fields)?;
-                Ok(())
+                writer.write_record(fields).map_err(csv_io_error)
             }
             EventsWriter::Parquet(writer) => writer.write(row),
         }
@@ -114,7 +113,7 @@ impl<W: Write + Send> EventsWriter<W> {
     /// When writing fails.
     pub fn finish(self) -> io::Result<W> {
         match self {
-            EventsWriter::Csv(writer, _) => writer.into_inner().map_err(|e| io::Error::other(e.to_string())),
+            EventsWriter::Csv(writer, _) => writer.into_inner().map_err(csv::IntoInnerError::into_error),
             EventsWriter::Parquet(writer) => writer.finish(),
         }
     }
@@ -227,6 +226,17 @@ impl<W: Write + Send> ParquetRows<W> {
         self.flush_batch()?;
         self.writer.into_inner().map_err(parquet_error)
     }
+}
+
+/// A CSV writer's error as the IO error it is, its kind kept (a closed stdout stays a broken
+/// pipe, which ends `snowfunnel events … | head` quietly).
+fn csv_io_error(e: csv::Error) -> io::Error {
+    if e.is_io_error()
+        && let csv::ErrorKind::Io(io) = e.into_kind()
+    {
+        return io;
+    }
+    io::Error::other("CSV writer error")
 }
 
 fn parquet_error(e: parquet::errors::ParquetError) -> io::Error {
