@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, Selection, Shard};
 use snowfunnel_parse::BadReason;
 use snowfunnel_report::{
     AtomicFile, BadRowFormat, BadRowLog, BadRowsWritten, CsvCells, Processor, RunTotals,
 };
+use snowfunnel_s3::{S3Options, S3Url};
 
 use crate::cli::{BadRowsArgs, BadRowsFormatArg, InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
