@@ -14,33 +14,28 @@
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod bitmap;
-mod body;
 mod chunked;
 mod definition;
 mod dict;
-mod fingerprint;
 mod ingest;
-mod legacy;
-mod manifest;
-mod persist;
 mod plan;
 mod report;
 mod state;
+mod state_file;
 mod times;
 mod unify;
-mod wire;
 
 pub use bitmap::BitmapBuilder;
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use dict::KeyDict;
 pub use ingest::Ingester;
-pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
-pub use persist::{
-    OLDEST_STATE_FORMAT_VERSION, ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError,
-};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
 };
 pub use state::{Counters, State};
+pub use state_file::{
+    DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, OLDEST_STATE_FORMAT_VERSION,
+    ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, Shards, StateFile, StateFileError,
+};
 pub use times::FirstTimes;

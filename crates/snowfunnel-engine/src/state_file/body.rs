@@ -11,14 +11,14 @@ use std::io::{self, Read, Write};
 use roaring::RoaringBitmap;
 use snowfunnel_parse::{BadReason, BadRows};
 
+use super::manifest::{Manifest, ManifestEntry, Shards};
+use super::wire::{Wire, WireError, WireReader, WireWriter, bad};
+use super::{StateFile, StateFileError, malformed};
 use crate::bitmap::BitmapBuilder;
 use crate::dict::Record;
-use crate::manifest::{Manifest, ManifestEntry, Shards};
-use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
 use crate::state::{Counters, State, VariantSets};
 use crate::times::FirstTimes;
-use crate::wire::{Wire, WireError, WireReader, WireWriter, bad};
 
 /// Writes the body of `state` and `manifest` for `plan`. Pending batches must be finished
 /// ([`prepare`]) first, so that it can run twice: once to count the bytes, once to write them.

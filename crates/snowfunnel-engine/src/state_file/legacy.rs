@@ -10,11 +10,11 @@ use serde_bytes::Bytes;
 
 use snowfunnel_parse::BadReason;
 
+use super::body::{decode_counters, match_experiments, match_funnels};
+use super::manifest::{Manifest, ManifestEntry, Shards};
+use super::{StateFile, StateFileError, malformed};
 use crate::bitmap::BitmapBuilder;
-use crate::body::{decode_counters, match_experiments, match_funnels};
 use crate::dict::Record;
-use crate::manifest::{Manifest, ManifestEntry, Shards};
-use crate::persist::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
 use crate::state::{Counters, ExperimentState, FunnelState, State, VariantSets};
 use crate::times::FirstTimes;
