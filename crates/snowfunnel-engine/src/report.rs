@@ -10,15 +10,13 @@
 
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
-use snowfunnel_parse::format_micros;
+use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
 use crate::state::{Counters, State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, Unifier};
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// One funnel's result.
 #[derive(Clone, Debug, PartialEq)]

@@ -25,8 +25,8 @@ pub use event_ids::{Duplicates, event_id_bits};
 pub use ingest::Validator;
 pub use problems::{Problem, UNEVEN_SPLIT_ALERT};
 pub use report::{
-    AppIdReport, DayReport, EventKindReport, ExperimentReport, MAX_LISTED_GAP_DAYS, MICROS_PER_DAY, Outage,
-    ValidationReport, VariantSplit,
+    AppIdReport, DayReport, EventKindReport, ExperimentReport, MAX_LISTED_GAP_DAYS, Outage, ValidationReport,
+    VariantSplit,
 };
 pub use scope::Scope;
 pub use snowfunnel_engine::Counters;

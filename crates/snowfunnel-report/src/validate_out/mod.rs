@@ -11,8 +11,8 @@ mod summary_csv;
 mod tests;
 mod text;
 
-use snowfunnel_parse::format_micros;
-use snowfunnel_validate::{MICROS_PER_DAY, Outage};
+use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
+use snowfunnel_validate::Outage;
 
 pub use app_ids::{VALIDATE_APP_IDS_HEADER, validate_app_ids_csv};
 pub use days::{VALIDATE_DAYS_HEADER, validate_days_csv};

@@ -3,10 +3,10 @@
 
 use std::io;
 
-use snowfunnel_parse::{BadReason, BadRows};
+use snowfunnel_parse::{BadReason, BadRows, MICROS_PER_DAY};
 use snowfunnel_validate::{
-    AppIdReport, Counters, DayReport, Duplicates, EventKindReport, ExperimentReport, MICROS_PER_DAY, Outage,
-    Problem, ValidationReport, VariantSplit,
+    AppIdReport, Counters, DayReport, Duplicates, EventKindReport, ExperimentReport, Outage, Problem,
+    ValidationReport, VariantSplit,
 };
 
 use super::{

@@ -5,10 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use snowfunnel_gen::{GenConfig, Line, MalformedKind, generate};
-use snowfunnel_parse::BadReason;
-use snowfunnel_validate::{
-    MICROS_PER_DAY, Outage, Problem, Scope, ValidateState, ValidationReport, Validator,
-};
+use snowfunnel_parse::{BadReason, MICROS_PER_DAY};
+use snowfunnel_validate::{Outage, Problem, Scope, ValidateState, ValidationReport, Validator};
 
 use crate::reference::{Expected, Kind, expected};
 
