@@ -14,29 +14,24 @@
 //! read from bytes (any `Write` and `Read`), refused when read for other funnels (each
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
-mod body;
 mod definition;
-mod fingerprint;
 mod job;
-mod legacy;
-mod manifest;
-mod persist;
 mod plan;
 mod report;
 mod state;
+mod state_file;
 mod times;
 mod unify;
-mod wire;
 
 pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
 pub use job::{FunnelRecorder, Funnels};
-pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
-pub use persist::{
-    OLDEST_STATE_FORMAT_VERSION, ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, StateFile, StateFileError,
-};
 pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
 };
 pub use state::State;
+pub use state_file::{
+    DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, OLDEST_STATE_FORMAT_VERSION,
+    ReadMergeError, STATE_FORMAT_VERSION, STATE_MAGIC, Shards, StateFile, StateFileError,
+};
 pub use times::FirstTimes;

@@ -10,7 +10,7 @@
 
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
-use snowfunnel_parse::format_micros;
+use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
@@ -18,8 +18,6 @@ use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, Unifier};
 use snowfunnel_ingest::Counters;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// One funnel's result.
 #[derive(Clone, Debug, PartialEq)]

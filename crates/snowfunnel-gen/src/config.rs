@@ -1,7 +1,9 @@
 //! What to generate: the run's knobs and the experiments whose funnels the events follow.
 
 use crate::error::ConfigError;
-use crate::time::{MICROS_PER_DAY, date_micros};
+use snowfunnel_parse::MICROS_PER_DAY;
+
+use crate::time::date_micros;
 
 /// Everything that determines the output. The same configuration always yields the same lines.
 #[derive(Debug, Clone, PartialEq)]

@@ -38,7 +38,7 @@ pub use dataset::{DatasetStats, DatasetWriter, write_dataset, write_dataset_stre
 pub use error::ConfigError;
 pub use generate::{Generator, LineCounts, generate};
 pub use model::{Event, ExperimentContext, Line, MalformedKind};
-pub use time::{MICROS_PER_DAY, date_micros, format_timestamp};
+pub use time::{date_micros, format_timestamp};
 pub use tsv::FIELD_COUNT;
 
 /// Average length in bytes of a generated line (newline included) with the default

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use snowfunnel_s3::{S3Options, S3Url};
+use snowfunnel_s3::{S3Options, S3Session, S3Url};
 
 use crate::open::ReadCounter;
 use crate::{
-    DEFAULT_MAX_LINE_BYTES, DateWindow, InputError, InputFile, Location, S3Session, Selection, Shard, Source,
+    DEFAULT_MAX_LINE_BYTES, DateWindow, InputError, InputFile, Location, Selection, Shard, Source,
     list_inputs,
 };
 

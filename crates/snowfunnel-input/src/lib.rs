@@ -10,7 +10,8 @@
 //! between threads), which [`Chunk::for_each_line`] hands out line by line without allocating;
 //! a line longer than the limit is streamed past, never held whole, and handed out as
 //! [`Line::TooLong`].
-//! [`S3Session`] also reads and writes whole objects, for state files. For incremental runs,
+//! S3 inputs are listed and read through an [`S3Session`](snowfunnel_s3::S3Session) of the
+//! S3 crate, which the run shares with its state files and reports. For incremental runs,
 //! [`listing_start`] says where listing a prefix whose keys sort by date may start, and
 //! [`InputOptions::list_after`] starts there.
 
@@ -20,7 +21,6 @@ mod lines;
 mod listing;
 mod open;
 mod prune;
-mod s3_session;
 mod select;
 mod shard;
 mod sources;
@@ -33,8 +33,6 @@ pub use lines::{
 pub use listing::{LISTING_MARGIN_DAYS, listing_start};
 pub use open::{FileStats, ReadCounter, Source};
 pub use prune::{DateWindow, MARGIN_DAYS};
-pub use s3_session::S3Session;
 pub use select::Selection;
 pub use shard::{Shard, ShardError, shard_of};
-pub use snowfunnel_s3::{S3Error, S3Object, S3Options, S3Url};
 pub use sources::{InputFile, Location, list_inputs};

@@ -22,7 +22,9 @@
 //! arrives later, or whose key sorts before the start point, is not listed, so not read; and
 //! objects before the start point are not checked for changes either.
 
-use crate::prune::{MICROS_PER_DAY, day};
+use snowfunnel_parse::MICROS_PER_DAY;
+
+use crate::prune::day;
 
 /// Days before the newest counted day (that day included) that an incremental run lists again.
 pub const LISTING_MARGIN_DAYS: i64 = 2;

@@ -13,11 +13,10 @@
 //! can fall a little outside its file's arrival window), meets the window. Inputs without a
 //! date are always kept.
 
-use snowfunnel_parse::parse_date_or_timestamp;
+use snowfunnel_parse::{MICROS_PER_DAY, parse_date_or_timestamp};
 
 /// Days of margin on each side of a key's dates.
 pub const MARGIN_DAYS: i64 = 1;
-pub(crate) const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 
 /// The event-time window of a run, `[start, end)` in microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,4 +25,7 @@ pub use error::{BadReason, BadRows, RowError, excerpt};
 pub use event::EnrichedEvent;
 pub use event_id::event_id_bits;
 pub use fields::FIELD_COUNT;
-pub use timestamp::{TimestampError, format_micros, parse_date_or_timestamp, parse_timestamp};
+pub use timestamp::{
+    MICROS_PER_DAY, TimestampError, civil_from_days, days_from_civil, format_micros, parse_date_or_timestamp,
+    parse_timestamp,
+};

@@ -22,6 +22,8 @@ pub enum TimestampError {
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
+/// Microseconds in a day: event times `div_euclid` it are days since 1970-01-01 (UTC).
+pub const MICROS_PER_DAY: i64 = SECONDS_PER_DAY * MICROS_PER_SECOND;
 
 /// Parses an enriched-event timestamp into microseconds since 1970-01-01 00:00:00 UTC.
 /// Digits beyond microseconds are truncated. A `T` is accepted in place of the space and a
@@ -137,8 +139,10 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`):
+/// `month` 1 to 12, `day` 1 to the month's last, any year an `i64` of microseconds reaches.
+#[must_use]
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -148,8 +152,10 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The proleptic Gregorian date `(year, month, day)` of a day count since 1970-01-01 (the
+/// inverse of [`days_from_civil`]), for the day of any `i64` of microseconds.
+#[must_use]
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

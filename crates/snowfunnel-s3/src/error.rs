@@ -101,6 +101,13 @@ pub enum S3Error {
         /// The server's error code and message, or the HTTP status.
         cause: String,
     },
+    /// The async runtime that S3 requests run on cannot start (see
+    /// [`S3Session`](crate::S3Session)).
+    #[error("cannot start the S3 runtime ({cause})")]
+    Runtime {
+        /// Why.
+        cause: String,
+    },
     /// The request could not be made at all (bad configuration, invalid endpoint URL, ...).
     #[error("{target}: cannot send the S3 request ({cause})")]
     Request {
@@ -126,7 +133,7 @@ impl S3Error {
             S3Error::ObjectChanged { .. } | S3Error::BodyFailed { .. } | S3Error::Interrupted { .. } => {
                 ErrorKind::UnexpectedEof
             }
-            S3Error::Service { .. } | S3Error::Request { .. } => ErrorKind::Other,
+            S3Error::Service { .. } | S3Error::Request { .. } | S3Error::Runtime { .. } => ErrorKind::Other,
         }
     }
 }

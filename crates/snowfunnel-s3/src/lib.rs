@@ -1,4 +1,5 @@
-//! Reading Snowplow enriched event dumps straight from S3 (and S3-compatible stores).
+//! S3 (and S3-compatible stores), both ways: enriched event dumps read straight from it, state
+//! files and reports written to it.
 //!
 //! [`S3Url::parse`] reads an `s3://bucket/prefix` argument. [`connect`] builds an
 //! [`S3Client`] the AWS way ([`S3Options`]: endpoint, path-style addressing, region,
@@ -11,9 +12,12 @@
 //! so CPU work stays on the reading thread and memory stays bounded; every request asks for the
 //! version listed (`If-Match` on its ETag), so an object replaced since is an error, and a body
 //! that fails mid-stream is resumed from the byte it stopped at, never delivering a byte twice.
-//! Requests get the SDK's standard retries (5xx, throttling, connection errors). [`S3Client::head`] and [`S3Client::put`] look up and write single
-//! objects (state files). Every failure is an [`S3Error`], one line naming the bucket or
-//! object and the cause, never a secret.
+//! Requests get the SDK's standard retries (5xx, throttling, connection errors).
+//! [`S3Client::head`], [`S3Client::put`], [`S3Client::copy`] and [`S3Client::delete`] look up,
+//! write, copy and delete single objects (state files, reports). [`S3Session`] is the blocking
+//! face of all this for callers that are not async: a client with the runtime it runs on, one
+//! per run, through which inputs are read and state files and reports written. Every failure
+//! is an [`S3Error`], one line naming the bucket or object and the cause, never a secret.
 
 mod client;
 mod error;
@@ -21,6 +25,7 @@ mod list;
 mod object;
 mod reader;
 mod sdk_error;
+mod session;
 mod url;
 
 pub use client::{
@@ -30,4 +35,5 @@ pub use client::{
 pub use error::S3Error;
 pub use list::S3Object;
 pub use reader::{CHANNEL_CHUNKS, ObjectReader};
+pub use session::S3Session;
 pub use url::S3Url;

@@ -24,10 +24,10 @@ mod state;
 
 pub use event_ids::{Duplicates, event_id_bits};
 pub use job::ValidateRecorder;
-pub use problems::{Problem, UNEVEN_SPLIT_ALERT};
+pub use problems::Problem;
 pub use report::{
-    AppIdReport, DayReport, EventKindReport, ExperimentReport, MAX_LISTED_GAP_DAYS, MICROS_PER_DAY, Outage,
-    ValidationReport, VariantSplit,
+    AppIdReport, DayReport, EventKindReport, ExperimentReport, MAX_LISTED_GAP_DAYS, Outage, ValidationReport,
+    VariantSplit,
 };
 pub use scope::Scope;
 pub use snowfunnel_ingest::Counters;

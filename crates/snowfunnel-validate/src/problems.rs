@@ -1,13 +1,11 @@
 //! The problems a validation finds: what a reader of the report must not miss.
 
 use snowfunnel_parse::BadReason;
+// The funnel checks' sample ratio mismatch threshold: below it, the split of an experiment's
+// variants is very uneven here too.
+use snowfunnel_stats::SRM_ALERT;
 
 use crate::report::{Outage, ValidationReport};
-
-/// Below this p-value of the chi-square test of the split the variants are called very
-/// uneven: the sample ratio mismatch threshold of the funnel checks, one constant for both,
-/// under the name the validation report gives it.
-pub use snowfunnel_stats::SRM_ALERT as UNEVEN_SPLIT_ALERT;
 
 /// One problem found, with the figures that describe it.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,7 +54,7 @@ pub enum Problem {
         /// The runs of zero-event days.
         outages: Vec<Outage>,
     },
-    /// A split between variants this uneven is unlikely by chance (see [`UNEVEN_SPLIT_ALERT`]).
+    /// A split between variants this uneven is unlikely by chance (see [`SRM_ALERT`]).
     UnevenSplit {
         /// Experiment name.
         experiment: String,
@@ -121,7 +119,7 @@ impl ValidationReport {
                 problems
                     .push(Problem::Outages { experiment: e.experiment.clone(), outages: e.outages.clone() });
             }
-            if let Some(srm) = e.srm.as_ref().filter(|srm| srm.p_value < UNEVEN_SPLIT_ALERT) {
+            if let Some(srm) = e.srm.as_ref().filter(|srm| srm.p_value < SRM_ALERT) {
                 problems.push(Problem::UnevenSplit {
                     experiment: e.experiment.clone(),
                     variants: e.variants.iter().map(|v| (v.variant.clone(), v.exclusive_keys)).collect(),

@@ -9,9 +9,6 @@ use crate::event_ids::Duplicates;
 use crate::state::{ExperimentState, ValidateState};
 use snowfunnel_ingest::Counters;
 
-/// Microseconds in a day.
-pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
-
 /// Zero-event days of a gap up to this long are listed one by one in the days of an
 /// experiment; longer gaps (a pause, or a few events with far-off clocks) are reported as an
 /// [`Outage`] only, so a stray date in 2619 does not make a report of 200,000 empty days.

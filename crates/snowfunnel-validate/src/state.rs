@@ -11,8 +11,8 @@ use snowfunnel_keys::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, fields};
 
 use crate::event_ids::EventIds;
-use crate::report::MICROS_PER_DAY;
 use crate::scope::Scope;
+use snowfunnel_parse::MICROS_PER_DAY;
 
 /// One experiment context of an event, interned: (experiment index, variant index, key id).
 pub(crate) type Seen = (usize, u32, u32);

@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use snowfunnel_input::S3Url;
 use snowfunnel_report::{
     AtomicFile, STALE_UNOWNED_AFTER, TEMPORARY_NAME_PREFIX, commit_guard, is_temporary_name,
     remove_stale_temporary_files, temporary_name,
 };
+use snowfunnel_s3::S3Url;
 
 use crate::exit::{BAD_DATA, Failure};
 use crate::store::{Place, Store};

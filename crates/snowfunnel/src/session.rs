@@ -12,11 +12,12 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use snowfunnel_exec::{Options, ReadProgress};
 use snowfunnel_ingest::Job;
-use snowfunnel_input::{DateWindow, InputOptions, Inputs, S3Options, S3Url, Selection, Shard};
+use snowfunnel_input::{DateWindow, InputOptions, Inputs, Selection, Shard};
 use snowfunnel_parse::BadReason;
 use snowfunnel_report::{
     AtomicFile, BadRowFormat, BadRowLog, BadRowsWritten, CsvCells, Processor, RunTotals,
 };
+use snowfunnel_s3::{S3Options, S3Url};
 
 use crate::cli::{BadRowsArgs, BadRowsFormatArg, InputArgs, OutputArgs, S3Args};
 use crate::exit::{ExitCodeExt, Failure, USAGE};

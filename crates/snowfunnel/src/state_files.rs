@@ -9,7 +9,8 @@ use anyhow::{Context, anyhow};
 use snowfunnel_engine::{
     InputStatus, Manifest, ManifestEntry, Plan, ReadMergeError, StateFile, StateFileError,
 };
-use snowfunnel_input::{InputFile, Inputs, S3Url, Shard, listing_start};
+use snowfunnel_input::{InputFile, Inputs, Shard, listing_start};
+use snowfunnel_s3::S3Url;
 
 use crate::cli::StateArgs;
 use crate::exit::{ExitCodeExt, Failure, USAGE};

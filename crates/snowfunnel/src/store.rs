@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use snowfunnel_input::{Location, S3Options, S3Session, S3Url, list_inputs};
+use snowfunnel_input::{Location, list_inputs};
+use snowfunnel_s3::{S3Options, S3Session, S3Url};
 
 use crate::outputs::check_key;
 
@@ -117,7 +118,7 @@ impl Store {
                 let s3 = self.s3()?;
                 Ok(s3
                     .head(&url.bucket, &url.prefix)?
-                    .map(|object| Box::new(s3.reader(&object)) as Box<dyn Read>))
+                    .map(|object| Box::new(s3.open(&object)) as Box<dyn Read>))
             }
         }
     }

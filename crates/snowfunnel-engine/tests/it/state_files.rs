@@ -433,7 +433,10 @@ fn the_format_is_pinned_by_a_golden_file() {
     // ...so a change in what is written is a new version: bump STATE_FORMAT_VERSION, keep the
     // golden file of the version before (and read it, see below), and write the new one with
     // UPDATE_GOLDEN=1.
-    assert!(golden == bytes, "the state file format changed: bump STATE_FORMAT_VERSION (see persist.rs)");
+    assert!(
+        golden == bytes,
+        "the state file format changed: bump STATE_FORMAT_VERSION (see state_file/mod.rs)"
+    );
     let report = read.state.report(&plan);
     let counts: Vec<(&str, &[u64])> =
         report.funnels[0].variants.iter().map(|v| (v.variant.as_str(), &v.keys_per_step[..])).collect();
@@ -477,7 +480,10 @@ fn key_records_are_pinned_by_a_golden_file() {
         std::fs::write(&path, &bytes).unwrap();
     }
     let golden = std::fs::read(&path).unwrap();
-    assert!(golden == bytes, "the state file format changed: bump STATE_FORMAT_VERSION (see persist.rs)");
+    assert!(
+        golden == bytes,
+        "the state file format changed: bump STATE_FORMAT_VERSION (see state_file/mod.rs)"
+    );
     let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
     let mut expected: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
     expected.sort();

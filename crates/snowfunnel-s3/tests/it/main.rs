@@ -9,3 +9,4 @@ mod list;
 mod object;
 mod read;
 mod server;
+mod session;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use snowfunnel_gen::{GenConfig, Line, MalformedKind, generate};
 use snowfunnel_ingest::Job;
-use snowfunnel_parse::BadReason;
-use snowfunnel_validate::{MICROS_PER_DAY, Outage, Problem, Scope, ValidationReport};
+use snowfunnel_parse::{BadReason, MICROS_PER_DAY};
+use snowfunnel_validate::{Outage, Problem, Scope, ValidationReport};
 
 use crate::reference::{Expected, Kind, expected};
 

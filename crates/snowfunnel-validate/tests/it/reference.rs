@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use snowfunnel_gen::{Line, MalformedKind};
-use snowfunnel_parse::BadReason;
-use snowfunnel_validate::{Duplicates, MICROS_PER_DAY, Outage};
+use snowfunnel_parse::{BadReason, MICROS_PER_DAY};
+use snowfunnel_validate::{Duplicates, Outage};
 
 /// (event, category, action, label)
 pub(crate) type Kind = (String, String, String, String);

@@ -115,8 +115,7 @@ fn long_gaps_are_outages_but_not_listed_day_by_day() {
     let report = validate(&[&lines], &Scope::all());
     let e = &report.experiments[0];
     let day = |date: &str| {
-        snowfunnel_parse::parse_date_or_timestamp(date.as_bytes()).unwrap()
-            / snowfunnel_validate::MICROS_PER_DAY
+        snowfunnel_parse::parse_date_or_timestamp(date.as_bytes()).unwrap() / snowfunnel_parse::MICROS_PER_DAY
     };
     assert_eq!(
         e.outages,

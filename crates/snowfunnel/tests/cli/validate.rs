@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use snowfunnel_gen::{GenConfig, Line, MICROS_PER_DAY, date_micros, generate, write_dataset};
+use snowfunnel_gen::{GenConfig, Line, date_micros, generate, write_dataset};
+use snowfunnel_parse::MICROS_PER_DAY;
 
 use crate::harness::{Workspace, assert_exit, join_lines, stderr, stdout};
 

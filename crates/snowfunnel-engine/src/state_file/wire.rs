@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::persist::{StateFileError, malformed};
+use super::{StateFileError, malformed};
 
 /// Writes values to `out`, counting the bytes and adding them to a CRC-32.
 pub(crate) struct WireWriter<W> {

@@ -199,7 +199,7 @@ event = "unstruct"
     #[test]
     fn the_fingerprint_is_pinned() {
         // A change here breaks every state file written before: bump the state file format
-        // version (persist.rs) and `DOMAIN` together, then update this value.
+        // version (`state_file/mod.rs`) and `DOMAIN` together, then update this value.
         assert_eq!(
             hex(&fingerprint(FUNNEL)),
             "c5087dca5167ed5afb477e68c6f8a57ad08223c1104d5cde120ee07e6da1a861"

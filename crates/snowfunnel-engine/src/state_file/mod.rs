@@ -1,21 +1,39 @@
-//! State files: a [`State`] and the [`Manifest`] of the inputs it counted, written to bytes and
-//! read back, so that runs can be split across machines (merge the states) or continued later
-//! (count only the new inputs). Reading gives a state that reports and merges exactly like the
-//! one written; a file that is not a state, is cut short, is corrupt, has an unknown format
-//! version, or was built for other funnels is an error, never a wrong answer and never a panic.
-//! Files of older versions are read and upgraded (`legacy`).
+//! The state-file codec: a [`State`] and the [`Manifest`] of the inputs it counted, written to
+//! bytes and read back, so that runs can be split across machines (merge the states) or
+//! continued later (count only the new inputs). Reading gives a state that reports and merges
+//! exactly like the one written; a file that is not a state, is cut short, is corrupt, has an
+//! unknown format version, or was built for other funnels is an error, never a wrong answer and
+//! never a panic.
 //!
 //! The layout is in the docs of [`StateFile`]. Both ways stream: writing encodes the body
 //! twice (once to count its bytes, which come first), reading decodes it as it arrives and
-//! checks the checksum at the end; either way nothing holds the whole body.
+//! checks the checksum at the end; either way nothing holds the whole body. Everything about
+//! state files is in this module, one concern a file:
+//!
+//! - this file: the frame (magic, format version, body length, checksum), [`StateFile`]'s
+//!   reading, writing and merging, and [`StateFileError`];
+//! - `body`: the body of the current version, written and read one value at a time, with the
+//!   checks on the way back;
+//! - `legacy`: the bodies of the older versions, read and upgraded into a state;
+//! - `wire`: the postcard wire format, value by value, over any `Read` and `Write`;
+//! - `manifest`: the inputs a state counted and the shards it holds ([`Manifest`], [`Shards`]),
+//!   merged without counting an input twice;
+//! - `fingerprint`: the funnel fingerprints in the header
+//!   ([`Funnel::fingerprint`](crate::Funnel::fingerprint)).
+
+mod body;
+mod fingerprint;
+mod legacy;
+mod manifest;
+mod wire;
 
 use std::io::{self, BufWriter, Read, Write};
 
-use crate::body::{decode, encode, prepare};
-use crate::manifest::{Manifest, MergeError};
 use crate::plan::Plan;
 use crate::state::State;
-use crate::wire::{Discard, WireError, WireReader, WireWriter};
+use body::{decode, encode, prepare};
+pub use manifest::{DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, Shards};
+use wire::{Discard, WireError, WireReader, WireWriter};
 
 /// The first bytes of every state file.
 pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
@@ -326,7 +344,7 @@ fn read_into(
         return Err(malformed("data after the checksum").into());
     }
     match decoded {
-        Ok(Some(body)) => Ok(Some(crate::legacy::decode(plan, version, &body)?)),
+        Ok(Some(body)) => Ok(Some(legacy::decode(plan, version, &body)?)),
         Ok(None) if content_end < body_len => {
             Err(malformed(format!("{} bytes after the content", body_len - content_end)).into())
         }

@@ -9,17 +9,16 @@
 use std::io::{self, Read, Write};
 
 use roaring::RoaringBitmap;
+use snowfunnel_ingest::Counters;
+use snowfunnel_keys::{BitmapBuilder, KeyRecord};
 use snowfunnel_parse::{BadReason, BadRows};
 
-use crate::manifest::{Manifest, ManifestEntry, Shards};
-use crate::persist::{StateFile, StateFileError, malformed};
+use super::manifest::{Manifest, ManifestEntry, Shards};
+use super::wire::{Wire, WireError, WireReader, WireWriter, bad};
+use super::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
-use crate::wire::{Wire, WireError, WireReader, WireWriter, bad};
-use snowfunnel_ingest::Counters;
-use snowfunnel_keys::BitmapBuilder;
-use snowfunnel_keys::KeyRecord;
 
 /// Writes the body of `state` and `manifest` for `plan`. Pending batches must be finished
 /// ([`prepare`]) first, so that it can run twice: once to count the bytes, once to write them.

@@ -7,18 +7,16 @@
 use roaring::RoaringBitmap;
 use serde::Deserialize;
 use serde_bytes::Bytes;
-
+use snowfunnel_ingest::Counters;
+use snowfunnel_keys::{BitmapBuilder, KeyRecord};
 use snowfunnel_parse::BadReason;
 
-use crate::body::{decode_counters, match_experiments, match_funnels};
-use crate::manifest::{Manifest, ManifestEntry, Shards};
-use crate::persist::{StateFile, StateFileError, malformed};
+use super::body::{decode_counters, match_experiments, match_funnels};
+use super::manifest::{Manifest, ManifestEntry, Shards};
+use super::{StateFile, StateFileError, malformed};
 use crate::plan::Plan;
 use crate::state::{ExperimentState, FunnelState, State, VariantSets};
 use crate::times::FirstTimes;
-use snowfunnel_ingest::Counters;
-use snowfunnel_keys::BitmapBuilder;
-use snowfunnel_keys::KeyRecord;
 
 #[derive(Deserialize)]
 struct Header<'a> {
