@@ -10,7 +10,7 @@ use crate::CsvCells;
 use crate::number::{p_value, rate, seconds};
 
 /// The header of the funnel CSV (with cohorts, [`COHORT_COLUMN`] follows).
-pub const FUNNEL_CSV_HEADER: [&str; 16] = [
+pub const FUNNEL_CSV_HEADER: [&str; 18] = [
     "experiment",
     "funnel",
     "variant",
@@ -27,6 +27,8 @@ pub const FUNNEL_CSV_HEADER: [&str; 16] = [
     "significant",
     "median_time_to_step_s",
     "p90_time_to_step_s",
+    "lift_ci_low",
+    "lift_ci_high",
 ];
 
 /// The last column of a funnel CSV split into cohorts: the cohort's first day.
@@ -84,6 +86,8 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
                     comparison.map_or("", |c| if c.significant { "true" } else { "false" }).to_owned(),
                     seconds(time.map(|t| t.median_s)),
                     seconds(time.map(|t| t.p90_s)),
+                    rate(comparison.and_then(|c| c.lift_ci).map(|ci| ci.0)),
+                    rate(comparison.and_then(|c| c.lift_ci).map(|ci| ci.1)),
                 ];
                 record.extend(cohort.map(str::to_owned));
                 w.write_record(&record)?;
@@ -124,11 +128,12 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
-             ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s\n\
-             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000,,,,,,,,\n\
-             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333,0.0615,0.7923,,,,,61.5,3600.001\n\
-             a/b,f,candidate,1,\"Viewed, then\",0,,,,,,,,,,\n\
-             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,,,,,,,,,\n"
+             ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s,\
+             lift_ci_low,lift_ci_high\n\
+             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000,,,,,,,,,,\n\
+             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333,0.0615,0.7923,,,,,61.5,3600.001,,\n\
+             a/b,f,candidate,1,\"Viewed, then\",0,,,,,,,,,,,,\n\
+             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,,,,,,,,,,,\n"
         );
         // Split into cohorts: one block per cohort, the cohort last.
         let cohorts = FunnelReport {
@@ -148,13 +153,13 @@ mod tests {
         funnel_csv(&computed(cohorts), true, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert!(rows[0].ends_with(",p90_time_to_step_s,cohort"));
+        assert!(rows[0].ends_with(",p90_time_to_step_s,lift_ci_low,lift_ci_high,cohort"));
         assert_eq!(rows.len(), 9);
         assert_eq!(
             rows[2],
-            "a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.5000,0.5000,0.0945,0.9055,,,,,,,2026-03-01"
+            "a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.5000,0.5000,0.0945,0.9055,,,,,,,,,2026-03-01"
         );
-        assert_eq!(rows[5], "a/b,f,control,1,\"Viewed, then\",1,1.0000,1.0000,,,,,,,,,2026-03-02");
+        assert_eq!(rows[5], "a/b,f,control,1,\"Viewed, then\",1,1.0000,1.0000,,,,,,,,,,,2026-03-02");
     }
 
     #[test]
@@ -180,10 +185,12 @@ mod tests {
         funnel_csv(&computed(report), false, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,"), "{}", rows[2]);
+        assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,,,"), "{}", rows[2]);
         assert!(rows[4].starts_with("e,f,candidate,2,two,145,0.1450,0.1450,"), "{}", rows[4]);
-        assert!(rows[4].ends_with(",0.2083,0.0992,0.0992,false,,"), "{}", rows[4]);
-        assert!(rows[6].ends_with(",1.5000,4.99e-23,9.99e-23,true,,"), "{}", rows[6]);
+        // The lift interval: statsmodels' confint_proportions_2indep(method="log",
+        // compare="ratio") gives [0.9645, 1.5139] for the ratio.
+        assert!(rows[4].ends_with(",0.2083,0.0992,0.0992,false,,,-0.0355,0.5139"), "{}", rows[4]);
+        assert!(rows[6].ends_with(",1.5000,4.99e-23,9.99e-23,true,,,1.0618,2.0313"), "{}", rows[6]);
     }
 
     #[test]
