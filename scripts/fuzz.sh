@@ -175,7 +175,9 @@ for t in "${TARGETS[@]}"; do
     status=$?
     set -e
     elapsed=$((SECONDS - start))
-    [ "$JOBS" -gt 1 ] && cat fuzz-*.log >> "$log" 2>/dev/null && rm -f fuzz-*.log
+    # With several jobs libFuzzer copies each worker's log (fuzz-N.log) into its own output, which
+    # is $log already: the copies go, or the workers' figures would count twice.
+    [ "$JOBS" -gt 1 ] && rm -f fuzz-*.log
     # (grep finds nothing in a log cut short: not a failure of this script)
     execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}' || true)
     rate=$(grep -h 'stat::average_exec_per_sec' "$log" | awk '{s += $2} END {print s + 0}' || true)
