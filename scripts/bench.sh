@@ -27,6 +27,18 @@
 # CPU time (default 1; use 5 or more where the ratios matter); BENCH_REGEN=1 regenerates the
 # data even if it exists. Timings are only as quiet as the machine: the script warns when the
 # cores are already busy before the runs.
+#
+# Before/after (a refactor's cost): BENCH_BASELINE=REV, any git revision (a hash, main~3, a tag),
+# also builds snowfunnel at REV (release, in a detached worktree .bench/baseline/worktree that is
+# removed after the build, with its own target dir .bench/baseline/target) and keeps the binary as
+# .bench/baseline/bin/snowfunnel-HASH, reused while REV names the same commit (delete it to rebuild).
+# Its runs baseline-1t and baseline-2t sit next to snowfunnel-1t and -2t in every round (the pair's
+# order alternates between rounds), its counts must equal the current build's, and the table adds a
+# before/after section: medians of both and the ratio current/baseline. BENCH_BASELINE=HEAD on a
+# clean tree measures the noise (an A/A run).
+# BENCH_ONLY=snowfunnel runs only snowfunnel 1t and 2t (and the baseline's): no floor, libdeflate,
+# DuckDB, chdb or plain-input run, no plain copy and no peer install (a quick A/B on a machine
+# without the peers; the table goes to .bench/results-SIZE-snowfunnel.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +51,8 @@ PEER_THREADS=2             # DuckDB and chdb threads, as snowfunnel's 2-thread r
 DUCKDB_VERSION=2.0.0       # PyPI pins (both install and run on the project's Debian, Python 3.11)
 CHDB_VERSION=4.4.0
 RUNS=${BENCH_RUNS:-1}
+BASELINE=${BENCH_BASELINE:-}  # a git revision to compare with, or empty
+ONLY=${BENCH_ONLY:-}          # "snowfunnel": snowfunnel's runs only, or empty: every tool
 
 if [[ ! $RUNS =~ ^[1-9][0-9]*$ ]]; then
     echo "bench.sh: BENCH_RUNS must be a positive integer" >&2
@@ -47,6 +61,16 @@ fi
 if [[ ! $SIZE =~ ^[0-9]+(\.[0-9]+)?[A-Za-z]*$ ]]; then
     echo "usage: scripts/bench.sh [SIZE]   (e.g. 200MB, 1.5GB)" >&2
     exit 2
+fi
+if [[ -n $ONLY && $ONLY != snowfunnel ]]; then
+    echo "bench.sh: BENCH_ONLY takes one value, snowfunnel (got '$ONLY')" >&2
+    exit 2
+fi
+if [[ -n $BASELINE ]]; then
+    if ! BASELINE_HASH=$(git rev-parse --verify --quiet "$BASELINE^{commit}"); then
+        echo "bench.sh: BENCH_BASELINE=$BASELINE does not name a commit of this repository" >&2
+        exit 2
+    fi
 fi
 
 BENCH=.bench
@@ -80,14 +104,56 @@ logged() {
 }
 
 # ---- 1. build -------------------------------------------------------------------------------
-step "building (release): snowfunnel, snowfunnel-gen, snowfunnel-benches"
-logged "$LOGS/build.log" cargo build --release -p snowfunnel -p snowfunnel-gen -p snowfunnel-benches
+if [[ $ONLY == snowfunnel ]]; then
+    # The generator is built in step 2, only when the data must be generated.
+    step "building (release): snowfunnel"
+    logged "$LOGS/build.log" cargo build --release -p snowfunnel
+else
+    step "building (release): snowfunnel, snowfunnel-gen, snowfunnel-benches"
+    logged "$LOGS/build.log" cargo build --release -p snowfunnel -p snowfunnel-gen -p snowfunnel-benches
+fi
 note "log: $LOGS/build.log"
+
+# The baseline: snowfunnel at BENCH_BASELINE, built as above in a throw-away detached worktree with
+# its own target dir (kept: a later build of another revision recompiles only what changed), the
+# binary kept under its commit hash.
+BASELINE_DIR=$BENCH/baseline
+BASELINE_TREE=$BASELINE_DIR/worktree
+# Removes the baseline's worktree and its registration, whatever state an earlier run left.
+drop_baseline_tree() {
+    git worktree remove --force "$BASELINE_TREE" >/dev/null 2>&1 || rm -rf "$BASELINE_TREE"
+    git worktree prune
+}
+if [[ -n $BASELINE ]]; then
+    BASELINE_SHORT=$(git rev-parse --short "$BASELINE_HASH")
+    BASELINE_BIN=$BASELINE_DIR/bin/snowfunnel-$BASELINE_HASH
+    if [[ -x $BASELINE_BIN ]]; then
+        step "baseline: reusing snowfunnel built at $BASELINE ($BASELINE_SHORT): $BASELINE_BIN"
+    else
+        step "building (release): snowfunnel at $BASELINE ($BASELINE_SHORT), in $BASELINE_DIR"
+        mkdir -p "$BASELINE_DIR/bin"
+        drop_baseline_tree
+        trap drop_baseline_tree EXIT # also when the build fails (die) or is interrupted
+        logged "$LOGS/baseline-worktree.log" git worktree add --detach -f "$BASELINE_TREE" "$BASELINE_HASH"
+        # Built from inside its worktree, so that its own Cargo.lock and .cargo/config.toml apply
+        # (cargo merges the configs up the directory tree: this repository's applies too).
+        logged "$LOGS/build-baseline.log" env -C "$BASELINE_TREE" CARGO_TARGET_DIR="$PWD/$BASELINE_DIR/target" \
+            cargo build --release -p snowfunnel
+        cp "$BASELINE_DIR/target/release/snowfunnel" "$BASELINE_BIN.tmp"
+        mv "$BASELINE_BIN.tmp" "$BASELINE_BIN"
+        drop_baseline_tree
+        trap - EXIT
+        note "log: $LOGS/build-baseline.log"
+    fi
+fi
 
 # ---- 2. data --------------------------------------------------------------------------------
 step "data: $DATA ($STAMP)"
 if [[ ${BENCH_REGEN:-0} == 1 || ! -f $DATA/.stamp || $(cat "$DATA/.stamp") != "$STAMP" ]]; then
     rm -rf "$DATA" "$PLAIN"
+    if [[ $ONLY == snowfunnel ]]; then
+        logged "$LOGS/build-gen.log" cargo build --release -p snowfunnel-gen
+    fi
     logged "$LOGS/generate.log" "$RELEASE/snowfunnel-gen" --seed "$SEED" --size "$SIZE" --files "$FILES" --out "$DATA"
     echo "$STAMP" >"$DATA/.stamp"
     note "$(cat "$LOGS/generate.log")"
@@ -97,68 +163,79 @@ fi
 mapfile -t GZ < <(find "$DATA" -maxdepth 1 -name '*.gz' | sort)
 ((${#GZ[@]} == FILES)) || die "expected $FILES .gz files in $DATA, found ${#GZ[@]}"
 
-# The plain-text copy for the uncompressed-input run: the same lines, decompressed once.
-if [[ ! -f $PLAIN/.stamp || $(cat "$PLAIN/.stamp") != "$STAMP" ]]; then
-    rm -rf "$PLAIN"
-    mkdir -p "$PLAIN"
-    for f in "${GZ[@]}"; do
-        gzip -dc "$f" >"$PLAIN/$(basename "$f" .gz).tsv"
-    done
-    echo "$STAMP" >"$PLAIN/.stamp"
-fi
-mapfile -t TSV < <(find "$PLAIN" -maxdepth 1 -name '*.tsv' | sort)
-
 compressed=0
 for f in "${GZ[@]}"; do compressed=$((compressed + $(stat -c %s "$f"))); done
-uncompressed=0
-for f in "${TSV[@]}"; do uncompressed=$((uncompressed + $(stat -c %s "$f"))); done
-lines=$(cat "${TSV[@]}" | wc -l)
+TSV=()
+if [[ $ONLY == snowfunnel ]]; then
+    # No plain-input run: the sizes come from one pass of gzip.
+    read -r lines uncompressed < <(gzip -dc "${GZ[@]}" | wc -lc)
+else
+    # The plain-text copy for the uncompressed-input run: the same lines, decompressed once.
+    if [[ ! -f $PLAIN/.stamp || $(cat "$PLAIN/.stamp") != "$STAMP" ]]; then
+        rm -rf "$PLAIN"
+        mkdir -p "$PLAIN"
+        for f in "${GZ[@]}"; do
+            gzip -dc "$f" >"$PLAIN/$(basename "$f" .gz).tsv"
+        done
+        echo "$STAMP" >"$PLAIN/.stamp"
+    fi
+    mapfile -t TSV < <(find "$PLAIN" -maxdepth 1 -name '*.tsv' | sort)
+    uncompressed=0
+    for f in "${TSV[@]}"; do uncompressed=$((uncompressed + $(stat -c %s "$f"))); done
+    lines=$(cat "${TSV[@]}" | wc -l)
+fi
 note "$FILES files, $lines lines, $uncompressed bytes uncompressed, $compressed bytes compressed"
 
 # ---- 3. tools -------------------------------------------------------------------------------
-step "tools: libdeflate-gunzip, DuckDB $DUCKDB_VERSION and chdb $CHDB_VERSION"
-# apt_install PKG...: installs Debian packages when apt-get is usable (root or password-less sudo);
-# tries without `apt-get update` first. Output in logs/apt.log. Fails when it cannot.
-apt_install() {
-    local sudo=()
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null && sudo -n true 2>/dev/null || return 1
-        sudo=(sudo -n)
-    fi
-    command -v apt-get >/dev/null || return 1
-    {
-        "${sudo[@]}" apt-get install -y "$@" ||
-            { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y "$@"; }
-    } >>"$LOGS/apt.log" 2>&1
-}
-if ! command -v libdeflate-gunzip >/dev/null; then
-    apt_install libdeflate-tools || true
-fi
-if command -v libdeflate-gunzip >/dev/null; then
-    note "libdeflate-gunzip: $(command -v libdeflate-gunzip)"
+want=""
+PY=python3 # without the peers: report.py and edge_cases.py need the standard library only
+if [[ $ONLY == snowfunnel ]]; then
+    step "tools: none (BENCH_ONLY=snowfunnel)"
 else
-    note "NOTE: libdeflate-gunzip is missing and apt-get could not install libdeflate-tools" \
-        "(not root, no apt, or no network; see $LOGS/apt.log): its run is skipped"
-    fact note_libdeflate "not installed: apt-get unusable here"
-fi
-
-# The peers live in a local virtualenv, pinned, reinstalled only when the pins change.
-if [[ ! -x $VENV/bin/python ]]; then
-    # Debian's own python3 needs python3-venv for this.
-    if ! python3 -m venv "$VENV" >"$LOGS/venv.log" 2>&1; then
-        rm -rf "$VENV"
-        apt_install python3-venv || true
-        logged "$LOGS/venv.log" python3 -m venv "$VENV"
+    step "tools: libdeflate-gunzip, DuckDB $DUCKDB_VERSION and chdb $CHDB_VERSION"
+    # apt_install PKG...: installs Debian packages when apt-get is usable (root or password-less sudo);
+    # tries without `apt-get update` first. Output in logs/apt.log. Fails when it cannot.
+    apt_install() {
+        local sudo=()
+        if ((EUID != 0)); then
+            command -v sudo >/dev/null && sudo -n true 2>/dev/null || return 1
+            sudo=(sudo -n)
+        fi
+        command -v apt-get >/dev/null || return 1
+        {
+            "${sudo[@]}" apt-get install -y "$@" ||
+                { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y "$@"; }
+        } >>"$LOGS/apt.log" 2>&1
+    }
+    if ! command -v libdeflate-gunzip >/dev/null; then
+        apt_install libdeflate-tools || true
     fi
+    if command -v libdeflate-gunzip >/dev/null; then
+        note "libdeflate-gunzip: $(command -v libdeflate-gunzip)"
+    else
+        note "NOTE: libdeflate-gunzip is missing and apt-get could not install libdeflate-tools" \
+            "(not root, no apt, or no network; see $LOGS/apt.log): its run is skipped"
+        fact note_libdeflate "not installed: apt-get unusable here"
+    fi
+
+    # The peers live in a local virtualenv, pinned, reinstalled only when the pins change.
+    if [[ ! -x $VENV/bin/python ]]; then
+        # Debian's own python3 needs python3-venv for this.
+        if ! python3 -m venv "$VENV" >"$LOGS/venv.log" 2>&1; then
+            rm -rf "$VENV"
+            apt_install python3-venv || true
+            logged "$LOGS/venv.log" python3 -m venv "$VENV"
+        fi
+    fi
+    want="duckdb $DUCKDB_VERSION chdb $CHDB_VERSION"
+    have=$("$VENV/bin/python" -c 'import duckdb, chdb; print("duckdb", duckdb.__version__, "chdb", chdb.__version__)' 2>/dev/null || true)
+    if [[ $have != "$want" ]]; then
+        logged "$LOGS/pip.log" "$VENV/bin/python" -m pip install --disable-pip-version-check \
+            "duckdb==$DUCKDB_VERSION" "chdb==$CHDB_VERSION"
+    fi
+    note "virtualenv $VENV: $want"
+    PY=$VENV/bin/python
 fi
-want="duckdb $DUCKDB_VERSION chdb $CHDB_VERSION"
-have=$("$VENV/bin/python" -c 'import duckdb, chdb; print("duckdb", duckdb.__version__, "chdb", chdb.__version__)' 2>/dev/null || true)
-if [[ $have != "$want" ]]; then
-    logged "$LOGS/pip.log" "$VENV/bin/python" -m pip install --disable-pip-version-check \
-        "duckdb==$DUCKDB_VERSION" "chdb==$CHDB_VERSION"
-fi
-note "virtualenv $VENV: $want"
-PY=$VENV/bin/python
 
 # ---- 4. timed runs --------------------------------------------------------------------------
 # Facts for the table.
@@ -171,13 +248,38 @@ fact compressed_bytes "$compressed"
 fact uncompressed_bytes "$uncompressed"
 fact cpu_model "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 fact cores "$(nproc)"
-libdeflate_version=$(libdeflate-gunzip -V 2>/dev/null | head -n 1 | grep -o 'v[0-9.]*' || true)
-fact versions "$("$RELEASE/snowfunnel" --version), $want, libdeflate-gunzip ${libdeflate_version:-n/a}"
+if [[ $ONLY == snowfunnel ]]; then
+    fact only snowfunnel
+    fact versions "$("$RELEASE/snowfunnel" --version)"
+else
+    libdeflate_version=$(libdeflate-gunzip -V 2>/dev/null | head -n 1 | grep -o 'v[0-9.]*' || true)
+    fact versions "$("$RELEASE/snowfunnel" --version), $want, libdeflate-gunzip ${libdeflate_version:-n/a}"
+fi
+if [[ -n $BASELINE ]]; then
+    current=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+    if [[ -n $(git status --porcelain 2>/dev/null) ]]; then current+=" with uncommitted changes"; fi
+    fact current_rev "$current"
+    fact baseline_ref "$BASELINE"
+    fact baseline_rev "$BASELINE_SHORT"
+fi
 
-# The tools, in the order they run, and each one's command (set into CMD).
-TOOLS=(floor-1t floor-2t)
-if command -v libdeflate-gunzip >/dev/null; then TOOLS+=(libdeflate); fi
-TOOLS+=(snowfunnel-1t snowfunnel-2t duckdb chdb snowfunnel-plain-1t)
+# The tools, in the order they run, and each one's command (set into CMD). The baseline's runs
+# follow the current build's with the same threads.
+TOOLS=()
+snowfunnel_runs() {
+    TOOLS+=("snowfunnel-$1")
+    if [[ -n $BASELINE ]]; then TOOLS+=("baseline-$1"); fi
+}
+if [[ $ONLY == snowfunnel ]]; then
+    snowfunnel_runs 1t
+    snowfunnel_runs 2t
+else
+    TOOLS+=(floor-1t floor-2t)
+    if command -v libdeflate-gunzip >/dev/null; then TOOLS+=(libdeflate); fi
+    snowfunnel_runs 1t
+    snowfunnel_runs 2t
+    TOOLS+=(duckdb chdb snowfunnel-plain-1t)
+fi
 # shellcheck disable=SC2016 # $@ and $f belong to the inner shell
 LIBDEFLATE_LOOP='for f in "$@"; do libdeflate-gunzip -c "$f" >/dev/null; done'
 export BENCH_TMP=$RUN # DuckDB's spill directory (peers.py)
@@ -191,6 +293,12 @@ tool_command() {
         snowfunnel-1t | snowfunnel-2t)
             local threads=${1#snowfunnel-}
             CMD=("$RELEASE/snowfunnel" run --threads "${threads%t}" --quiet --out "$RUN/out-$threads"
+                --funnel "$FUNNEL" "${GZ[@]}")
+            ;;
+        # The same run with snowfunnel built at BENCH_BASELINE.
+        baseline-1t | baseline-2t)
+            local threads=${1#baseline-}
+            CMD=("$BASELINE_BIN" run --threads "${threads%t}" --quiet --out "$RUN/out-baseline-$threads"
                 --funnel "$FUNNEL" "${GZ[@]}")
             ;;
         # The SQL peers: scripts/bench/peers.py builds each one's SQL from the funnel file.
@@ -236,58 +344,93 @@ fi
 step "warming the page cache, then timing every tool ($RUNS round(s); the rounds alternate the tools)"
 cat "${GZ[@]}" "${TSV[@]}" >/dev/null
 mkdir -p "$RUN/out-1t" "$RUN/out-2t" "$RUN/out-plain-1t"
+if [[ -n $BASELINE ]]; then mkdir -p "$RUN/out-baseline-1t" "$RUN/out-baseline-2t"; fi
 for ((round = 1; round <= RUNS; round++)); do
     ((RUNS == 1)) || note "round $round of $RUNS"
-    for name in "${TOOLS[@]}"; do
+    order=("${TOOLS[@]}")
+    # Every other round runs the baseline before the current build, so that neither always
+    # follows the same tool.
+    if ((round % 2 == 0)); then
+        for ((i = 0; i + 1 < ${#order[@]}; i++)); do
+            if [[ ${order[i]} == snowfunnel-[12]t && ${order[i + 1]} == baseline-* ]]; then
+                order[i]=${TOOLS[i + 1]}
+                order[i + 1]=${TOOLS[i]}
+            fi
+        done
+    fi
+    for name in "${order[@]}"; do
         timed "$name" "$round"
     done
 done
 
-inflated=$(grep -v '^==' "$LOGS/floor-1t.log" | tail -n 1)
-[[ $inflated == "$uncompressed" ]] || die "the inflate floor decompressed $inflated bytes, expected $uncompressed"
-# The query's own time of each run (peers.py prints it), for the note under the table.
-for peer in duckdb chdb; do
-    fact "query_$peer" "$(sed -n 's/.*query \([0-9.]*\) s.*/\1/p' "$LOGS/$peer.log" | tr '\n' ' ')"
-done
-# The summary line "experiment NAME: N contexts, K keys, ..." (best effort: n/a if its wording changes).
-experiment=$(sed -n 's/^experiment *= *"\(.*\)"/\1/p' "$FUNNEL")
-keys=$(grep -F "$experiment:" "$LOGS/snowfunnel-plain-1t.log" | grep -o '[0-9,]* keys' | head -n 1 | tr -d ',' || true)
-keys=${keys% keys}
-fact distinct_keys "$keys"
+if [[ $ONLY != snowfunnel ]]; then
+    inflated=$(grep -v '^==' "$LOGS/floor-1t.log" | tail -n 1)
+    [[ $inflated == "$uncompressed" ]] || die "the inflate floor decompressed $inflated bytes, expected $uncompressed"
+    # The query's own time of each run (peers.py prints it), for the note under the table.
+    for peer in duckdb chdb; do
+        fact "query_$peer" "$(sed -n 's/.*query \([0-9.]*\) s.*/\1/p' "$LOGS/$peer.log" | tr '\n' ' ')"
+    done
+    # The summary line "experiment NAME: N contexts, K keys, ..." (best effort: n/a if its wording changes).
+    experiment=$(sed -n 's/^experiment *= *"\(.*\)"/\1/p' "$FUNNEL")
+    keys=$(grep -F "$experiment:" "$LOGS/snowfunnel-plain-1t.log" | grep -o '[0-9,]* keys' | head -n 1 | tr -d ',' || true)
+    keys=${keys% keys}
+    fact distinct_keys "$keys"
+fi
 
 # ---- 5. identical counts --------------------------------------------------------------------
-step "counts per (variant, step): snowfunnel 2t, 1t, plain 1t, DuckDB, chdb"
 status=0
 csv_of() {
     local csvs=("$1"/*.csv)
     echo "${csvs[0]}"
 }
-"$PY" scripts/bench/report.py compare \
-    "snowfunnel-2t=$(csv_of "$RUN/out-2t")" \
-    "snowfunnel-1t=$(csv_of "$RUN/out-1t")" \
-    "snowfunnel-plain-1t=$(csv_of "$RUN/out-plain-1t")" \
-    "duckdb=$RUN/counts/duckdb.csv" \
-    "chdb=$RUN/counts/chdb.csv" | tee "$RUN/compare.txt" || status=1
+counts=("snowfunnel-2t=$(csv_of "$RUN/out-2t")" "snowfunnel-1t=$(csv_of "$RUN/out-1t")")
+names="snowfunnel 2t, 1t"
+if [[ -n $BASELINE ]]; then
+    counts+=("baseline-2t=$(csv_of "$RUN/out-baseline-2t")" "baseline-1t=$(csv_of "$RUN/out-baseline-1t")")
+    names+=", baseline ($BASELINE_SHORT) 2t, 1t"
+fi
+if [[ $ONLY != snowfunnel ]]; then
+    counts+=("snowfunnel-plain-1t=$(csv_of "$RUN/out-plain-1t")" "duckdb=$RUN/counts/duckdb.csv"
+        "chdb=$RUN/counts/chdb.csv")
+    names+=", plain 1t, DuckDB, chdb"
+fi
+step "counts per (variant, step): $names"
+"$PY" scripts/bench/report.py compare "${counts[@]}" | tee "$RUN/compare.txt" || status=1
 
 # The same check on a few hand-written lines that probe the rules where a SQL formulation can
 # drift from snowfunnel's (event time at the epoch and at the range ends, odd timestamps and keys,
 # invalid JSON, lines with extra empty trailing fields): see scripts/bench/edge_cases.py.
-step "counts on scripts/bench/edge_cases.py's lines: snowfunnel, DuckDB, chdb"
-EDGE=$RUN/edge
-mkdir -p "$EDGE/out"
-"$PY" scripts/bench/edge_cases.py "$EDGE/edge_cases.gz"
-logged "$LOGS/edge-snowfunnel.log" "$RELEASE/snowfunnel" run --threads 1 --max-bad-ratio 1 --out "$EDGE/out" \
-    --funnel "$FUNNEL" "$EDGE/edge_cases.gz"
-for peer in duckdb chdb; do
-    logged "$LOGS/edge-$peer.log" "$PY" scripts/bench/peers.py "$peer" --funnel "$FUNNEL" --threads "$PEER_THREADS" \
-        --out "$EDGE/$peer.csv" "$EDGE/edge_cases.gz"
-done
-"$PY" scripts/bench/report.py compare "snowfunnel=$(csv_of "$EDGE/out")" "duckdb=$EDGE/duckdb.csv" \
-    "chdb=$EDGE/chdb.csv" | tee -a "$RUN/compare.txt" || status=1
+# With BENCH_ONLY=snowfunnel, only when there is a baseline to compare with.
+if [[ $ONLY != snowfunnel || -n $BASELINE ]]; then
+    names=snowfunnel
+    if [[ -n $BASELINE ]]; then names+=", baseline ($BASELINE_SHORT)"; fi
+    if [[ $ONLY != snowfunnel ]]; then names+=", DuckDB, chdb"; fi
+    step "counts on scripts/bench/edge_cases.py's lines: $names"
+    EDGE=$RUN/edge
+    mkdir -p "$EDGE/out"
+    "$PY" scripts/bench/edge_cases.py "$EDGE/edge_cases.gz"
+    logged "$LOGS/edge-snowfunnel.log" "$RELEASE/snowfunnel" run --threads 1 --max-bad-ratio 1 --out "$EDGE/out" \
+        --funnel "$FUNNEL" "$EDGE/edge_cases.gz"
+    counts=("snowfunnel=$(csv_of "$EDGE/out")")
+    if [[ -n $BASELINE ]]; then
+        mkdir -p "$EDGE/out-baseline"
+        logged "$LOGS/edge-baseline.log" "$BASELINE_BIN" run --threads 1 --max-bad-ratio 1 \
+            --out "$EDGE/out-baseline" --funnel "$FUNNEL" "$EDGE/edge_cases.gz"
+        counts+=("baseline=$(csv_of "$EDGE/out-baseline")")
+    fi
+    if [[ $ONLY != snowfunnel ]]; then
+        for peer in duckdb chdb; do
+            logged "$LOGS/edge-$peer.log" "$PY" scripts/bench/peers.py "$peer" --funnel "$FUNNEL" \
+                --threads "$PEER_THREADS" --out "$EDGE/$peer.csv" "$EDGE/edge_cases.gz"
+        done
+        counts+=("duckdb=$EDGE/duckdb.csv" "chdb=$EDGE/chdb.csv")
+    fi
+    "$PY" scripts/bench/report.py compare "${counts[@]}" | tee -a "$RUN/compare.txt" || status=1
+fi
 
 # ---- 6. the table ---------------------------------------------------------------------------
 step "results"
-"$PY" scripts/bench/report.py table "$RUN" | tee "$BENCH/results-$SIZE.md"
+"$PY" scripts/bench/report.py table "$RUN" | tee "$BENCH/results-$SIZE${ONLY:+-$ONLY}.md"
 if ((status != 0)); then
     echo
     echo "FAIL: the tools disagree on the counts (see above and $RUN/compare.txt)"

@@ -9,7 +9,9 @@ report.py compare REFERENCE_NAME=FILE NAME=FILE...
 report.py table RUN_DIR
     Reads RUN_DIR/time/<tool>.time (GNU time: wall user sys maxrss_kb per line, one line per
     repetition) and RUN_DIR/facts.env, prints the markdown table (tools, then ratios against
-    the issue's targets). Standard library only.
+    the issue's targets; with a baseline build, its rows and a before/after section). Tools
+    without timings print as skipped, or not at all when the run left them out on purpose
+    (BENCH_ONLY, no baseline). Standard library only.
 
 report.py summary TIME_FILE...
     For each TIME_FILE (GNU time lines as above), prints "STEM WALL CPU RSS_MB": the median wall
@@ -29,6 +31,9 @@ from pathlib import Path
 TOOLS = [
     ("snowfunnel-1t", "snowfunnel run", "1"),
     ("snowfunnel-2t", "snowfunnel run", "2"),
+    # snowfunnel built at BENCH_BASELINE; "@" is followed by its short hash.
+    ("baseline-1t", "snowfunnel run @", "1"),
+    ("baseline-2t", "snowfunnel run @", "2"),
     ("floor-1t", "inflate floor (flate2 zlib-rs)", "1"),
     ("floor-2t", "inflate floor (flate2 zlib-rs)", "2"),
     ("libdeflate", "libdeflate-gunzip -c", "1"),
@@ -93,18 +98,24 @@ def read_facts(path: Path) -> dict[str, str]:
     return facts
 
 
-def read_time(path: Path) -> dict[str, float] | None:
-    """Over the repetitions: the median wall and CPU (user + sys) seconds, each on its own, and
-    the largest peak RSS in MB. Medians, because single runs on a shared machine vary by 5-10%
-    and the fastest run favours whichever tool happened to meet a quiet moment."""
+def read_runs(path: Path) -> list[dict[str, float]]:
+    """Each repetition's wall and CPU (user + sys) seconds and peak RSS in MB, in run order."""
     if not path.is_file():
-        return None
+        return []
     runs = []
     for line in path.read_text().splitlines():
         parts = line.split()
         if len(parts) == 4 and all(re.fullmatch(r"[0-9.]+", p) for p in parts):
             wall, user, sys_, rss_kb = map(float, parts)
             runs.append({"wall": wall, "cpu": user + sys_, "rss_mb": rss_kb * 1024 / 1e6})
+    return runs
+
+
+def read_time(path: Path) -> dict[str, float] | None:
+    """Over the repetitions: the median wall and CPU (user + sys) seconds, each on its own, and
+    the largest peak RSS in MB. Medians, because single runs on a shared machine vary by 5-10%
+    and the fastest run favours whichever tool happened to meet a quiet moment."""
+    runs = read_runs(path)
     if not runs:
         return None
     return {
@@ -125,6 +136,11 @@ def table(run_dir: Path) -> int:
     compressed = float(facts.get("compressed_bytes", "0") or 0)
     times = {stem: read_time(run_dir / "time" / f"{stem}.time") for stem, _, _ in TOOLS}
     notes = {stem: facts.get(f"note_{stem}", "") for stem, _, _ in TOOLS}
+    only = facts.get("only", "")  # BENCH_ONLY: the tools it leaves out are not listed
+    baseline = facts.get("baseline_rev", "")
+
+    def left_out(stem: str) -> bool:
+        return times[stem] is None and (bool(only) or (stem.startswith("baseline-") and not baseline))
 
     def gbps(stem: str) -> float | None:
         t = times.get(stem)
@@ -150,6 +166,10 @@ def table(run_dir: Path) -> int:
     print("| tool | threads | wall s | CPU s (user+sys) | peak RSS MB | GB/s (uncompressed, wall) |")
     print("|---|---:|---:|---:|---:|---:|")
     for stem, label, threads in TOOLS:
+        if left_out(stem):
+            continue
+        if stem.startswith("baseline-"):
+            label = f"{label} {baseline or '?'}"
         t = times[stem]
         if t is None:
             print(f"| {label} | {threads} | skipped | | | {notes[stem]} |")
@@ -194,20 +214,25 @@ def table(run_dir: Path) -> int:
         ("uncompressed input GB/s per core (plain TSV, 1t)", gbps("snowfunnel-plain-1t"), ">=", 1.5),
         ("snowfunnel (2t) peak RSS MB", get("snowfunnel-2t", "rss_mb"), "<=", 200.0),
     ]
-    print("| ratio | value | target | |")
-    print("|---|---:|---:|---|")
+    if only:  # the ratios against tools that did not run say nothing
+        rows = [row for row in rows if row[1] is not None]
+    if rows:
+        print("| ratio | value | target | |")
+        print("|---|---:|---:|---|")
     for label, value, op, target in rows:
         if value is None:
             verdict = "n/a"
         else:
             verdict = "met" if (value >= target if op == ">=" else value <= target) else "**missed**"
         print(f"| {label} | {fmt(value)} | {op} {target:g} | {verdict} |")
-    print()
-    print(
-        f"Distinct context keys (the funnel's experiment, all events): {keys or 'n/a'}; "
-        f"snowfunnel (2t) peak RSS per distinct key: {fmt(rss_per_key, 0)} bytes "
-        "(an upper bound: the whole process, buffers included)."
-    )
+    if rows:
+        print()
+    if not only or keys:
+        print(
+            f"Distinct context keys (the funnel's experiment, all events): {keys or 'n/a'}; "
+            f"snowfunnel (2t) peak RSS per distinct key: {fmt(rss_per_key, 0)} bytes "
+            "(an upper bound: the whole process, buffers included)."
+        )
     for stem in ("duckdb", "chdb"):
         queries = [float(q) for q in facts.get(f"query_{stem}", "").split()]
         if times.get(stem) and queries:
@@ -218,7 +243,42 @@ def table(run_dir: Path) -> int:
     for stem, label, _ in TOOLS:
         if notes[stem] and times[stem] is not None:
             print(f"{label}: {notes[stem]}")
+    if baseline:
+        if not only or keys:  # else the ratios' blank line ends the text already
+            print()
+        before_after(run_dir, facts, times, ratio)
     return 0
+
+
+def before_after(run_dir: Path, facts: dict[str, str], times: dict, ratio) -> None:
+    """The current build against the baseline: medians of both, current/baseline, and the spread of
+    the per-round wall ratios (the two ran next to each other in every round) as a gauge of noise."""
+    print(
+        f"#### Before/after: this build ({facts.get('current_rev', '?')}) against "
+        f"`{facts.get('baseline_ref', '?')}` ({facts.get('baseline_rev', '?')})"
+    )
+    print()
+    print(
+        "| threads | wall s baseline | wall s current | current/baseline "
+        "| CPU s baseline | CPU s current | current/baseline | per-round wall ratio, min-max |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for threads in ("1", "2"):
+        base, cur = times.get(f"baseline-{threads}t"), times.get(f"snowfunnel-{threads}t")
+        cells = []
+        for key in ("wall", "cpu"):
+            b, c = (base[key] if base else None), (cur[key] if cur else None)
+            cells += [fmt(b), fmt(c), fmt(ratio(c, b), 3)]
+        # Round i of each tool is line i of its timings file.
+        pairs = zip(
+            read_runs(run_dir / "time" / f"snowfunnel-{threads}t.time"),
+            read_runs(run_dir / "time" / f"baseline-{threads}t.time"),
+        )
+        per_round = [c["wall"] / b["wall"] for c, b in pairs if b["wall"] > 0]
+        spread = f"{min(per_round):.3f}-{max(per_round):.3f}" if per_round else "n/a"
+        print(f"| {threads} | " + " | ".join(cells) + f" | {spread} |")
+    print()
+    print("Below 1: the current build is faster. Same data, funnel and command (`run --quiet`).")
 
 
 def summary(paths: list[str]) -> int:
