@@ -305,10 +305,6 @@ impl State {
 }
 
 impl Counted for State {
-    fn counters(&self) -> &Counters {
-        &self.counters
-    }
-
     fn counters_mut(&mut self) -> &mut Counters {
         &mut self.counters
     }

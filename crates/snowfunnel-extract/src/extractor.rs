@@ -67,10 +67,6 @@ impl<Segment> Default for Extracted<Segment> {
 }
 
 impl<Segment> Counted for Extracted<Segment> {
-    fn counters(&self) -> &Counters {
-        &self.counters
-    }
-
     fn counters_mut(&mut self) -> &mut Counters {
         &mut self.counters
     }

@@ -75,9 +75,4 @@ impl<R> Ingester<R> {
     {
         self.recorder.end_chunk(state, file, first_line)
     }
-
-    /// The job's recorder.
-    pub fn recorder(&self) -> &R {
-        &self.recorder
-    }
 }

@@ -35,8 +35,6 @@ pub trait Job: Sync {
 
 /// A state that holds the [`Counters`] of the lines it was fed.
 pub trait Counted {
-    /// The counters.
-    fn counters(&self) -> &Counters;
     /// The counters, to count.
     fn counters_mut(&mut self) -> &mut Counters;
 }

@@ -227,10 +227,6 @@ impl ValidateState {
 }
 
 impl Counted for ValidateState {
-    fn counters(&self) -> &Counters {
-        &self.counters
-    }
-
     fn counters_mut(&mut self) -> &mut Counters {
         &mut self.counters
     }
