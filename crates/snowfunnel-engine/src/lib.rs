@@ -18,6 +18,7 @@ mod definition;
 mod job;
 mod plan;
 mod report;
+mod seen;
 mod state;
 mod state_file;
 mod times;
@@ -29,6 +30,7 @@ pub use plan::Plan;
 pub use report::{
     Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
 };
+pub use seen::{DayKeys, FunnelSeen, MAX_SEEN_VALUE_BYTES, MAX_SEEN_VALUES, SeenValues, StepField};
 pub use state::State;
 pub use state_file::{
     DuplicateInput, InputStatus, Manifest, ManifestEntry, MergeError, OLDEST_STATE_FORMAT_VERSION,

@@ -5,6 +5,7 @@ use hashbrown::HashMap;
 use snowfunnel_parse::{EnrichedEvent, fields};
 
 use crate::Funnel;
+use crate::seen::StepField;
 
 /// What the engine matches events against. Built once, shared by every partition.
 #[derive(Debug)]
@@ -14,6 +15,9 @@ pub struct Plan {
     experiments: Vec<String>,
     experiment_ids: HashMap<String, usize>,
     pub(crate) experiment_funnels: Vec<Vec<usize>>,
+    /// Per experiment: the fields its funnels' steps name, whose values a run keeps for the
+    /// suggestions of a step that matched nothing.
+    pub(crate) experiment_fields: Vec<Vec<StepField>>,
     pub(crate) needs_schema: bool,
 }
 
@@ -34,7 +38,22 @@ impl Plan {
         }
         let compiled: Vec<CompiledFunnel> = funnels.iter().map(CompiledFunnel::new).collect();
         let needs_schema = compiled.iter().flat_map(|f| &f.steps).any(|s| s.schema_prefix.is_some());
-        Plan { funnels, compiled, experiments, experiment_ids, experiment_funnels, needs_schema }
+        let experiment_fields = experiment_funnels
+            .iter()
+            .map(|ids| {
+                let steps = || ids.iter().flat_map(|&f| &funnels[f].steps);
+                StepField::ALL.into_iter().filter(|field| steps().any(|s| field.of(s).is_some())).collect()
+            })
+            .collect();
+        Plan {
+            funnels,
+            compiled,
+            experiments,
+            experiment_ids,
+            experiment_funnels,
+            experiment_fields,
+            needs_schema,
+        }
     }
 
     /// The funnels, in definition order.

@@ -14,6 +14,7 @@ use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
+use crate::seen::{DayKeys, FunnelSeen, day_of};
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, Unifier};
@@ -190,6 +191,52 @@ impl State {
             })
             .collect();
         RunReport { counters: self.counters, funnels, experiments }
+    }
+}
+
+impl State {
+    /// What the checks for empty matches and outages need of each funnel of `plan` (in
+    /// definition order), beyond its report: the names seen (see [`FunnelSeen`]), the keys that
+    /// did each step on its own, and the variants' keys by the day of their first step-1 event.
+    /// Takes `&mut self` only to finish pending bitmap batches.
+    #[must_use]
+    pub fn seen(&mut self, plan: &Plan) -> Vec<FunnelSeen> {
+        let experiments = self.names.experiments_seen(
+            plan.experiments().iter().zip(&self.experiments).map(|(name, e)| (name.as_str(), e.contexts)),
+        );
+        let unifiers: Vec<Unifier> =
+            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
+        plan.funnels()
+            .iter()
+            .zip(&mut self.funnels)
+            .map(|(def, state)| {
+                let experiment =
+                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+                let unifier = &unifiers[experiment];
+                state.steps.iter_mut().for_each(FirstTimes::flush);
+                let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
+                let (variants, _, conflicting) = split_variants(&mut state.variants, &def.control, unifier);
+                let first = unifier.apply_times(&state.steps[0]);
+                let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
+                for (v, (_, keys)) in variants.iter().enumerate() {
+                    for key in keys - &conflicting {
+                        if let Some(time) = first.get(key) {
+                            by_day.entry(day_of(time)).or_insert_with(|| vec![0; variants.len()])[v] += 1;
+                        }
+                    }
+                }
+                let mut days: Vec<DayKeys> =
+                    by_day.into_iter().map(|(day, keys)| DayKeys { day, keys }).collect();
+                days.sort_unstable_by_key(|d| d.day);
+                FunnelSeen {
+                    names_complete: self.names.complete,
+                    experiments: experiments.clone(),
+                    fields: self.names.fields_seen(experiment),
+                    step_keys,
+                    days,
+                }
+            })
+            .collect()
     }
 }
 

@@ -12,6 +12,7 @@ use snowfunnel_keys::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, ExperimentContext};
 
 use crate::plan::Plan;
+use crate::seen::Names;
 use crate::times::FirstTimes;
 
 /// Keys per variant name. Experiments have a handful of variants, so a vector beats a map.
@@ -109,6 +110,9 @@ pub struct State {
     pub(crate) counters: Counters,
     pub(crate) experiments: Vec<ExperimentState>,
     pub(crate) funnels: Vec<FunnelState>,
+    /// Experiment names and step-field values seen, for the empty-match checks (not kept in
+    /// state files).
+    pub(crate) names: Names,
 }
 
 /// A copy with a key dictionary of its own.
@@ -119,6 +123,7 @@ impl Clone for State {
             counters: self.counters,
             experiments: self.experiments.clone(),
             funnels: self.funnels.clone(),
+            names: self.names.clone(),
         }
     }
 }
@@ -139,6 +144,7 @@ impl State {
                     steps: vec![FirstTimes::default(); f.steps.len()],
                 })
                 .collect(),
+            names: Names::new(&plan.experiment_fields),
         }
     }
 
@@ -160,7 +166,14 @@ impl State {
                     steps: vec![FirstTimes::default(); f.steps.len()],
                 })
                 .collect(),
+            names: Names::empty_like(&self.names),
         }
+    }
+
+    /// Marks the state as read back from a state file, which keeps no names: its suggestions
+    /// can only come from inputs counted into it later.
+    pub(crate) fn forget_names(&mut self) {
+        self.names.complete = false;
     }
 
     /// Whether nothing was counted into it: no key, no line.
@@ -193,8 +206,10 @@ impl State {
         context: &ExperimentContext<'_>,
     ) {
         let Some(e) = plan.experiment_id(context.experiment) else {
+            self.names.experiments.add(context.experiment.as_bytes());
             return;
         };
+        self.names.record_fields(e, event, schema);
         let mut keys = self.keys.lock();
         let id = keys.intern(context.key.as_bytes());
         for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
@@ -228,8 +243,9 @@ impl State {
     pub fn merge(&mut self, other: State) {
         assert_eq!(self.funnels.len(), other.funnels.len(), "states of different plans");
         assert_eq!(self.experiments.len(), other.experiments.len(), "states of different plans");
-        let State { keys, counters, experiments, funnels } = other;
+        let State { keys, counters, experiments, funnels, names } = other;
         self.counters.add(&counters);
+        self.names.merge(names);
         if self.keys.same(&keys) {
             for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
                 mine.contexts = mine.contexts.saturating_add(theirs.contexts);

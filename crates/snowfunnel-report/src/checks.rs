@@ -1,11 +1,13 @@
 //! The data checks of a funnel, which say whether its table can be trusted: sample ratio
 //! mismatch (did the variants get the planned split?) and contamination (keys seen with more
-//! than one variant), written to `<funnel>.summary.csv` and raised as warnings. The checks are
+//! than one variant), written to `<funnel>.summary.csv` and raised as warnings; empty matches
+//! (with the closest names seen) and outages, raised as warnings. The checks are
 //! computed in `snowfunnel-stats` ([`FunnelResult::checks`]); this module only writes them.
 
 use std::io::{self, Write};
 
-use snowfunnel_stats::FunnelResult;
+use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
+use snowfunnel_stats::{EmptyMatch, FunnelChecks, FunnelResult, OUTAGE_MIN_EXPECTED};
 
 use crate::number::{grouped, p_value, percent, rate, shown_name};
 use crate::{CsvCells, terminal_text};
@@ -29,7 +31,7 @@ pub const SUMMARY_CSV_HEADER: [&str; 10] = [
 #[must_use]
 pub fn check_warnings(result: &FunnelResult) -> Vec<String> {
     let (report, checks) = (&result.report, &result.checks);
-    let mut warnings = Vec::new();
+    let mut warnings = empty_match_warnings(result);
     if let Some(srm) = checks.mismatch() {
         let planned: Vec<String> = checks
             .split
@@ -68,6 +70,137 @@ pub fn check_warnings(result: &FunnelResult) -> Vec<String> {
             grouped(checks.contaminated_keys),
             grouped(checks.experiment_keys),
             percent(checks.contaminated_keys, checks.experiment_keys)
+        ));
+    }
+    warnings.extend(outage_warnings(result));
+    warnings
+}
+
+/// "did you mean a, b or c?", names escaped; empty without suggestions.
+fn did_you_mean(suggestions: &[String]) -> String {
+    let shown: Vec<String> = suggestions.iter().map(|s| shown_name(s).into_owned()).collect();
+    match shown.split_last() {
+        None => String::new(),
+        Some((last, [])) => format!("did you mean {last}?"),
+        Some((last, rest)) => format!("did you mean {} or {last}?", rest.join(", ")),
+    }
+}
+
+/// What is said when no name is close: whether names were kept to compare with.
+fn no_suggestion(checks: &FunnelChecks, what: &str) -> String {
+    if checks.names_complete {
+        format!("no {what} seen is close to it")
+    } else {
+        format!(
+            "no {what} seen in this run's inputs is close to it (state files keep no names: \
+             `snowfunnel experiments INPUT...` lists those of the inputs)"
+        )
+    }
+}
+
+/// The warnings of [`FunnelChecks::empty`]: what is empty, and the closest names seen.
+fn empty_match_warnings(result: &FunnelResult) -> Vec<String> {
+    let (report, checks) = (&result.report, &result.checks);
+    let funnel = terminal_text(&report.name);
+    let variants_seen =
+        |seen: &[String]| seen.iter().map(|v| shown_name(v).into_owned()).collect::<Vec<_>>().join(", ");
+    checks
+        .empty
+        .iter()
+        .map(|found| match found {
+            EmptyMatch::Experiment { experiment, suggestions } => {
+                let hint = if suggestions.is_empty() {
+                    no_suggestion(checks, "experiment")
+                } else {
+                    did_you_mean(suggestions)
+                };
+                format!("funnel {funnel}: experiment {} has no events in the inputs; {hint}", shown_name(experiment))
+            }
+            EmptyMatch::Step { step, name, misses } => {
+                let why = if misses.is_empty() && !checks.names_complete {
+                    "which of its values no event had is not known: state files keep no names \
+                     (`snowfunnel experiments INPUT...` lists those of the inputs)"
+                        .to_owned()
+                } else if misses.is_empty() {
+                    format!(
+                        "each value it asks for was seen among experiment {}'s events, but not all on one \
+                         event within the funnel's start, end and app_ids",
+                        terminal_text(&report.experiment)
+                    )
+                } else {
+                    misses
+                        .iter()
+                        .map(|miss| {
+                            let hint = if miss.suggestions.is_empty() {
+                                no_suggestion(checks, miss.field.key())
+                            } else {
+                                did_you_mean(&miss.suggestions)
+                            };
+                            format!(
+                                "no event of experiment {} has {} {} ({hint})",
+                                terminal_text(&report.experiment),
+                                miss.field.key(),
+                                shown_name(&miss.value)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                        + if checks.names_complete { "" } else { " (among the names of this run's inputs)" }
+                };
+                format!("funnel {funnel}: step {} ({}) matched no event: {why}", step + 1, terminal_text(name))
+            }
+            EmptyMatch::Control { variant, suggestions, seen } => {
+                let hint = if suggestions.is_empty() { String::new() } else { format!("; {}", did_you_mean(suggestions)) };
+                format!(
+                    "funnel {funnel}: control variant {} has no step-1 keys, so no variant is compared with \
+                     it{hint} (variants seen: {})",
+                    shown_name(variant),
+                    variants_seen(seen)
+                )
+            }
+            EmptyMatch::WeightedVariant { variant, suggestions, seen } => {
+                let hint = if suggestions.is_empty() { String::new() } else { format!("; {}", did_you_mean(suggestions)) };
+                format!(
+                    "funnel {funnel}: variant {} of the funnel's weights has no step-1 keys{hint} (variants seen: {})",
+                    shown_name(variant),
+                    variants_seen(seen)
+                )
+            }
+        })
+        .collect()
+}
+
+/// Most runs of days listed in one outage warning.
+const MAX_LISTED_OUTAGES: usize = 10;
+
+/// One warning per variant with outages (and one for days without any step-1 key).
+fn outage_warnings(result: &FunnelResult) -> Vec<String> {
+    let (report, checks) = (&result.report, &result.checks);
+    let day = |d: i64| format_micros(d * MICROS_PER_DAY)[..10].to_owned();
+    let mut warnings = Vec::new();
+    for run in checks.outages.chunk_by(|a, b| a.variant == b.variant) {
+        let mut days: Vec<String> = run
+            .iter()
+            .take(MAX_LISTED_OUTAGES)
+            .map(|o| {
+                if o.first_day == o.last_day {
+                    day(o.first_day)
+                } else {
+                    format!("{}..{}", day(o.first_day), day(o.last_day))
+                }
+            })
+            .collect();
+        if run.len() > MAX_LISTED_OUTAGES {
+            days.push(format!("and {} more", run.len() - MAX_LISTED_OUTAGES));
+        }
+        let whom = match &run[0].variant {
+            Some(v) => format!("variant {} got no new step-1 keys while the others did", shown_name(v)),
+            None => "no variant got any new step-1 key".to_owned(),
+        };
+        warnings.push(format!(
+            "funnel {}: possible outage: {whom}, on {} (at least {OUTAGE_MIN_EXPECTED} expected each day)",
+            terminal_text(&report.name),
+            days.join(", ")
         ));
     }
     warnings
@@ -193,6 +326,80 @@ mod tests {
         );
         assert!(warnings[2].contains("30 of 1,007 keys (2.98%)"), "{}", warnings[2]);
         assert!(checks_line(&broken).contains("; SRM p = 1.36e-7, MISMATCH;"), "{}", checks_line(&broken));
+    }
+
+    #[test]
+    fn empty_matches_and_outages_are_warned_about_with_their_suggestions() {
+        use snowfunnel_engine::StepField;
+        use snowfunnel_stats::{EmptyMatch, FieldMiss, Outage};
+
+        let mut r = computed_with(report(&[("control", 50), ("candidate", 50)]), "", 100, 0);
+        let seen = vec!["control".to_owned(), "cand\u{1b}".to_owned()];
+        r.checks.names_complete = true;
+        r.checks.empty = vec![
+            EmptyMatch::Experiment {
+                experiment: "ex".into(),
+                suggestions: vec!["exp".into(), "ex2".into(), "e\u{7}x".into()],
+            },
+            EmptyMatch::Step {
+                step: 1,
+                name: "Clicked".into(),
+                misses: vec![
+                    FieldMiss {
+                        field: StepField::Action,
+                        value: "clik".into(),
+                        suggestions: vec!["click".into()],
+                    },
+                    FieldMiss { field: StepField::Label, value: "x".into(), suggestions: vec![] },
+                ],
+            },
+            EmptyMatch::Step { step: 2, name: "Both".into(), misses: vec![] },
+            EmptyMatch::Control {
+                variant: "Control".into(),
+                suggestions: vec!["control".into()],
+                seen: seen.clone(),
+            },
+            EmptyMatch::WeightedVariant { variant: "b".into(), suggestions: vec![], seen },
+        ];
+        r.checks.outages = vec![
+            Outage { variant: None, first_day: 20_513, last_day: 20_513 },
+            Outage { variant: Some("candidate".into()), first_day: 20_514, last_day: 20_516 },
+            Outage { variant: Some("candidate".into()), first_day: 20_520, last_day: 20_520 },
+        ];
+        let warnings = check_warnings(&r);
+        assert_eq!(
+            warnings,
+            [
+                "funnel f: experiment ex has no events in the inputs; did you mean exp, ex2 or e\\u{7}x?",
+                "funnel f: step 2 (Clicked) matched no event: no event of experiment e has action clik (did you \
+                 mean click?); no event of experiment e has label x (no label seen is close to it)",
+                "funnel f: step 3 (Both) matched no event: each value it asks for was seen among experiment e's \
+                 events, but not all on one event within the funnel's start, end and app_ids",
+                "funnel f: control variant Control has no step-1 keys, so no variant is compared with it; did you \
+                 mean control? (variants seen: control, cand\\u{1b})",
+                "funnel f: variant b of the funnel's weights has no step-1 keys (variants seen: control, cand\\u{1b})",
+                "funnel f: possible outage: no variant got any new step-1 key, on 2026-03-01 (at least 7 expected \
+                 each day)",
+                "funnel f: possible outage: variant candidate got no new step-1 keys while the others did, on \
+                 2026-03-02..2026-03-04, 2026-03-08 (at least 7 expected each day)",
+            ]
+        );
+        // Counts read back from a state file: no names to suggest, and said so.
+        r.checks.names_complete = false;
+        r.checks.empty = vec![
+            EmptyMatch::Experiment { experiment: "ex".into(), suggestions: vec![] },
+            EmptyMatch::Step { step: 0, name: "One".into(), misses: vec![] },
+        ];
+        let warnings = check_warnings(&r);
+        assert!(
+            warnings[0].ends_with(
+                "no experiment seen in this run's inputs is close to it (state files keep no \
+            names: `snowfunnel experiments INPUT...` lists those of the inputs)"
+            ),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[1].contains("which of its values no event had is not known"), "{}", warnings[1]);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
 //! - [`summary_csv`], [`checks_line`] and [`check_warnings`]: sample ratio mismatch and
-//!   contamination, the checks that say whether a funnel can be trusted;
+//!   contamination, the checks that say whether a funnel can be trusted; empty matches with the
+//!   closest names seen, and outages, as warnings;
+//! - [`experiments_text`]: the experiments, variants and event kinds of the inputs;
 //! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
 //!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
 //! - [`BadRowLog`]: the bad rows of a run, as CSV or Snowplow bad rows: the first ones in input
@@ -29,6 +31,7 @@ mod bad_rows;
 mod checks;
 mod csv_out;
 mod events_out;
+mod experiments_out;
 mod number;
 mod progress;
 mod spool;
@@ -53,6 +56,7 @@ pub use csv_out::{COHORT_COLUMN, FUNNEL_CSV_HEADER, funnel_csv};
 pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };
+pub use experiments_out::experiments_text;
 pub use progress::{Progress, progress_line};
 pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};

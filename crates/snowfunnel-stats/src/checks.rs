@@ -1,9 +1,11 @@
 //! The data checks of a funnel, which say whether its comparisons can be trusted: sample ratio
-//! mismatch (did the variants get the planned split?) and contamination (keys seen with more
-//! than one variant).
+//! mismatch (did the variants get the planned split?), contamination (keys seen with more
+//! than one variant), empty matches (what the funnel asked for and the data did not have) and
+//! outages (days a variant got no new step-1 key).
 
-use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport};
+use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, FunnelSeen};
 
+use crate::empty::{EmptyMatch, Outage, empty_matches, outages};
 use crate::error::StatsError;
 use crate::srm::{SrmResult, sample_ratio_mismatch};
 
@@ -40,9 +42,33 @@ pub struct FunnelChecks {
     pub contaminated_keys: u64,
     /// All keys of the experiment.
     pub experiment_keys: u64,
+    /// What the funnel asked for that the data did not have, with the closest names seen.
+    pub empty: Vec<EmptyMatch>,
+    /// Whether the names suggested were drawn from everything counted: false when the counts
+    /// include a state read back from a file (state files keep no names), so that suggestions
+    /// come from the inputs of this run only, if any.
+    pub names_complete: bool,
+    /// Days on which a variant, or the whole funnel, got no new step-1 key where many were
+    /// expected.
+    pub outages: Vec<Outage>,
 }
 
-/// Checks `report` against its definition `funnel` and its experiment's summary.
+/// A check that `--fail-on` can turn into a failed run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Any [`EmptyMatch`].
+    Empty,
+    /// A sample ratio mismatch ([`FunnelChecks::mismatch`]).
+    Srm,
+    /// Contamination above [`CONTAMINATION_ALERT`].
+    Contamination,
+    /// Any [`Outage`].
+    Outage,
+}
+
+/// Checks `report` against its definition `funnel`, its experiment's summary and what the run
+/// saw of it (`seen`: the names for the suggestions of [`empty_matches`], the keys per step and
+/// per day for [`outages`]).
 ///
 /// The split is tested on step-1 keys (conflicting keys excluded): with `weights` in the
 /// funnel file, over the variants they name (a variant seen but not named is listed last,
@@ -54,6 +80,7 @@ pub fn funnel_checks(
     report: &FunnelReport,
     funnel: &Funnel,
     experiment: &ExperimentSummary,
+    seen: &FunnelSeen,
 ) -> Result<FunnelChecks, StatsError> {
     let step1 = |variant: &str| {
         report.variants.iter().find(|v| v.variant == variant).map_or(0, |v| v.keys_per_step[0])
@@ -98,6 +125,9 @@ pub fn funnel_checks(
         srm,
         contaminated_keys: experiment.conflicting_keys,
         experiment_keys: experiment.keys,
+        empty: empty_matches(report, funnel, experiment, seen),
+        names_complete: seen.names_complete,
+        outages: outages(report, seen),
     })
 }
 
@@ -123,6 +153,17 @@ impl FunnelChecks {
     #[must_use]
     pub fn contaminated(&self) -> bool {
         self.contaminated_share() > CONTAMINATION_ALERT
+    }
+
+    /// Whether `check` found a problem.
+    #[must_use]
+    pub fn fires(&self, check: Check) -> bool {
+        match check {
+            Check::Empty => !self.empty.is_empty(),
+            Check::Srm => self.mismatch().is_some(),
+            Check::Contamination => self.contaminated(),
+            Check::Outage => !self.outages.is_empty(),
+        }
     }
 
     /// The variants seen with step-1 keys that the funnel's weights do not name.
@@ -175,7 +216,7 @@ mod tests {
     #[test]
     fn a_healthy_split_raises_no_alarm() {
         let r = report(&[("control", 5050), ("candidate", 4950)]);
-        let checks = funnel_checks(&r, &funnel(""), &experiment(10_000, 50)).unwrap();
+        let checks = funnel_checks(&r, &funnel(""), &experiment(10_000, 50), &FunnelSeen::default()).unwrap();
         // scipy.stats.chisquare([5050, 4950]) -> statistic 1.0, p = 0.31731
         let srm = checks.srm.as_ref().unwrap();
         assert!((srm.statistic - 1.0).abs() < 1e-12 && (srm.p_value - 0.317_310_507_862_914).abs() < 1e-9);
@@ -189,12 +230,14 @@ mod tests {
         // Planned 90/10; scipy.stats.chisquare([880, 120], f_exp=[900, 100]) -> 4.444, p = 0.0350:
         // not alarming. [850, 150] -> 27.78, p = 1.36e-7: alarming.
         let f = funnel("weights = { control = 90, candidate = 10 }");
-        let fine = funnel_checks(&report(&[("control", 880), ("candidate", 120)]), &f, &experiment(1000, 10))
-            .unwrap();
+        let none = FunnelSeen::default();
+        let fine =
+            funnel_checks(&report(&[("control", 880), ("candidate", 120)]), &f, &experiment(1000, 10), &none)
+                .unwrap();
         assert!(fine.mismatch().is_none() && !fine.contaminated() && fine.unplanned().next().is_none());
 
         let broken = report(&[("control", 850), ("candidate", 150), ("candidate_b", 7)]);
-        let checks = funnel_checks(&broken, &f, &experiment(1007, 30)).unwrap();
+        let checks = funnel_checks(&broken, &f, &experiment(1007, 30), &none).unwrap();
         let srm = checks.srm.as_ref().unwrap();
         assert!((srm.statistic - 27.777_777_777_777_78).abs() < 1e-9, "{srm:?}");
         assert!(srm.p_value < 2e-7 && srm.p_value > 1e-7, "{srm:?}");
@@ -207,7 +250,7 @@ mod tests {
         assert_eq!(checks.unplanned().collect::<Vec<_>>(), [&checks.split[2]]);
         // A planned variant never seen counts 0 keys.
         let missing = report(&[("control", 100)]);
-        let checks = funnel_checks(&missing, &f, &experiment(100, 0)).unwrap();
+        let checks = funnel_checks(&missing, &f, &experiment(100, 0), &none).unwrap();
         assert_eq!(checks.split[1].keys, 0);
         assert!(checks.srm.unwrap().p_value < SRM_ALERT);
     }

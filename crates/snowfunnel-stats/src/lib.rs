@@ -12,12 +12,14 @@
 //! [`FunnelResult::compute`] does all of it once per funnel, from the engine's
 //! [`FunnelReport`](snowfunnel_engine::FunnelReport): [`funnel_stats`] of the whole funnel and
 //! of each cohort, and [`funnel_checks`] (the split against the plan, with the
-//! [`SRM_ALERT`] threshold, and contamination). The report crate only formats the result.
+//! [`SRM_ALERT`] threshold, contamination, the [`empty_matches`] with the closest names seen, and
+//! [`outages`]). The report crate only formats the result.
 //!
 //! Undefined values (a variant without keys, a funnel without control) are `None`, never NaN;
 //! inputs that are bugs or bad configuration are [`StatsError`]s.
 
 mod checks;
+mod empty;
 mod error;
 mod fisher;
 mod funnel;
@@ -27,7 +29,11 @@ mod proportions;
 mod result;
 mod srm;
 
-pub use checks::{CONTAMINATION_ALERT, FunnelChecks, SRM_ALERT, SplitShare, funnel_checks};
+pub use checks::{CONTAMINATION_ALERT, Check, FunnelChecks, SRM_ALERT, SplitShare, funnel_checks};
+pub use empty::{
+    EmptyMatch, FieldMiss, MAX_SUGGESTIONS, OUTAGE_MIN_EXPECTED, Outage, SUGGESTION_SIMILARITY, closest,
+    empty_matches, outages,
+};
 pub use error::StatsError;
 pub use fisher::fisher_exact_two_sided;
 pub use funnel::{CompareOptions, Comparison, StepStats, compare_funnel};

@@ -3,7 +3,7 @@
 //! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
 //! of them can disagree on a number.
 
-use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, VariantCounts};
+use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
 
 use crate::checks::{FunnelChecks, funnel_checks};
 use crate::error::StatsError;
@@ -20,7 +20,7 @@ pub struct FunnelResult {
     /// Per cohort of `report.cohorts` (same order): the statistics of its variants, as
     /// [`FunnelResult::stats`]; each cohort is a funnel of its own (its own Holm family).
     pub cohort_stats: Vec<Vec<Vec<StepStats>>>,
-    /// Sample ratio mismatch and contamination.
+    /// Sample ratio mismatch, contamination, empty matches and outages.
     pub checks: FunnelChecks,
     /// The significance level and the confidence of the intervals the statistics were
     /// computed with, for the headings that name them.
@@ -29,15 +29,32 @@ pub struct FunnelResult {
 
 impl FunnelResult {
     /// Computes the statistics and checks of `report`, the result of the funnel `funnel` on
-    /// the experiment summed up by `experiment`.
+    /// the experiment summed up by `experiment`, knowing nothing else of the run: no names to
+    /// suggest, no step or outage check ([`FunnelResult::compute_seen`] has them).
     ///
     /// # Errors
-    /// [`StatsError`] for an `alpha` or confidence outside (0, 1) in `options`, or weights the
-    /// definition parser would have refused; the engine's counts never give the others.
+    /// As [`FunnelResult::compute_seen`].
     pub fn compute(
         report: FunnelReport,
         funnel: &Funnel,
         experiment: &ExperimentSummary,
+        options: CompareOptions,
+    ) -> Result<Self, StatsError> {
+        Self::compute_seen(report, funnel, experiment, &FunnelSeen::default(), options)
+    }
+
+    /// Computes the statistics and checks of `report`, the result of the funnel `funnel` on
+    /// the experiment summed up by `experiment`, where the run saw `seen` of it (the engine's
+    /// [`State::seen`](snowfunnel_engine::State::seen)).
+    ///
+    /// # Errors
+    /// [`StatsError`] for an `alpha` or confidence outside (0, 1) in `options`, or weights the
+    /// definition parser would have refused; the engine's counts never give the others.
+    pub fn compute_seen(
+        report: FunnelReport,
+        funnel: &Funnel,
+        experiment: &ExperimentSummary,
+        seen: &FunnelSeen,
         options: CompareOptions,
     ) -> Result<Self, StatsError> {
         let stats = funnel_stats(&report.variants, &report.control, options)?;
@@ -46,7 +63,7 @@ impl FunnelResult {
             .iter()
             .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
             .collect::<Result<_, _>>()?;
-        let checks = funnel_checks(&report, funnel, experiment)?;
+        let checks = funnel_checks(&report, funnel, experiment, seen)?;
         Ok(FunnelResult { report, stats, cohort_stats, checks, options })
     }
 }

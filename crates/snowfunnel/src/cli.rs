@@ -26,6 +26,9 @@ pub(crate) enum Command {
     Events(EventsArgs),
     /// Merge state files (of sharded or separate runs) and write the same reports as `run`.
     Merge(MergeArgs),
+    /// List the experiments in the inputs: their variants, and their events by event,
+    /// category, action and label, with counts (to write a funnel file from).
+    Experiments(ExperimentsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +69,37 @@ pub(crate) struct ReportArgs {
     /// event: one block per cohort in the CSV, with a `cohort` column.
     #[arg(long, value_name = "PERIOD")]
     pub(crate) by: Option<CohortArg>,
+
+    /// Exit with code 4, once every output is written, when one of these checks finds a
+    /// problem: `empty` (an experiment, step, control or weighted variant that matched nothing),
+    /// `srm`, `contamination`, `outage`. Comma-separated or repeatable.
+    #[arg(long, value_name = "CHECKS", value_enum, value_delimiter = ',')]
+    pub(crate) fail_on: Vec<CheckArg>,
+
+    /// As `--fail-on empty,srm,contamination,outage`.
+    #[arg(long)]
+    pub(crate) strict: bool,
+}
+
+/// The checks `--fail-on` can turn into a failed run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckArg {
+    Empty,
+    Srm,
+    Contamination,
+    Outage,
+}
+
+impl ReportArgs {
+    /// The checks that fail the run: those of `--fail-on`, or all of them with `--strict`; each
+    /// once, in the documented order.
+    pub(crate) fn failing_checks(&self) -> Vec<CheckArg> {
+        CheckArg::value_variants()
+            .iter()
+            .copied()
+            .filter(|c| self.strict || self.fail_on.contains(c))
+            .collect()
+    }
 }
 
 /// State files: runs that continue earlier ones, or that are one shard of a bigger run.
@@ -164,6 +198,16 @@ pub(crate) struct ValidateArgs {
 
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExperimentsArgs {
+    /// List only this experiment (repeatable; default: every experiment seen).
+    #[arg(long = "experiment", short = 'e', value_name = "NAME")]
+    pub(crate) experiments: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -457,5 +501,24 @@ mod tests {
         assert_eq!(args.input.max_line_bytes, DEFAULT_MAX_LINE_BYTES);
         assert_eq!(args.output.bad_rows.max_bad_rows_bytes, DEFAULT_MAX_BAD_ROWS_BYTES);
         assert_eq!(args.output.bad_rows.bad_rows_format, BadRowsFormatArg::Csv);
+    }
+
+    #[test]
+    fn fail_on_takes_lists_and_repeats_and_strict_is_every_check() {
+        let parse = |extra: &[&str]| {
+            let args = [&["snowfunnel", "run", "-f", "f.toml"], extra, &["in"]].concat();
+            let Command::Run(args) = Cli::try_parse_from(args).unwrap().command else { panic!("run") };
+            args.report.failing_checks()
+        };
+        assert!(parse(&[]).is_empty());
+        assert_eq!(
+            parse(&["--fail-on", "outage,srm", "--fail-on", "empty,srm"]),
+            [CheckArg::Empty, CheckArg::Srm, CheckArg::Outage]
+        );
+        assert_eq!(
+            parse(&["--strict"]),
+            [CheckArg::Empty, CheckArg::Srm, CheckArg::Contamination, CheckArg::Outage]
+        );
+        assert!(Cli::try_parse_from(["snowfunnel", "run", "-f", "f", "--fail-on", "typo", "in"]).is_err());
     }
 }

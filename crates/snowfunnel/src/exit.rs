@@ -6,6 +6,8 @@ pub(crate) const FAILURE: u8 = 1;
 pub(crate) const USAGE: u8 = 2;
 /// The data failed a check: too many bad rows.
 pub(crate) const BAD_DATA: u8 = 3;
+/// A check selected by `--fail-on` (or `--strict`) found a problem; every output was written.
+pub(crate) const CHECK_FAILED: u8 = 4;
 
 /// An error with the exit code it maps to.
 #[derive(Debug)]

@@ -5,6 +5,7 @@
 mod cli;
 mod events;
 mod exit;
+mod experiments;
 mod funnels;
 mod interrupt;
 mod merge;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(args),
         Command::Events(args) => events::events(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Experiments(args) => experiments::experiments(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

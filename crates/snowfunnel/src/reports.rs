@@ -8,10 +8,10 @@ use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
     CsvCells, RunTotals, check_warnings, checks_line, funnel_csv, funnel_table, summary_csv, summary_text,
 };
-use snowfunnel_stats::{CompareOptions, FunnelResult};
+use snowfunnel_stats::{Check, CompareOptions, FunnelResult};
 
-use crate::cli::{CohortArg, ReportArgs};
-use crate::exit::Failure;
+use crate::cli::{CheckArg, CohortArg, ReportArgs};
+use crate::exit::{CHECK_FAILED, Failure};
 use crate::outputs::{MARKER_NAME, Outputs, Role};
 use crate::store::Place;
 
@@ -65,21 +65,23 @@ pub(crate) fn report(
         CohortArg::Week => CohortBy::Week,
     });
     let mut report = state.report_with(plan, ReportOptions { cohorts });
+    // Names seen, keys per step and per day: for the empty-match and outage checks.
+    let seen = state.seen(plan);
     // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals.
     let compare = CompareOptions { alpha: args.alpha, confidence: 1.0 - args.alpha };
     // Each funnel's statistics and checks, computed once for every output below; the funnels
     // move into their results, the summary reads the rest of the report.
     let results = std::mem::take(&mut report.funnels)
         .into_iter()
-        .zip(plan.funnels())
-        .map(|(funnel, def)| {
+        .zip(plan.funnels().iter().zip(&seen))
+        .map(|(funnel, (def, seen))| {
             let experiment = report
                 .experiments
                 .iter()
                 .find(|e| e.experiment == funnel.experiment)
                 .expect("every funnel's experiment is summarised");
             let name = funnel.name.clone();
-            FunnelResult::compute(funnel, def, experiment, compare)
+            FunnelResult::compute_seen(funnel, def, experiment, seen, compare)
                 .with_context(|| format!("statistics of {name}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -131,7 +133,36 @@ pub(crate) fn report(
         )?;
         stdout.flush()?;
     }
-    Ok(())
+    failed_checks(&results, &args.failing_checks())
+}
+
+/// Exit code 4 when a check of `--fail-on` (or `--strict`) found a problem in a funnel, naming
+/// each check and the funnels it failed in.
+fn failed_checks(results: &[FunnelResult], checks: &[CheckArg]) -> Result<(), Failure> {
+    let failed: Vec<String> = checks
+        .iter()
+        .filter_map(|&arg| {
+            let (check, name) = match arg {
+                CheckArg::Empty => (Check::Empty, "empty"),
+                CheckArg::Srm => (Check::Srm, "srm"),
+                CheckArg::Contamination => (Check::Contamination, "contamination"),
+                CheckArg::Outage => (Check::Outage, "outage"),
+            };
+            let funnels: Vec<&str> =
+                results.iter().filter(|r| r.checks.fires(check)).map(|r| r.report.name.as_str()).collect();
+            (!funnels.is_empty()).then(|| format!("{name} (funnel {})", funnels.join(", funnel ")))
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Failure {
+        code: CHECK_FAILED,
+        error: anyhow::anyhow!(
+            "checks failed (--fail-on): {}; every output was written, the warnings above say why",
+            failed.join("; ")
+        ),
+    })
 }
 
 /// Colour on stdout: only on a terminal, and not when `NO_COLOR` is set to anything

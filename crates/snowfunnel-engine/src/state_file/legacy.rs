@@ -122,6 +122,7 @@ pub(crate) fn decode(plan: &Plan, version: u32, body: &[u8]) -> Result<StateFile
         manifest.set_shards(Some(shards));
     }
     let mut state = State::new(plan);
+    state.forget_names();
     state.counters = counters(&content.counters)?;
     let mut scratch = Vec::new();
     {

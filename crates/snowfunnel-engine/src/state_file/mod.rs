@@ -280,6 +280,8 @@ fn read_into(
     into: &mut StateFile,
     merging: bool,
 ) -> Result<Option<StateFile>, ReadMergeError> {
+    // A state file keeps no names: those of `into` no longer cover all it counts.
+    into.state.forget_names();
     let mut head = [0u8; HEAD_LEN];
     let got = read_up_to(&mut input, &mut head).map_err(StateFileError::Io)?;
     let magic = got.min(STATE_MAGIC.len());
