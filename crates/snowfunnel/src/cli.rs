@@ -66,6 +66,24 @@ pub(crate) struct ReportArgs {
     /// event: one block per cohort in the CSV, with a `cohort` column.
     #[arg(long, value_name = "PERIOD")]
     pub(crate) by: Option<CohortArg>,
+
+    /// The reports to write in --out (repeatable or comma-separated): csv (`<funnel>.csv`,
+    /// `<funnel>.summary.csv`), json (`<funnel>.json`, `_run.json`), html (`<funnel>.html`,
+    /// `_index.html`).
+    #[arg(long = "format", value_name = "FORMAT", value_enum, value_delimiter = ',',
+          default_values_t = [ReportFormat::Csv, ReportFormat::Json, ReportFormat::Html])]
+    pub(crate) formats: Vec<ReportFormat>,
+}
+
+/// A report format of `run` and `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// The funnel CSVs and their checks.
+    Csv,
+    /// The funnel JSONs and the run summary.
+    Json,
+    /// A page per funnel and the index page.
+    Html,
 }
 
 /// State files: runs that continue earlier ones, or that are one shard of a bigger run.
