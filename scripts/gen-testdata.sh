@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the bundled sample (testdata/sample/) with the project's deterministic generator,
-# then the golden CSVs (testdata/golden/) from a run of snowfunnel over it with funnels/.
+# then the golden reports (testdata/golden/: CSV, JSON, HTML) from a run of snowfunnel over it with
+# funnels/, stamped with the fixed time of the golden test (SOURCE_DATE_EPOCH, 2026-03-15).
 # Run it after an intended change to the generator or to the output format, and review the diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ FILES=3
 
 rm -rf testdata/sample testdata/golden
 cargo run --quiet --release -p snowfunnel-gen -- --seed "$SEED" --events "$EVENTS" --files "$FILES" --out testdata/sample
-cargo run --quiet --release -p snowfunnel -- run --quiet --funnel funnels/ --out testdata/golden testdata/sample/
-# The completion marker holds the run's time: the golden test checks it is written, not its bytes.
+SOURCE_DATE_EPOCH=1773532800 cargo run --quiet --release -p snowfunnel -- run --quiet --funnel funnels/ \
+  --out testdata/golden testdata/sample/
 rm testdata/golden/_SUCCESS
 ls -l testdata/sample testdata/golden

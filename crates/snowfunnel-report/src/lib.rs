@@ -7,6 +7,11 @@
 //!   included;
 //! - [`funnel_table`] and [`summary_text`]: readable terminal output; [`progress_line`] for
 //!   long runs;
+//! - [`funnel_json`] and [`run_json`]: the same numbers as JSON, in a versioned schema
+//!   ([`JSON_SCHEMA_VERSION`]);
+//! - [`funnel_html`], [`index_html`] and [`validate_html`]: self-contained HTML pages (inline
+//!   CSS and SVG charts, no script, a Content-Security-Policy that loads nothing), every
+//!   string escaped by the templates;
 //! - [`summary_csv`], [`checks_line`] and [`check_warnings`]: sample ratio mismatch and
 //!   contamination, the checks that say whether a funnel can be trusted; empty matches with the
 //!   closest names seen, and outages, as warnings;
@@ -32,6 +37,8 @@ mod checks;
 mod csv_out;
 mod events_out;
 mod experiments_out;
+mod html;
+mod json;
 mod number;
 mod progress;
 mod spool;
@@ -57,6 +64,8 @@ pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };
 pub use experiments_out::experiments_text;
+pub use html::{CONTENT_SECURITY_POLICY, INDEX_HTML, VALIDATE_HTML, funnel_html, index_html, validate_html};
+pub use json::{JSON_SCHEMA_VERSION, LIFT_INTERVAL_METHOD, RunStamp, Window, funnel_json, run_json};
 pub use progress::{Progress, progress_line};
 pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};

@@ -66,6 +66,22 @@ pub enum Check {
     Outage,
 }
 
+impl Check {
+    /// Every check, in the order `--fail-on` documents them.
+    pub const ALL: [Check; 4] = [Check::Empty, Check::Srm, Check::Contamination, Check::Outage];
+
+    /// Its name in `--fail-on` and in the JSON reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Empty => "empty",
+            Check::Srm => "srm",
+            Check::Contamination => "contamination",
+            Check::Outage => "outage",
+        }
+    }
+}
+
 /// Checks `report` against its definition `funnel`, its experiment's summary and what the run
 /// saw of it (`seen`: the names for the suggestions of [`empty_matches`], the keys per step and
 /// per day for [`outages`]).

@@ -3,7 +3,7 @@
 //! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
 //! of them can disagree on a number.
 
-use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
+use snowfunnel_engine::{DayKeys, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
 
 use crate::checks::{FunnelChecks, funnel_checks};
 use crate::error::StatsError;
@@ -22,6 +22,10 @@ pub struct FunnelResult {
     pub cohort_stats: Vec<Vec<Vec<StepStats>>>,
     /// Sample ratio mismatch, contamination, empty matches and outages.
     pub checks: FunnelChecks,
+    /// Per UTC day of a first step-1 event (in order; days without one left out), each
+    /// variant's keys whose first step-1 event fell on it, in the order of `report.variants`:
+    /// what the outage check reads. Empty when the run's [`FunnelSeen`] was not given.
+    pub daily: Vec<DayKeys>,
     /// The significance level and the confidence of the intervals the statistics were
     /// computed with, for the headings that name them.
     pub options: CompareOptions,
@@ -64,7 +68,7 @@ impl FunnelResult {
             .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
             .collect::<Result<_, _>>()?;
         let checks = funnel_checks(&report, funnel, experiment, seen)?;
-        Ok(FunnelResult { report, stats, cohort_stats, checks, options })
+        Ok(FunnelResult { report, stats, cohort_stats, checks, daily: seen.days.clone(), options })
     }
 }
 

@@ -79,6 +79,13 @@ pub(crate) struct ReportArgs {
     /// As `--fail-on empty,srm,contamination,outage`.
     #[arg(long)]
     pub(crate) strict: bool,
+
+    /// The reports to write in --out (repeatable or comma-separated): csv (`<funnel>.csv`,
+    /// `<funnel>.summary.csv`), json (`<funnel>.json`, `_run.json`), html (`<funnel>.html`,
+    /// `_index.html`).
+    #[arg(long = "format", value_name = "FORMAT", value_enum, value_delimiter = ',',
+          default_values_t = [ReportFormat::Csv, ReportFormat::Json, ReportFormat::Html])]
+    pub(crate) formats: Vec<ReportFormat>,
 }
 
 /// The checks `--fail-on` can turn into a failed run.
@@ -100,6 +107,17 @@ impl ReportArgs {
             .filter(|c| self.strict || self.fail_on.contains(c))
             .collect()
     }
+}
+
+/// A report format of `run` and `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// The funnel CSVs and their checks.
+    Csv,
+    /// The funnel JSONs and the run summary.
+    Json,
+    /// A page per funnel and the index page.
+    Html,
 }
 
 /// State files: runs that continue earlier ones, or that are one shard of a bigger run.

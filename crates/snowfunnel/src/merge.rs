@@ -30,7 +30,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         place.check_file().exit_code(USAGE)?;
     }
     let mut outputs = Outputs::new(&store);
-    check_outputs(&mut outputs, Some(&out), &report_files(&plan), None)?;
+    check_outputs(&mut outputs, Some(&out), &report_files(&plan, &args.report.formats)?, None)?;
     if let Some(place) = &state_out {
         outputs.check(place).context("--state-out")?;
     }

@@ -1,30 +1,85 @@
 //! The funnel reports of a state, the same for `run` and `merge`: the funnel CSVs and their
-//! checks, written all together; warnings on stderr; tables and the summary on stdout.
+//! checks, JSONs and the run summary, HTML pages and their index (as `--format` says), written
+//! all together; warnings on stderr; tables and the summary on stdout.
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    CsvCells, RunTotals, check_warnings, checks_line, funnel_csv, funnel_table, summary_csv, summary_text,
+    CsvCells, INDEX_HTML, RunStamp, RunTotals, check_warnings, checks_line, funnel_csv, funnel_html,
+    funnel_json, funnel_table, index_html, run_json, summary_csv, summary_text,
 };
 use snowfunnel_stats::{Check, CompareOptions, FunnelResult};
 
-use crate::cli::{CheckArg, CohortArg, ReportArgs};
-use crate::exit::{CHECK_FAILED, Failure};
+use crate::cli::{CheckArg, CohortArg, ReportArgs, ReportFormat};
+use crate::exit::{CHECK_FAILED, ExitCodeExt, Failure, USAGE};
 use crate::outputs::{MARKER_NAME, Outputs, Role};
 use crate::store::Place;
 
-/// The files the reports of `plan` take in `--out`: `<funnel>.csv` and `<funnel>.summary.csv`
-/// per funnel, and the completion marker.
-pub(crate) fn report_files(plan: &Plan) -> Vec<String> {
-    let mut names: Vec<String> = plan
-        .funnels()
-        .iter()
-        .flat_map(|funnel| [csv_name(&funnel.name), summary_name(&funnel.name)])
-        .collect();
+/// The run summary's file name: it starts with `_`, as the completion marker, for the run's
+/// own files (see [`RESERVED_NAMES`]).
+pub(crate) const RUN_JSON: &str = "_run.json";
+
+/// Funnel names refused in `run` and `merge`: their files would take the place of the run's
+/// own (`_run.json`, `_index.html`).
+const RESERVED_NAMES: [&str; 2] = ["_run", "_index"];
+
+/// The files the reports of `plan` take in `--out` with `formats`: per funnel `<funnel>.csv`
+/// and `<funnel>.summary.csv` (csv), `<funnel>.json` (json), `<funnel>.html` (html); the run
+/// summary (json), the index page (html), and the completion marker.
+///
+/// # Errors
+/// A funnel whose name is reserved for the run's own files (usage).
+pub(crate) fn report_files(plan: &Plan, formats: &[ReportFormat]) -> Result<Vec<String>, Failure> {
+    if let Some(funnel) = plan.funnels().iter().find(|f| RESERVED_NAMES.contains(&f.name.as_str())) {
+        return Err(anyhow::anyhow!(
+            "{}: funnel name {:?} is reserved for the run's own files ({RUN_JSON}, {INDEX_HTML}): give the funnel another `name`",
+            funnel.source,
+            funnel.name
+        ))
+        .exit_code(USAGE);
+    }
+    let wants = |format| formats.contains(&format);
+    let mut names: Vec<String> = Vec::new();
+    for funnel in plan.funnels() {
+        if wants(ReportFormat::Csv) {
+            names.extend([csv_name(&funnel.name), summary_name(&funnel.name)]);
+        }
+        if wants(ReportFormat::Json) {
+            names.push(format!("{}.json", funnel.name));
+        }
+        if wants(ReportFormat::Html) {
+            names.push(format!("{}.html", funnel.name));
+        }
+    }
+    if wants(ReportFormat::Json) {
+        names.push(RUN_JSON.to_owned());
+    }
+    if wants(ReportFormat::Html) {
+        names.push(INDEX_HTML.to_owned());
+    }
     names.push(MARKER_NAME.to_owned());
-    names
+    Ok(names)
+}
+
+/// The version and the time the JSON and HTML reports name: now, or the time
+/// `SOURCE_DATE_EPOCH` (seconds since the epoch, the reproducible-builds convention) fixes, so
+/// that the same state gives byte-identical reports.
+pub(crate) fn run_stamp(command: &str) -> anyhow::Result<RunStamp> {
+    let seconds: i64 = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH={value:?}: expected whole seconds since 1970-01-01")
+        })?,
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+    };
+    Ok(RunStamp {
+        command: command.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        as_of: snowfunnel_parse::format_micros(seconds.saturating_mul(1_000_000)),
+    })
 }
 
 fn csv_name(funnel: &str) -> String {
@@ -85,7 +140,17 @@ pub(crate) fn report(
                 .with_context(|| format!("statistics of {name}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // The same experiment's contamination is found by each of its funnels: say it once.
+    let mut warnings: Vec<String> = Vec::new();
     for result in &results {
+        for warning in check_warnings(result) {
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+    let wants = |format| args.formats.contains(&format);
+    for result in results.iter().filter(|_| wants(ReportFormat::Csv)) {
         let name = csv_name(&result.report.name);
         let mut content = Vec::new();
         funnel_csv(result, cohorts.is_some(), to.cells, &mut content)
@@ -96,18 +161,38 @@ pub(crate) fn report(
         summary_csv(result, to.cells, &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
     }
+    if wants(ReportFormat::Json) || wants(ReportFormat::Html) {
+        let stamp = run_stamp(to.command)?;
+        let cohort_by = args.by.map(|by| match by {
+            CohortArg::Day => "day",
+            CohortArg::Week => "week",
+        });
+        if wants(ReportFormat::Json) {
+            for result in &results {
+                let name = format!("{}.json", result.report.name);
+                let mut content = Vec::new();
+                funnel_json(result, cohort_by, &check_warnings(result), &stamp, &mut content)
+                    .with_context(|| format!("writing {name}"))?;
+                outputs.stage(Role::Report, to.out.join(&name), &content)?;
+            }
+            let mut content = Vec::new();
+            run_json(&report, &results, totals, plan.time_window(), &warnings, &stamp, &mut content)
+                .with_context(|| format!("writing {RUN_JSON}"))?;
+            outputs.stage(Role::Report, to.out.join(RUN_JSON), &content)?;
+        }
+        if wants(ReportFormat::Html) {
+            for result in &results {
+                let name = format!("{}.html", result.report.name);
+                let page = funnel_html(result, cohort_by, &check_warnings(result), &report.counters, &stamp);
+                outputs.stage(Role::Report, to.out.join(&name), page.as_bytes())?;
+            }
+            let page = index_html(&results, &warnings, &report.counters, &stamp);
+            outputs.stage(Role::Report, to.out.join(INDEX_HTML), page.as_bytes())?;
+        }
+    }
     outputs.mark_completion_at(to.out.join(MARKER_NAME));
     outputs.commit(to.command)?;
 
-    // The same experiment's contamination is found by each of its funnels: say it once.
-    let mut warnings: Vec<String> = Vec::new();
-    for result in &results {
-        for warning in check_warnings(result) {
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
-            }
-        }
-    }
     for warning in &warnings {
         eprintln!("snowfunnel: warning: {warning}");
     }
@@ -126,9 +211,10 @@ pub(crate) fn report(
         }
         writeln!(
             stdout,
-            "  {:<18} {} funnel CSV(s) and their checks (.summary.csv) in {}",
+            "  {:<18} {} funnel report(s) ({}) in {}",
             "wrote",
             results.len(),
+            written(&args.formats),
             to.out
         )?;
         stdout.flush()?;
@@ -142,15 +228,15 @@ fn failed_checks(results: &[FunnelResult], checks: &[CheckArg]) -> Result<(), Fa
     let failed: Vec<String> = checks
         .iter()
         .filter_map(|&arg| {
-            let (check, name) = match arg {
-                CheckArg::Empty => (Check::Empty, "empty"),
-                CheckArg::Srm => (Check::Srm, "srm"),
-                CheckArg::Contamination => (Check::Contamination, "contamination"),
-                CheckArg::Outage => (Check::Outage, "outage"),
+            let check = match arg {
+                CheckArg::Empty => Check::Empty,
+                CheckArg::Srm => Check::Srm,
+                CheckArg::Contamination => Check::Contamination,
+                CheckArg::Outage => Check::Outage,
             };
             let funnels: Vec<&str> =
                 results.iter().filter(|r| r.checks.fires(check)).map(|r| r.report.name.as_str()).collect();
-            (!funnels.is_empty()).then(|| format!("{name} (funnel {})", funnels.join(", funnel ")))
+            (!funnels.is_empty()).then(|| format!("{} (funnel {})", check.name(), funnels.join(", funnel ")))
         })
         .collect();
     if failed.is_empty() {
@@ -169,4 +255,20 @@ fn failed_checks(results: &[FunnelResult], checks: &[CheckArg]) -> Result<(), Fa
 /// (<https://no-color.org>).
 fn colour_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// What the summary says was written per funnel, in the order of `formats`.
+fn written(formats: &[ReportFormat]) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for format in formats {
+        let kind = match format {
+            ReportFormat::Csv => "CSV and checks (.summary.csv)",
+            ReportFormat::Json => "JSON",
+            ReportFormat::Html => "HTML",
+        };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds.join(", ")
 }

@@ -30,7 +30,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     // Every output is checked before anything is read; a shard writes no report.
     let mut outputs = Outputs::new(&store);
     let report_out = if shard.is_none() { Some(&out) } else { None };
-    check_outputs(&mut outputs, report_out, &report_files(&plan), args.output.bad_rows.file.as_deref())?;
+    check_outputs(
+        &mut outputs,
+        report_out,
+        &report_files(&plan, &args.report.formats)?,
+        args.output.bad_rows.file.as_deref(),
+    )?;
     if let Some(place) = &state_out {
         outputs.check(place).context("--state-out")?;
     }

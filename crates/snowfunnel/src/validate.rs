@@ -1,5 +1,5 @@
-//! `snowfunnel validate`: inputs in, the data validation report out (four CSV files and a
-//! summary naming every problem found). Problems in the data are the report, not a failure:
+//! `snowfunnel validate`: inputs in, the data validation report out (four CSV files, a page
+//! with each experiment's days as a chart, and a summary naming every problem found). Problems in the data are the report, not a failure:
 //! the exit code is 0 unless the bad-row check fails, as in `run`.
 
 use std::io::Write;
@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use snowfunnel_report::{
-    CsvCells, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
-    validate_text,
+    CsvCells, VALIDATE_HTML, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_html,
+    validate_summary_csv, validate_text,
 };
 use snowfunnel_validate::{Scope, ValidationReport};
 
@@ -33,8 +33,12 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let store = Store::new(s3_options(&args.input.s3));
     let out = Place::parse(&args.output.out).exit_code(USAGE)?;
     let mut outputs = Outputs::new(&store);
-    let names: Vec<String> =
-        OUTPUTS.iter().map(|(name, _)| (*name).to_owned()).chain([MARKER_NAME.to_owned()]).collect();
+    let names: Vec<String> = OUTPUTS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain([VALIDATE_HTML, MARKER_NAME])
+        .map(str::to_owned)
+        .collect();
     check_outputs(&mut outputs, Some(&out), &names, args.output.bad_rows.file.as_deref())?;
     let (mut state, mut totals) =
         read_all(&scope, &args.input, &args.output, &store, &mut outputs, None, started)?;
@@ -51,6 +55,8 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         write(&report, args.output.csv.cells(), &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, out.join(name), &content)?;
     }
+    let page = validate_html(&report, &crate::reports::run_stamp("validate")?);
+    outputs.stage(Role::Report, out.join(VALIDATE_HTML), page.as_bytes())?;
     outputs.mark_completion_at(out.join(MARKER_NAME));
     outputs.commit("validate")?;
 
@@ -58,7 +64,13 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         totals.elapsed = started.elapsed();
         let mut stdout = std::io::stdout().lock();
         write!(stdout, "{}", validate_text(&report, &totals))?;
-        writeln!(stdout, "  {:<18} {} CSV files in {}", "wrote", OUTPUTS.len(), args.output.out.display())?;
+        writeln!(
+            stdout,
+            "  {:<18} {} CSV files and {VALIDATE_HTML} in {}",
+            "wrote",
+            OUTPUTS.len(),
+            args.output.out.display()
+        )?;
         stdout.flush()?;
     }
     Ok(())

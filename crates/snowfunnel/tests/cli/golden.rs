@@ -1,4 +1,5 @@
-//! The README's main command on the bundled sample gives the golden CSVs, and the sample is
+//! The README's main command on the bundled sample gives the golden CSVs, JSONs and HTML pages
+//! (stamped with a fixed time by `SOURCE_DATE_EPOCH`), and the sample is
 //! exactly what the project's generator makes (regenerate both with `scripts/gen-testdata.sh`).
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ fn main_job_on_testdata_gives_the_golden_csvs() {
     let out = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
         .current_dir(repo())
+        .env("SOURCE_DATE_EPOCH", crate::browser::AS_OF)
         .args(["run", "--funnel", "funnels/", "--out"])
         .arg(out.path())
         .arg("testdata/sample/")

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod browser;
 mod empty;
 mod events;
 mod golden;
@@ -11,6 +12,7 @@ mod hostile;
 mod limits;
 mod outputs;
 mod reliability;
+mod reports_html;
 mod s3;
 mod s3_faults;
 mod s3_listing;

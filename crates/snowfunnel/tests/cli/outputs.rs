@@ -23,7 +23,7 @@ fn writes_the_csv_and_prints_tables_and_a_summary() {
     assert!(out.contains("files              2 ("), "{out}");
     assert!(out.contains("lines              15"), "{out}");
     assert!(out.contains("exp: 15 contexts, 10 keys, 0 conflicting"), "{out}");
-    assert_eq!(ws.out_files(), vec!["_SUCCESS", "exp_funnel.csv", "exp_funnel.summary.csv"]);
+    assert_eq!(ws.out_files(), ALL_REPORTS);
     assert_eq!(
         ws.read("out/exp_funnel.summary.csv"),
         "experiment,funnel,variant,keys,expected_share,observed_share,srm_chi_square,srm_p_value,\
@@ -83,7 +83,7 @@ fn quiet_prints_nothing_and_a_closed_pipe_is_not_an_error() {
     let o = ws.run(&["--quiet", "in"]);
     assert_exit(&o, 0);
     assert!(o.stdout.is_empty());
-    assert_eq!(ws.out_files(), vec!["_SUCCESS", "exp_funnel.csv", "exp_funnel.summary.csv"]);
+    assert_eq!(ws.out_files(), ALL_REPORTS);
 }
 
 #[test]
@@ -144,3 +144,14 @@ fn cohorts_add_a_block_per_period_and_a_cohort_column() {
     let bad = ws.run(&["--by", "month", "in"]);
     assert_exit(&bad, 2);
 }
+
+/// The files of a run of the test funnel with every report format (the default).
+const ALL_REPORTS: [&str; 7] = [
+    "_SUCCESS",
+    "_index.html",
+    "_run.json",
+    "exp_funnel.csv",
+    "exp_funnel.html",
+    "exp_funnel.json",
+    "exp_funnel.summary.csv",
+];

@@ -179,7 +179,16 @@ fn a_write_error_leaves_every_earlier_output_as_it_was() {
         marker["outputs"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
     assert_eq!(
         outputs,
-        ["out/exp_funnel.csv", "out/exp_funnel.summary.csv", "bad.csv", "state/funnel.snowfunnel"]
+        [
+            "out/exp_funnel.csv",
+            "out/exp_funnel.summary.csv",
+            "out/exp_funnel.json",
+            "out/_run.json",
+            "out/exp_funnel.html",
+            "out/_index.html",
+            "bad.csv",
+            "state/funnel.snowfunnel"
+        ]
     );
     assert!(ws.read("bad.csv").contains("another bad line"));
 }

@@ -304,8 +304,9 @@ fn worker_processes_over_s3_shards_then_a_merge_equal_a_single_run() {
     let marker = server.get("runs/1/reports/_SUCCESS").expect("the completion marker on S3");
     let marker: serde_json::Value = serde_json::from_slice(&marker).unwrap();
     let outputs = marker["outputs"].as_array().unwrap();
-    assert_eq!(outputs.len(), 7, "{marker}");
-    assert_eq!(outputs[6], "s3://events/runs/1/merged.snowfunnel");
+    // Per funnel (3) its CSV, checks, JSON and page; the run summary, the index, the state.
+    assert_eq!(outputs.len(), 15, "{marker}");
+    assert_eq!(outputs[14], "s3://events/runs/1/merged.snowfunnel");
 
     // The merged state seeds a daily incremental run on S3: a new object arrives, only it is read.
     let extra = generate(&ws, "extra", 6, 2_000, 1);

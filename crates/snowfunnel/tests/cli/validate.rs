@@ -64,7 +64,11 @@ fn reports_the_planted_outage_duplicates_and_bad_rows() {
     let o = ws.validate(&["in", "--threads", "2"]);
     assert_exit(&o, 0);
     assert_eq!(ws.out_files()[0], "_SUCCESS");
-    assert_eq!(ws.out_files()[1..], CSV_FILES);
+    assert_eq!(ws.out_files()[1], "validate.html");
+    assert_eq!(ws.out_files()[2..], CSV_FILES);
+    let page = ws.read("out/validate.html");
+    assert!(page.contains("possible outage, no events on 2026-03-04"), "the page names the outage");
+    assert_eq!(page.matches("<svg").count(), 3, "a chart per experiment");
 
     let days = ws.read("out/validate_days.csv");
     let outages: Vec<&str> = days.lines().filter(|l| l.ends_with(",true")).collect();
@@ -93,7 +97,7 @@ fn reports_the_planted_outage_duplicates_and_bad_rows() {
     assert!(out.contains(&format!("  - duplicated event ids: {copies} extra copies of ")), "{out}");
     assert!(out.contains(&format!("  - bad rows: {bad} of ")), "{out}");
     assert!(out.contains("  - experiment contexts without a key: "), "{out}");
-    assert!(out.contains("wrote              4 CSV files in out"), "{out}");
+    assert!(out.contains("wrote              4 CSV files and validate.html in out"), "{out}");
     let summary = ws.read("out/validate_summary.csv");
     assert!(summary.starts_with("check,experiment,item,count,share,p_value,problem\n"), "{summary}");
     assert!(summary.contains(&format!("\nlines,,,{},,,false\n", all.len())), "{summary}");
