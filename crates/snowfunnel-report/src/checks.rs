@@ -226,10 +226,10 @@ pub fn checks_line(result: &FunnelResult) -> String {
             format!("SRM p = {}{verdict}", p_value(Some(srm.p_value)))
         },
     );
+    let split = if split.is_empty() { "none".to_owned() } else { split.join(", ") };
     format!(
-        "{}: step-1 keys {}; {srm}; contaminated keys {} ({})",
+        "{}: step-1 keys {split}; {srm}; contaminated keys {} ({})",
         terminal_text(&report.name),
-        split.join(", "),
         grouped(checks.contaminated_keys),
         percent(checks.contaminated_keys, checks.experiment_keys)
     )

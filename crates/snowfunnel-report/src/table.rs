@@ -5,7 +5,7 @@ use snowfunnel_stats::FunnelResult;
 
 use crate::number::{grouped, p_value, shown_name};
 use crate::terminal_text;
-use crate::verdict::{Tone, level_pct, signed_pct, verdicts, verdicts_heading};
+use crate::verdict::{Tone, level_pct, no_verdict, signed_pct, verdicts, verdicts_heading};
 
 /// The width the table keeps within: long names wrap inside their cells.
 pub(crate) const TABLE_WIDTH: u16 = 80;
@@ -93,7 +93,12 @@ pub fn funnel_table(result: &FunnelResult, colour: bool) -> String {
     }
     out.push_str(&format!("{table}\n"));
     let verdicts = verdicts(result);
-    if !verdicts.is_empty() {
+    if let Some(none) = no_verdict(result) {
+        for line in textwrap::wrap(&terminal_text(&none), usize::from(TABLE_WIDTH)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    } else {
         out.push_str(&verdicts_heading(result.options));
         out.push('\n');
         let wrap =

@@ -101,6 +101,27 @@ pub fn verdicts(result: &FunnelResult) -> Vec<Verdict> {
     out
 }
 
+/// Why `result` has no verdict, as a sentence (`No comparison: ...`); `None` when it has one.
+/// Names are as they are: escape them for where the sentence goes.
+#[must_use]
+pub fn no_verdict(result: &FunnelResult) -> Option<String> {
+    if !verdicts(result).is_empty() {
+        return None;
+    }
+    let report = &result.report;
+    let has_keys = |name: &str| report.variants.iter().any(|v| v.variant == name && v.keys_per_step[0] > 0);
+    let reason = if report.variants.iter().all(|v| v.keys_per_step[0] == 0) {
+        "no key did step 1".to_owned()
+    } else if !has_keys(&report.control) {
+        format!("the control variant {} has no step-1 key", shown(&report.control))
+    } else if report.step_names.len() < 2 {
+        "the funnel has one step, and comparisons start at step 2".to_owned()
+    } else {
+        format!("the control {} is the only variant with step-1 keys", shown(&report.control))
+    };
+    Some(format!("No comparison: {reason}."))
+}
+
 /// The heading of the verdicts: the interval's level and what "significant" means.
 #[must_use]
 pub fn verdicts_heading(options: CompareOptions) -> String {
@@ -140,7 +161,7 @@ fn shown(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use snowfunnel_engine::FunnelReport;
+    use snowfunnel_engine::{FunnelReport, VariantCounts};
 
     use super::*;
     use crate::testing::{computed, counts};
@@ -189,6 +210,38 @@ mod tests {
         assert_eq!(
             verdicts_heading(options),
             "Verdicts (lift [90% interval] vs control; significant: Holm-adjusted p < 0.1)"
+        );
+    }
+
+    #[test]
+    fn a_funnel_without_verdicts_says_why() {
+        let with = |control: &str, steps: usize, variants: Vec<VariantCounts>| {
+            computed(FunnelReport {
+                name: "f".into(),
+                experiment: "e".into(),
+                control: control.into(),
+                step_names: (1..=steps).map(|s| format!("s{s}")).collect(),
+                variants,
+                cohorts: Vec::new(),
+                keys: 0,
+                conflicting_keys: 0,
+            })
+        };
+        assert_eq!(no_verdict(&result()), None);
+        assert_eq!(no_verdict(&with("control", 2, vec![])).unwrap(), "No comparison: no key did step 1.");
+        let both = || vec![counts("candidate", vec![10, 5]), counts("control", vec![12, 4])];
+        assert_eq!(
+            no_verdict(&with("Control", 2, both())).unwrap(),
+            "No comparison: the control variant Control has no step-1 key."
+        );
+        assert_eq!(
+            no_verdict(&with("control", 1, vec![counts("candidate", vec![10]), counts("control", vec![12])]))
+                .unwrap(),
+            "No comparison: the funnel has one step, and comparisons start at step 2."
+        );
+        assert_eq!(
+            no_verdict(&with("control", 2, vec![counts("control", vec![12, 4])])).unwrap(),
+            "No comparison: the control control is the only variant with step-1 keys."
         );
     }
 }

@@ -10,7 +10,7 @@ use super::{INDEX_HTML, count_cell, data, lift_cell, name, page, pct_cell, secon
 use crate::checks_line;
 use crate::json::{LIFT_INTERVAL_METHOD, RunStamp, tone_name};
 use crate::number::{grouped, p_value, percent};
-use crate::verdict::{Tone, level_pct, verdicts, verdicts_heading};
+use crate::verdict::{Tone, level_pct, no_verdict, verdicts, verdicts_heading};
 
 /// The page of one funnel: its verdicts, a chart of each variant's conversion from step 1
 /// with its intervals, the step table (keys, conversions, intervals, lifts with their
@@ -93,7 +93,7 @@ fn verdict_list(result: &FunnelResult) -> Markup {
     let verdicts = verdicts(result);
     html! {
         @if verdicts.is_empty() {
-            p.meta { "No comparison: the control " strong { (name(&result.report.control)) } " has no step-1 key, or there is no other variant or step." }
+            p.meta { (no_verdict(result).unwrap_or_default()) }
         } @else {
             ul.verdicts {
                 @for v in &verdicts {

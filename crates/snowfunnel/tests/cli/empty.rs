@@ -152,9 +152,19 @@ fn fail_on_and_strict_exit_4_after_committing_every_output() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(ws.out_files(), ["_SUCCESS", "f.csv", "f.summary.csv"]);
+    assert_eq!(
+        ws.out_files(),
+        ["_SUCCESS", "_index.html", "_run.json", "f.csv", "f.html", "f.json", "f.summary.csv"]
+    );
     assert!(ws.path("state.snowfunnel").is_file());
     assert!(stdout(&o).contains("wrote"), "the summary is printed as usual");
+    // What a scheduler reads instead of the text: the failed checks and the empty match.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path("out/f.json")).unwrap()).unwrap();
+    assert_eq!(json["checks"]["failed"], serde_json::json!(["empty"]));
+    assert_eq!(json["checks"]["empty_matches"][0]["kind"], "control");
+    assert_eq!(json["checks"]["empty_matches"][0]["variant"], "Control");
+    assert_eq!(json["checks"]["empty_matches"][0]["suggestions"], serde_json::json!(["control"]));
 
     let o = ws.run(&["--strict", "-q", "in"]);
     assert_exit(&o, 4);
