@@ -76,4 +76,4 @@ pub use validate_out::{
     problem_text, validate_app_ids_csv, validate_days_csv, validate_events_csv, validate_summary_csv,
     validate_text,
 };
-pub use verdict::{Tone, Verdict, level_pct, verdicts, verdicts_heading};
+pub use verdict::{Tone, Verdict, level_pct, no_verdict, verdicts, verdicts_heading};
