@@ -13,6 +13,7 @@ use snowfunnel_engine::{RunReport, VariantCounts};
 use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, SRM_ALERT, StepStats};
 
 use crate::RunTotals;
+use crate::html::day_text;
 use crate::verdict::{Tone, verdicts};
 
 /// The version of the JSON schema: a change that could break a reader (a field removed,
@@ -293,12 +294,6 @@ fn empty_match_json(empty: &EmptyMatch) -> EmptyMatchJson<'_> {
             ..none
         },
     }
-}
-
-/// A day since 1970-01-01 as `YYYY-MM-DD`.
-fn day_text(day: i64) -> String {
-    let (y, m, d) = snowfunnel_parse::civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// The outcome of a verdict as the JSON names it.

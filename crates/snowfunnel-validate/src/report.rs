@@ -95,7 +95,7 @@ pub struct EventKindReport {
 }
 
 /// One day of an experiment (UTC, by event time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayReport {
     /// Days since 1970-01-01.
     pub day: i64,
@@ -103,6 +103,9 @@ pub struct DayReport {
     pub events: u64,
     /// Distinct keys.
     pub keys: u64,
+    /// Events per variant, in the order of [`ExperimentReport::variants`]: an event counts once
+    /// in each variant its contexts of the experiment name.
+    pub events_by_variant: Vec<u64>,
     /// A zero-event day between the first and the last day seen: a possible outage.
     pub outage: bool,
 }
@@ -199,27 +202,42 @@ fn experiment_report(state: &mut ExperimentState) -> ExperimentReport {
         })
     });
 
-    let mut seen_days: Vec<(i64, u64, u64)> =
-        state.days.iter_mut().map(|(&day, t)| (day, t.events, t.keys.finish().len())).collect();
-    seen_days.sort_unstable();
+    let mut seen_days: Vec<DayReport> = state
+        .days
+        .iter_mut()
+        .map(|(&day, t)| DayReport {
+            day,
+            events: t.all.events,
+            keys: t.all.keys.finish().len(),
+            events_by_variant: order
+                .iter()
+                .map(|&v| t.events_by_variant.get(v).copied().unwrap_or(0))
+                .collect(),
+            outage: false,
+        })
+        .collect();
+    seen_days.sort_unstable_by_key(|d| d.day);
     let mut days = Vec::with_capacity(seen_days.len());
     let mut outages = Vec::new();
-    for (i, &(day, events, keys)) in seen_days.iter().enumerate() {
-        if let Some(&(previous, _, _)) = i.checked_sub(1).map(|p| &seen_days[p])
-            && day > previous + 1
+    let mut previous: Option<i64> = None;
+    for seen in seen_days {
+        if let Some(previous) = previous
+            && seen.day > previous + 1
         {
-            let outage = Outage { first_day: previous + 1, last_day: day - 1 };
+            let outage = Outage { first_day: previous + 1, last_day: seen.day - 1 };
             if outage.days() <= MAX_LISTED_GAP_DAYS {
                 days.extend((outage.first_day..=outage.last_day).map(|day| DayReport {
                     day,
                     events: 0,
                     keys: 0,
+                    events_by_variant: vec![0; order.len()],
                     outage: true,
                 }));
             }
             outages.push(outage);
         }
-        days.push(DayReport { day, events, keys, outage: false });
+        previous = Some(seen.day);
+        days.push(seen);
     }
 
     let mut app_ids: Vec<AppIdReport> = state

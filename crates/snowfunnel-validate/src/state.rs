@@ -31,6 +31,36 @@ impl EventsAndKeys {
     }
 }
 
+/// One day of an experiment: its events and keys, and its events per variant (indexed as the
+/// experiment's variants; an event counts once in each variant its contexts name).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DayState {
+    pub(crate) all: EventsAndKeys,
+    pub(crate) events_by_variant: Vec<u64>,
+}
+
+impl DayState {
+    fn count(&mut self, variant: u32) {
+        let variant = variant as usize;
+        if self.events_by_variant.len() <= variant {
+            self.events_by_variant.resize(variant + 1, 0);
+        }
+        self.events_by_variant[variant] += 1;
+    }
+
+    /// Merges `other`, whose variant `v` is this experiment's `variants[v]`.
+    fn merge(&mut self, other: DayState, remap: &[u32], variants: &[u32]) {
+        self.all.merge(other.all, remap);
+        for (v, events) in other.events_by_variant.into_iter().enumerate() {
+            let index = variants[v] as usize;
+            if self.events_by_variant.len() <= index {
+                self.events_by_variant.resize(index + 1, 0);
+            }
+            self.events_by_variant[index] = self.events_by_variant[index].saturating_add(events);
+        }
+    }
+}
+
 /// One event kind of an experiment: events, first and last event time, keys per variant.
 #[derive(Clone, Debug)]
 pub(crate) struct KindState {
@@ -70,7 +100,7 @@ pub(crate) struct ExperimentState {
     /// By `event\tse_category\tse_action\tse_label` (fields never hold a tab).
     pub(crate) kinds: HashMap<Box<[u8]>, KindState>,
     /// By day since the epoch (UTC, event time).
-    pub(crate) days: HashMap<i64, EventsAndKeys>,
+    pub(crate) days: HashMap<i64, DayState>,
     pub(crate) app_ids: HashMap<Box<[u8]>, EventsAndKeys>,
 }
 
@@ -113,7 +143,7 @@ impl ExperimentState {
             }
         }
         for (day, tally) in other.days {
-            self.days.entry(day).or_default().merge(tally, remap);
+            self.days.entry(day).or_default().merge(tally, remap, &variants);
         }
         for (app_id, tally) in other.app_ids {
             self.app_ids.entry(app_id).or_default().merge(tally, remap);
@@ -186,6 +216,7 @@ impl ValidateState {
         for (i, &(e, variant, key)) in seen.iter().enumerate() {
             // An event counts once per experiment, however many of its contexts it carries.
             let first_of_experiment = !seen[..i].iter().any(|s| s.0 == e);
+            let first_of_variant = !seen[..i].iter().any(|s| s.0 == e && s.1 == variant);
             let experiment = &mut self.experiments[e];
             experiment.contexts += 1;
             slot(&mut experiment.keys_by_variant, variant).push(key);
@@ -195,7 +226,10 @@ impl ValidateState {
             };
             slot(&mut k.keys_by_variant, variant).push(key);
             let d = experiment.days.entry(day).or_default();
-            d.keys.push(key);
+            d.all.keys.push(key);
+            if first_of_variant {
+                d.count(variant);
+            }
             let a = match experiment.app_ids.get_mut(app_id) {
                 Some(a) => a,
                 None => experiment.app_ids.entry(app_id.into()).or_default(),
@@ -204,7 +238,7 @@ impl ValidateState {
             if first_of_experiment {
                 experiment.events += 1;
                 a.events += 1;
-                experiment.days.get_mut(&day).expect("inserted above").events += 1;
+                experiment.days.get_mut(&day).expect("inserted above").all.events += 1;
                 let k = experiment.kinds.get_mut(kind.as_slice()).expect("inserted above");
                 k.events += 1;
                 k.first = k.first.min(time);

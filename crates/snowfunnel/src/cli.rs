@@ -211,11 +211,26 @@ pub(crate) struct ValidateArgs {
     #[arg(long = "experiment", short = 'e', value_name = "NAME")]
     pub(crate) experiments: Vec<String>,
 
+    /// The reports to write in --out (repeatable or comma-separated): csv (the four
+    /// `validate_*.csv` files), html (`validate.html`).
+    #[arg(long = "format", value_name = "FORMAT", value_enum, value_delimiter = ',',
+          default_values_t = [ValidateFormat::Csv, ValidateFormat::Html])]
+    pub(crate) formats: Vec<ValidateFormat>,
+
     #[command(flatten)]
     pub(crate) input: InputArgs,
 
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// A report format of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ValidateFormat {
+    /// The four CSV files.
+    Csv,
+    /// The page.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]

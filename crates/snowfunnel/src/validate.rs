@@ -1,5 +1,6 @@
-//! `snowfunnel validate`: inputs in, the data validation report out (four CSV files, a page
-//! with each experiment's days as a chart, and a summary naming every problem found). Problems in the data are the report, not a failure:
+//! `snowfunnel validate`: inputs in, the data validation report out (four CSV files and a page
+//! with each experiment's events per day and variant as a chart, as `--format` says, and a
+//! summary naming every problem found). Problems in the data are the report, not a failure:
 //! the exit code is 0 unless the bad-row check fails, as in `run`.
 
 use std::io::Write;
@@ -12,7 +13,7 @@ use snowfunnel_report::{
 };
 use snowfunnel_validate::{Scope, ValidationReport};
 
-use crate::cli::ValidateArgs;
+use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::exit::{ExitCodeExt, Failure, USAGE};
 use crate::outputs::{MARKER_NAME, Outputs, Role};
 use crate::session::{check_bad_ratio, check_outputs, read_all, s3_options};
@@ -33,10 +34,14 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let store = Store::new(s3_options(&args.input.s3));
     let out = Place::parse(&args.output.out).exit_code(USAGE)?;
     let mut outputs = Outputs::new(&store);
+    let csv = args.formats.contains(&ValidateFormat::Csv);
+    let html = args.formats.contains(&ValidateFormat::Html);
     let names: Vec<String> = OUTPUTS
         .iter()
+        .filter(|_| csv)
         .map(|(name, _)| *name)
-        .chain([VALIDATE_HTML, MARKER_NAME])
+        .chain(html.then_some(VALIDATE_HTML))
+        .chain([MARKER_NAME])
         .map(str::to_owned)
         .collect();
     check_outputs(&mut outputs, Some(&out), &names, args.output.bad_rows.file.as_deref())?;
@@ -50,13 +55,15 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         return Err(outputs.fail_bad_data(e));
     }
 
-    for (name, write) in OUTPUTS {
+    for (name, write) in OUTPUTS.into_iter().filter(|_| csv) {
         let mut content = Vec::new();
         write(&report, args.output.csv.cells(), &mut content).with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, out.join(name), &content)?;
     }
-    let page = validate_html(&report, &crate::reports::run_stamp("validate")?);
-    outputs.stage(Role::Report, out.join(VALIDATE_HTML), page.as_bytes())?;
+    if html {
+        let page = validate_html(&report, &crate::reports::run_stamp("validate")?);
+        outputs.stage(Role::Report, out.join(VALIDATE_HTML), page.as_bytes())?;
+    }
     outputs.mark_completion_at(out.join(MARKER_NAME));
     outputs.commit("validate")?;
 
@@ -64,13 +71,12 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         totals.elapsed = started.elapsed();
         let mut stdout = std::io::stdout().lock();
         write!(stdout, "{}", validate_text(&report, &totals))?;
-        writeln!(
-            stdout,
-            "  {:<18} {} CSV files and {VALIDATE_HTML} in {}",
-            "wrote",
-            OUTPUTS.len(),
-            args.output.out.display()
-        )?;
+        let written = match (csv, html) {
+            (true, true) => format!("{} CSV files and {VALIDATE_HTML}", OUTPUTS.len()),
+            (true, false) => format!("{} CSV files", OUTPUTS.len()),
+            (false, _) => VALIDATE_HTML.to_owned(),
+        };
+        writeln!(stdout, "  {:<18} {written} in {}", "wrote", args.output.out.display())?;
         stdout.flush()?;
     }
     Ok(())

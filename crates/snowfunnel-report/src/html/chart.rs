@@ -4,6 +4,8 @@
 
 use maud::{Markup, html};
 
+use snowfunnel_validate::MAX_LISTED_GAP_DAYS;
+
 use super::{colour, name};
 
 const WIDTH: f64 = 760.0;
@@ -96,23 +98,34 @@ fn short(label: &str, width: f64) -> String {
     }
 }
 
-/// Every day from the first to the last of `days` (days since 1970-01-01, ascending, each with
-/// one value per series): its label (`YYYY-MM-DD`), and per series its values, 0 on the days
-/// not given, so that a day without data shows on the chart as a drop to 0.
+/// A day since 1970-01-01 as `YYYY-MM-DD`.
+pub(crate) fn day_text(day: i64) -> String {
+    let (y, m, d) = snowfunnel_parse::civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The days of `days` (days since 1970-01-01, ascending, each with one value per series) and
+/// the days between them, up to [`MAX_LISTED_GAP_DAYS`] in a row: their labels
+/// (`YYYY-MM-DD`), and per series their values, 0 on the days not given, so that a day without
+/// data shows on the chart as a drop to 0. A longer gap (a stray date years away) is not
+/// filled, as in the validation report's days.
 pub(crate) fn every_day(days: &[(i64, Vec<u64>)], series: usize) -> (Vec<String>, Vec<Vec<u64>>) {
-    let (Some(&(first, _)), Some(&(last, _))) = (days.first(), days.last()) else {
-        return (Vec::new(), vec![Vec::new(); series]);
-    };
     let mut labels = Vec::new();
     let mut values = vec![Vec::new(); series];
-    let mut given = days.iter().peekable();
-    for day in first..=last {
-        let (y, m, d) = snowfunnel_parse::civil_from_days(day);
-        labels.push(format!("{y:04}-{m:02}-{d:02}"));
-        let counts = given.next_if(|(d, _)| *d == day).map(|(_, counts)| counts.as_slice());
-        for (s, out) in values.iter_mut().enumerate() {
-            out.push(counts.and_then(|c| c.get(s)).copied().unwrap_or(0));
+    let mut previous: Option<i64> = None;
+    for (day, counts) in days {
+        let gap = previous.map_or(0, |p| day - p - 1);
+        if (1..=MAX_LISTED_GAP_DAYS).contains(&gap) {
+            for empty in day - gap..*day {
+                labels.push(day_text(empty));
+                values.iter_mut().for_each(|v| v.push(0));
+            }
         }
+        labels.push(day_text(*day));
+        for (s, out) in values.iter_mut().enumerate() {
+            out.push(counts.get(s).copied().unwrap_or(0));
+        }
+        previous = Some(*day);
     }
     (labels, values)
 }
@@ -138,8 +151,11 @@ pub(crate) fn daily_lines(label: &str, days: &[String], series: &[Vec<u64>]) -> 
                 line x1=(c(LEFT)) x2=(c(WIDTH - RIGHT)) y1=(c(y(tick))) y2=(c(y(tick))) stroke="#d0d0d0" stroke-width="1" {}
                 text x=(c(LEFT - 6.0)) y=(c(y(tick) + 4.0)) text-anchor="end" { (crate::number::grouped(tick)) }
             }
+            // Every few days a label, and the last day's, right-aligned: never two overlapping.
             @for (i, day) in days.iter().enumerate() {
-                @if i % label_every == 0 || i + 1 == days.len() {
+                @if i + 1 == days.len() && days.len() > 1 {
+                    text x=(c(x(i))) y=(c(HEIGHT - BOTTOM + 16.0)) text-anchor="end" { (day) }
+                } @else if i % label_every == 0 && (i + label_every < days.len() || days.len() == 1) {
                     text x=(c(x(i))) y=(c(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" { (day) }
                 }
             }
@@ -169,6 +185,12 @@ mod tests {
         let (labels, series) = every_day(&[(20513, vec![3, 1]), (20516, vec![2, 0])], 2);
         assert_eq!(labels, ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]);
         assert_eq!(series, [vec![3, 0, 0, 2], vec![1, 0, 0, 0]]);
+    }
+
+    #[test]
+    fn every_day_leaves_long_gaps_unfilled() {
+        let (labels, _) = every_day(&[(20513, vec![1]), (20513 + 400, vec![1])], 1);
+        assert_eq!(labels, ["2026-03-01", "2027-04-05"]);
     }
 
     #[test]

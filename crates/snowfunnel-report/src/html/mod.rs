@@ -9,6 +9,7 @@
 //! read back the CSV's numbers.
 
 mod chart;
+pub(crate) use chart::day_text;
 mod funnel;
 mod index;
 mod validate;

@@ -1,9 +1,9 @@
 //! `validate.html`: the data validation report as a page.
 
 use maud::html;
-use snowfunnel_validate::{Problem, ValidationReport};
+use snowfunnel_validate::{MAX_LISTED_GAP_DAYS, Problem, ValidationReport};
 
-use super::chart::{daily_lines, every_day, legend};
+use super::chart::{daily_lines, day_text, legend};
 use super::{count_cell, name, page, pct_cell};
 use crate::json::RunStamp;
 use crate::number::grouped;
@@ -63,11 +63,14 @@ pub fn validate_html(report: &ValidationReport, stamp: &RunStamp) -> String {
                     ul.warnings { @for p in own { li { (problem_text(p)) } } }
                 }
                 @if !e.days.is_empty() {
-                    @let (days, series) = every_day(&e.days.iter().map(|d| (d.day, vec![d.events, d.keys])).collect::<Vec<_>>(), 2);
+                    @let days: Vec<String> = e.days.iter().map(|d| day_text(d.day)).collect();
+                    @let series: Vec<Vec<u64>> = (0..e.variants.len())
+                        .map(|v| e.days.iter().map(|d| d.events_by_variant.get(v).copied().unwrap_or(0)).collect())
+                        .collect();
                     figure {
-                        (daily_lines(&format!("Events and keys per day, experiment {}", e.experiment), &days, &series))
-                        (legend(["events", "distinct keys"]))
-                        figcaption { "By UTC day of the event time; a day at 0 between others is an outage." }
+                        (daily_lines(&format!("Events per day and variant, experiment {}", e.experiment), &days, &series))
+                        (legend(e.variants.iter().map(|v| v.variant.as_str())))
+                        figcaption { "By UTC day of the event time; an event counts in each variant its contexts name. A day at 0 between others is a possible outage; gaps longer than " (MAX_LISTED_GAP_DAYS) " days are left out of the chart and listed above." }
                     }
                 }
                 div.table-wrap {

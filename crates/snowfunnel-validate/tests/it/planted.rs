@@ -124,6 +124,18 @@ fn assert_agrees(report: &ValidationReport, x: &Expected) {
         let x_days: BTreeMap<i64, (u64, u64)> =
             xe.days.iter().map(|(&day, (events, keys))| (day, (*events, keys.len() as u64))).collect();
         assert_eq!(days, x_days, "{name}");
+        let day_variants: BTreeMap<(i64, String), u64> = e
+            .days
+            .iter()
+            .flat_map(|d| {
+                e.variants
+                    .iter()
+                    .zip(&d.events_by_variant)
+                    .map(move |(v, &n)| ((d.day, v.variant.clone()), n))
+            })
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        assert_eq!(day_variants, xe.day_variant_events, "{name}: events per day and variant");
         assert!(e.days.windows(2).all(|w| w[1].day == w[0].day + 1), "{name}: every day listed, in order");
         assert!(e.days.iter().all(|d| d.outage == (d.events == 0)), "{name}");
         assert_eq!(e.outages, xe.outages(), "{name}");

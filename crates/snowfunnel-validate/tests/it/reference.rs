@@ -25,6 +25,8 @@ pub(crate) struct ExpectedExperiment {
     pub(crate) kinds: BTreeMap<Kind, ExpectedKind>,
     /// day -> (events, keys)
     pub(crate) days: BTreeMap<i64, (u64, BTreeSet<String>)>,
+    /// (day, variant) -> events: an event once per variant its contexts of the experiment name
+    pub(crate) day_variant_events: BTreeMap<(i64, String), u64>,
     pub(crate) app_ids: BTreeMap<String, (u64, BTreeSet<String>)>,
 }
 
@@ -91,6 +93,7 @@ pub(crate) fn expected(lines: &[Line], selects: impl Fn(&str) -> bool) -> Expect
         let kind =
             (event.event.clone(), event.se_category.clone(), event.se_action.clone(), event.se_label.clone());
         let mut counted: HashSet<&str> = HashSet::new();
+        let mut counted_variants: HashSet<(&str, &str)> = HashSet::new();
         for context in &event.experiments {
             let Some(key) = context.key.as_ref().filter(|k| !k.is_empty()) else {
                 x.contexts_without_key += 1;
@@ -109,6 +112,9 @@ pub(crate) fn expected(lines: &[Line], selects: impl Fn(&str) -> bool) -> Expect
                 ..ExpectedKind::default()
             });
             k.keys_by_variant.entry(context.variant.clone()).or_default().insert(key.clone());
+            if counted_variants.insert((&context.experiment, &context.variant)) {
+                *e.day_variant_events.entry((day, context.variant.clone())).or_default() += 1;
+            }
             let d = e.days.entry(day).or_default();
             d.1.insert(key.clone());
             let a = e.app_ids.entry(event.app_id.clone()).or_default();

@@ -162,3 +162,26 @@ fn too_many_bad_rows_fail_as_in_run() {
     assert_eq!(ws.read("bad.csv").lines().count() as u64, bad + 1);
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn format_picks_the_csv_files_or_the_page() {
+    let ws = Workspace::new();
+    let (lines, again) = planted();
+    write(&ws, "in", &lines, 2, &again);
+    let o = ws.validate(&["in", "--format", "html"]);
+    assert_exit(&o, 0);
+    assert_eq!(ws.out_files(), ["_SUCCESS", "validate.html"]);
+    assert!(stdout(&o).contains("wrote              validate.html in out"), "{}", stdout(&o));
+    let page = ws.read("out/validate.html");
+    assert!(page.contains("Events per day and variant"), "a chart of each experiment's variants");
+
+    std::fs::remove_dir_all(ws.path("out")).unwrap();
+    let o = ws.validate(&["in", "--format", "csv"]);
+    assert_exit(&o, 0);
+    assert_eq!(ws.out_files()[0], "_SUCCESS");
+    assert_eq!(ws.out_files()[1..], CSV_FILES);
+
+    let o = ws.validate(&["in", "--format", "json"]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("json"), "{}", stderr(&o));
+}
