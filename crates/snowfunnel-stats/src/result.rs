@@ -3,7 +3,9 @@
 //! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
 //! of them can disagree on a number.
 
-use snowfunnel_engine::{DayKeys, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
+use snowfunnel_engine::{
+    DayKeys, Denominator, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts,
+};
 
 use crate::checks::{FunnelChecks, funnel_checks};
 use crate::error::StatsError;
@@ -27,8 +29,13 @@ pub struct FunnelResult {
     /// what the outage check reads. Empty when the run's [`FunnelSeen`] was not given.
     pub daily: Vec<DayKeys>,
     /// The significance level and the confidence of the intervals the statistics were
-    /// computed with, for the headings that name them.
+    /// computed with, for the headings that name them, and the funnel's planned effect.
     pub options: CompareOptions,
+    /// The funnel's denominator. Under [`Denominator::Exposed`] the statistics of the whole
+    /// funnel are over each variant's exposed keys ([`VariantCounts::exposed`]); a cohort's,
+    /// whose exposed keys are unknown, stay over its step-1 keys (see
+    /// [`FunnelResult::exposed`]).
+    pub denominator: Denominator,
 }
 
 impl FunnelResult {
@@ -61,19 +68,38 @@ impl FunnelResult {
         seen: &FunnelSeen,
         options: CompareOptions,
     ) -> Result<Self, StatsError> {
-        let stats = funnel_stats(&report.variants, &report.control, options)?;
+        let options = CompareOptions { mde: funnel.mde, ..options };
+        let denominator = funnel.denominator;
+        let stats = funnel_stats(&report.variants, &report.control, denominator, options)?;
         let cohort_stats = report
             .cohorts
             .iter()
-            .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
+            .map(|cohort| funnel_stats(&cohort.variants, &report.control, denominator, options))
             .collect::<Result<_, _>>()?;
         let checks = funnel_checks(&report, funnel, experiment, seen)?;
-        Ok(FunnelResult { report, stats, cohort_stats, checks, daily: seen.days.clone(), options })
+        Ok(FunnelResult {
+            report,
+            stats,
+            cohort_stats,
+            checks,
+            daily: seen.days.clone(),
+            options,
+            denominator,
+        })
+    }
+
+    /// The exposed keys of `variant` (of the whole funnel or of a cohort) when they are its
+    /// statistics' denominator: under [`Denominator::Exposed`], and known (not in a cohort).
+    #[must_use]
+    pub fn exposed(&self, variant: &VariantCounts) -> Option<u64> {
+        variant.exposed.filter(|_| self.denominator == Denominator::Exposed)
     }
 }
 
 /// Per variant (in the order given) and step: the interval of its conversion and its comparison
-/// with the `control` variant (see [`compare_funnel`]).
+/// with the `control` variant (see [`compare_funnel`]), over its step-1 keys or, under
+/// [`Denominator::Exposed`] and when every variant's exposed keys are known, over those: then
+/// step 1 is measured and compared too, and the Holm family includes it.
 ///
 /// # Errors
 /// [`StatsError`] for an `alpha` or confidence outside (0, 1); the engine's counts never give
@@ -81,11 +107,30 @@ impl FunnelResult {
 pub fn funnel_stats(
     variants: &[VariantCounts],
     control: &str,
+    denominator: Denominator,
     options: CompareOptions,
 ) -> Result<Vec<Vec<StepStats>>, StatsError> {
-    let counts: Vec<&[u64]> = variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
     let control = variants.iter().position(|v| v.variant == control);
-    compare_funnel(&counts, control, options)
+    let exposed: Option<Vec<u64>> = match denominator {
+        Denominator::Exposed => variants.iter().map(|v| v.exposed).collect(),
+        Denominator::Step1 => None,
+    };
+    match exposed {
+        Some(exposed) => {
+            // The exposed keys as a step before step 1, then that step left out.
+            let counts: Vec<Vec<u64>> = variants
+                .iter()
+                .zip(exposed)
+                .map(|(v, exposed)| std::iter::once(exposed).chain(v.keys_per_step.iter().copied()).collect())
+                .collect();
+            let rows = compare_funnel(&counts, control, options)?;
+            Ok(rows.into_iter().map(|row| row.into_iter().skip(1).collect()).collect())
+        }
+        None => {
+            let counts: Vec<&[u64]> = variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
+            compare_funnel(&counts, control, options)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +141,7 @@ mod tests {
 
     fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
         let time_to_step = vec![None; keys_per_step.len()];
-        VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
+        VariantCounts { variant: variant.into(), exposed: None, keys_per_step, time_to_step }
     }
 
     #[test]
