@@ -11,8 +11,8 @@
 //! log-concave, so each tail is at most a geometric series of its last ratio. The terms summed
 //! are a few standard deviations of `K` (of the order of the square root of the keys of the
 //! smaller variant, whose trials the sum runs over), so millions of keys take microseconds.
-//! Rounding adds about one unit in the last place per step from the mode, a few thousand steps for
-//! millions of keys: the tests find them within 1e-12 of 20-digit references up to 4 million
+//! Rounding adds about one unit in the last place per step from the mode, some thousands of steps
+//! for millions of keys: the tests find them within 1e-12 of 20-digit references up to 4 million
 //! keys.
 
 /// Beta posterior parameters `(a, b)` of `x` conversions of `n` keys under the uniform prior.

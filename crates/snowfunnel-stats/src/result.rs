@@ -191,8 +191,58 @@ mod tests {
         assert_eq!(result.checks.split.iter().map(|s| s.keys).collect::<Vec<_>>(), [1000, 1000]);
         assert_eq!(result.report, report);
 
-        let error =
-            FunnelResult::compute(report, &funnel, &experiment, CompareOptions { alpha: 1.5, ..options });
+        let error = FunnelResult::compute(
+            report.clone(),
+            &funnel,
+            &experiment,
+            CompareOptions { alpha: 1.5, ..options },
+        );
         assert_eq!(error, Err(StatsError::LevelOutOfRange { name: "alpha", value: 1.5 }));
+    }
+
+    #[test]
+    fn exposed_keys_are_the_denominator_where_they_are_known() {
+        let mut report = FunnelReport {
+            name: "f".into(),
+            experiment: "e".into(),
+            control: "control".into(),
+            step_names: vec!["one".into(), "two".into()],
+            variants: vec![counts("control", vec![500, 100]), counts("candidate", vec![800, 100])],
+            cohorts: vec![Cohort {
+                start: "2026-03-01".into(),
+                variants: vec![counts("control", vec![500, 100]), counts("candidate", vec![800, 100])],
+            }],
+            keys: 2000,
+            conflicting_keys: 0,
+        };
+        report.variants[0].exposed = Some(1000);
+        report.variants[1].exposed = Some(1000);
+        let text = "experiment = \"e\"\ndenominator = \"exposed\"\nmde = 0.1\n[[steps]]\nname = \"one\"\n\
+                    action = \"a\"\n[[steps]]\nname = \"two\"\naction = \"b\"\n";
+        let funnel = parse_funnel("f.toml", "f", text).unwrap();
+        let experiment = ExperimentSummary {
+            experiment: "e".into(),
+            contexts: 2000,
+            keys: 2000,
+            conflicting_keys: 0,
+            variants: vec![],
+        };
+        let result = FunnelResult::compute(report, &funnel, &experiment, CompareOptions::default()).unwrap();
+        assert_eq!(result.options.mde, Some(0.1));
+        // Over 1,000 exposed keys each: step 1 is compared (+60%), step 2 is equal (10% each).
+        let step1 = result.stats[1][0].comparison.unwrap();
+        assert!((step1.lift.unwrap() - 0.6).abs() < 1e-12 && step1.significant, "{step1:?}");
+        let step2 = result.stats[1][1].comparison.unwrap();
+        assert_eq!(step2.lift, Some(0.0));
+        assert_eq!(result.stats[1][1].conversion_from_first, Some(0.1));
+        // The split is tested on the exposed keys: 1,000 each, no mismatch.
+        assert_eq!(result.checks.split.iter().map(|s| s.keys).collect::<Vec<_>>(), [1000, 1000]);
+        assert!(result.checks.mismatch().is_none());
+        assert_eq!(result.exposed(&result.report.variants[0]), Some(1000));
+        // A cohort has no exposed keys: its statistics stay over step-1 keys.
+        let cohort = &result.cohort_stats[0];
+        assert!(cohort[1][0].comparison.is_none());
+        assert_eq!(cohort[1][1].comparison.unwrap().lift, Some(-0.375));
+        assert_eq!(result.exposed(&result.report.cohorts[0].variants[0]), None);
     }
 }
