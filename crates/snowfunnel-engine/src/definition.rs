@@ -33,6 +33,13 @@ pub struct Funnel {
     pub window: Option<i64>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
+    /// The planned effect the sample sizes are computed for, relative (`mde = 0.05`: +5% on
+    /// the control's conversion), above 0; `None`: the observed lift. Changes no count, so it
+    /// is not in the [fingerprint](Funnel::fingerprint).
+    pub mde: Option<f64>,
+    /// What each variant's conversions are measured against. Changes no count, so it is not in
+    /// the [fingerprint](Funnel::fingerprint).
+    pub denominator: Denominator,
     /// Where the definition came from, for messages.
     pub source: String,
 }
@@ -47,6 +54,30 @@ pub enum Order {
     /// A key counts at step n when its first step-n event is at or after the time it reached
     /// step n-1, and within the window of its first step-1 event.
     Sequential,
+}
+
+/// The denominator of a funnel's conversions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Denominator {
+    /// Each variant's keys that did step 1: less noise, but biased when a variant changes
+    /// step 1 itself.
+    #[default]
+    Step1,
+    /// Each variant's exposed keys: every key of the variant with any event of the experiment
+    /// that passes the funnel's filters (window, `app_ids`), conflicting keys left out.
+    Exposed,
+}
+
+impl Denominator {
+    /// Its name in the funnel file and the reports: `step1` or `exposed`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Denominator::Step1 => "step1",
+            Denominator::Exposed => "exposed",
+        }
+    }
 }
 
 /// One funnel step: an event matches when every field the step names is equal.
@@ -112,6 +143,9 @@ struct RawFunnel {
     #[serde(default)]
     order: Order,
     window: Option<Spanned<String>>,
+    mde: Option<Spanned<f64>>,
+    #[serde(default)]
+    denominator: Denominator,
     #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
@@ -217,6 +251,19 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
             Some(parse_window(w.get_ref()).map_err(|m| error(Some(w.span()), format!("window: {m}")))?)
         }
     };
+    let mde = match raw.mde {
+        None => None,
+        Some(m) if m.get_ref().is_finite() && *m.get_ref() > 0.0 => Some(*m.get_ref()),
+        Some(m) => {
+            return Err(error(
+                Some(m.span()),
+                format!(
+                    "mde: {} is not a planned relative effect: give a number above 0, like 0.05 for +5%",
+                    m.get_ref()
+                ),
+            ));
+        }
+    };
     Ok(Funnel {
         name,
         experiment: raw.experiment,
@@ -228,6 +275,8 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         order: raw.order,
         window,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
+        mde,
+        denominator: raw.denominator,
         source: source.to_owned(),
     })
 }
@@ -372,6 +421,28 @@ label = "cta"
         );
         assert!(err(&with("order = \"sequential\"\nwindow = \"0d\"")).message.contains("above 0"));
         assert!(err(&with("order = \"random\"")).message.contains("unknown variant `random`"));
+    }
+
+    #[test]
+    fn mde_and_denominator() {
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        let plain = parse_funnel("f.toml", "f", GOOD).unwrap();
+        assert_eq!((plain.mde, plain.denominator), (None, Denominator::Step1));
+        let set = parse_funnel("f.toml", "f", &with("mde = 0.05\ndenominator = \"exposed\"")).unwrap();
+        assert_eq!((set.mde, set.denominator), (Some(0.05), Denominator::Exposed));
+        let step1 = parse_funnel("f.toml", "f", &with("denominator = \"step1\"\nmde = 1")).unwrap();
+        assert_eq!((step1.mde, step1.denominator), (Some(1.0), Denominator::Step1));
+        for bad in ["mde = 0", "mde = -0.05", "mde = nan", "mde = inf"] {
+            let e = err(&with(bad));
+            assert!(e.message.contains("is not a planned relative effect"), "{bad}: {e}");
+            assert!(e.to_string().starts_with("f.toml:4: mde: "), "{e}");
+        }
+        let e = err(&with("mde = \"5%\""));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("invalid type"), "{e}");
+        let e = err(&with("denominator = \"visits\""));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("unknown variant `visits`, expected `step1` or `exposed`"), "{e}");
     }
 
     #[test]

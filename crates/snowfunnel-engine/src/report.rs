@@ -71,6 +71,11 @@ pub struct ReportOptions {
 pub struct VariantCounts {
     /// Variant name.
     pub variant: String,
+    /// Exposed keys: the variant's keys with any event of the experiment that passes the
+    /// funnel's filters (window, `app_ids`), whatever step they did, conflicting keys left out;
+    /// the denominator under [`Denominator::Exposed`](crate::Denominator::Exposed). `None` in
+    /// a [`Cohort`]: a key without a step-1 event has no cohort.
+    pub exposed: Option<u64>,
     /// Keys that reached step n, for each step n.
     pub keys_per_step: Vec<u64>,
     /// Per step, over the keys that reached it: how long they took from their first step-1
@@ -292,9 +297,10 @@ impl StepsReached {
         }
     }
 
-    fn finish(self, variant: &str) -> VariantCounts {
+    fn finish(self, variant: &str, exposed: Option<u64>) -> VariantCounts {
         VariantCounts {
             variant: variant.to_owned(),
+            exposed,
             keys_per_step: self.keys_per_step,
             time_to_step: self
                 .times
@@ -334,7 +340,7 @@ fn tally(
                 cohort[v].add(&reached);
             }
         }
-        whole.push(tally.finish(variant));
+        whole.push(tally.finish(variant, Some(keys.len() - keys.intersection_len(conflicting))));
     }
     let mut starts: Vec<i64> = by_cohort.keys().copied().collect();
     starts.sort_unstable();
@@ -344,7 +350,11 @@ fn tally(
             let tallies = by_cohort.remove(&day).expect("listed above");
             Cohort {
                 start: format_micros(day * MICROS_PER_DAY)[..10].to_owned(),
-                variants: tallies.into_iter().zip(variants).map(|(t, (name, _))| t.finish(name)).collect(),
+                variants: tallies
+                    .into_iter()
+                    .zip(variants)
+                    .map(|(t, (name, _))| t.finish(name, None))
+                    .collect(),
             }
         })
         .collect();

@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use snowfunnel_engine::Denominator;
 use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 use snowfunnel_stats::{EmptyMatch, FunnelChecks, FunnelResult, OUTAGE_MIN_EXPECTED};
 
@@ -47,9 +48,10 @@ pub fn check_warnings(result: &FunnelResult) -> Vec<String> {
             })
             .collect();
         warnings.push(format!(
-            "sample ratio mismatch in funnel {}: step-1 keys {} (chi-square {:.1}, p = {}); \
+            "sample ratio mismatch in funnel {}: {} {} (chi-square {:.1}, p = {}); \
              the assignment or the tracking is likely broken, so the comparisons are not trustworthy",
             terminal_text(&report.name),
+            split_keys(checks.denominator),
             planned.join(", "),
             srm.statistic,
             p_value(Some(srm.p_value)),
@@ -57,10 +59,11 @@ pub fn check_warnings(result: &FunnelResult) -> Vec<String> {
     }
     for v in checks.unplanned() {
         warnings.push(format!(
-            "funnel {}: variant {} has {} step-1 keys but is not in the funnel's weights",
+            "funnel {}: variant {} has {} {} but is not in the funnel's weights",
             terminal_text(&report.name),
             shown_name(&v.variant),
-            grouped(v.keys)
+            grouped(v.keys),
+            split_keys(checks.denominator)
         ));
     }
     if checks.contaminated() {
@@ -206,6 +209,14 @@ fn outage_warnings(result: &FunnelResult) -> Vec<String> {
     warnings
 }
 
+/// What the split counts, in words.
+fn split_keys(denominator: Denominator) -> &'static str {
+    match denominator {
+        Denominator::Step1 => "step-1 keys",
+        Denominator::Exposed => "exposed keys",
+    }
+}
+
 /// One summary line per funnel: the split test and the contamination, for the run summary
 /// (names escaped for the terminal).
 #[must_use]
@@ -228,8 +239,9 @@ pub fn checks_line(result: &FunnelResult) -> String {
     );
     let split = if split.is_empty() { "none".to_owned() } else { split.join(", ") };
     format!(
-        "{}: step-1 keys {split}; {srm}; contaminated keys {} ({})",
+        "{}: {} {split}; {srm}; contaminated keys {} ({})",
         terminal_text(&report.name),
+        split_keys(checks.denominator),
         grouped(checks.contaminated_keys),
         percent(checks.contaminated_keys, checks.experiment_keys)
     )

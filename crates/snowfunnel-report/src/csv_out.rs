@@ -10,7 +10,7 @@ use crate::CsvCells;
 use crate::number::{p_value, rate, seconds};
 
 /// The header of the funnel CSV (with cohorts, [`COHORT_COLUMN`] follows).
-pub const FUNNEL_CSV_HEADER: [&str; 18] = [
+pub const FUNNEL_CSV_HEADER: [&str; 22] = [
     "experiment",
     "funnel",
     "variant",
@@ -29,17 +29,28 @@ pub const FUNNEL_CSV_HEADER: [&str; 18] = [
     "p90_time_to_step_s",
     "lift_ci_low",
     "lift_ci_high",
+    "mde_relative",
+    "keys_needed",
+    "chance_to_win",
+    "expected_loss",
 ];
 
 /// The last column of a funnel CSV split into cohorts: the cohort's first day.
 pub const COHORT_COLUMN: &str = "cohort";
 
+/// The step name of the row of exposed keys (step 0) that starts each variant's block under
+/// `denominator = "exposed"`.
+pub const EXPOSED_STEP_NAME: &str = "Exposed";
+
 /// Writes `result` as CSV (RFC 4180 quoting) with its statistics: variants in report order
-/// (control first), every step including those with 0 keys; rates, intervals and lifts with 4
-/// decimals, p-values with 4 decimals or, below 0.01, 3 significant digits (`1.23e-5`), times
-/// in seconds as exact as a double holds them; empty when undefined. With `cohorts`, one block
-/// per cohort of the report (each with its own statistics), and a `cohort` column. The
-/// experiment, funnel, variant and step names are text cells written as `cells` says.
+/// (control first), every step including those with 0 keys; rates, intervals, lifts, minimum
+/// detectable effects and chances to win with 4 decimals, p-values and expected losses with 4
+/// decimals or, below 0.01, 3 significant digits (`1.23e-5`), keys needed as an integer, times
+/// in seconds as exact as a double holds them; empty when undefined. When the statistics are
+/// over the exposed keys ([`FunnelResult::exposed`]), each variant's rows start with step 0,
+/// `Exposed`, its exposed keys. With `cohorts`, one block per cohort of the report (each with
+/// its own statistics), and a `cohort` column. The experiment, funnel, variant and step names
+/// are text cells written as `cells` says.
 ///
 /// # Errors
 /// When writing fails.
@@ -65,10 +76,26 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
     };
     for (cohort, variants, stats) in blocks {
         for (v, stats) in variants.iter().zip(stats) {
+            let text = |s: &str| cells.text(s).into_owned();
+            if let Some(exposed) = result.exposed(v) {
+                let mut record = vec![
+                    text(&report.experiment),
+                    text(&report.name),
+                    text(&v.variant),
+                    "0".to_owned(),
+                    EXPOSED_STEP_NAME.to_owned(),
+                    exposed.to_string(),
+                ];
+                let whole = rate((exposed > 0).then_some(1.0));
+                record.extend([whole.clone(), whole]);
+                record.resize(FUNNEL_CSV_HEADER.len(), String::new());
+                record.extend(cohort.map(str::to_owned));
+                w.write_record(&record)?;
+            }
             for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
                 let comparison = stats.comparison.as_ref();
                 let time = v.time_to_step[step];
-                let text = |s: &str| cells.text(s).into_owned();
+                let from_previous = conversion_from_previous(v, step, stats);
                 let mut record = vec![
                     text(&report.experiment),
                     text(&report.name),
@@ -76,8 +103,8 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
                     (step + 1).to_string(),
                     text(name),
                     v.keys_per_step[step].to_string(),
-                    rate(v.conversion_from_previous(step)),
-                    rate(v.conversion_from_first(step)),
+                    rate(from_previous),
+                    rate(stats.conversion_from_first),
                     rate(stats.ci.map(|ci| ci.0)),
                     rate(stats.ci.map(|ci| ci.1)),
                     rate(comparison.and_then(|c| c.lift)),
@@ -88,6 +115,10 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
                     seconds(time.map(|t| t.p90_s)),
                     rate(comparison.and_then(|c| c.lift_ci).map(|ci| ci.0)),
                     rate(comparison.and_then(|c| c.lift_ci).map(|ci| ci.1)),
+                    rate(comparison.and_then(|c| c.mde_relative)),
+                    comparison.and_then(|c| c.keys_needed).map(|n| n.to_string()).unwrap_or_default(),
+                    rate(comparison.and_then(|c| c.chance_to_win)),
+                    p_value(comparison.and_then(|c| c.expected_loss)),
                 ];
                 record.extend(cohort.map(str::to_owned));
                 w.write_record(&record)?;
@@ -95,6 +126,12 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
         }
     }
     w.flush()
+}
+
+/// The conversion from the step before, the denominator's at step 1: 1 over step-1 keys, a
+/// rate over exposed keys.
+pub(crate) fn conversion_from_previous(v: &VariantCounts, step: usize, stats: &StepStats) -> Option<f64> {
+    if step == 0 { stats.conversion_from_first } else { v.conversion_from_previous(step) }
 }
 
 #[cfg(test)]
@@ -114,6 +151,7 @@ mod tests {
             variants: vec![
                 VariantCounts {
                     variant: "control".into(),
+                    exposed: None,
                     keys_per_step: vec![3, 1],
                     time_to_step: vec![None, Some(TimeToStep { median_s: 61.5, p90_s: 3600.001 })],
                 },
@@ -129,11 +167,11 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
              ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s,\
-             lift_ci_low,lift_ci_high\n\
-             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000,,,,,,,,,,\n\
-             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333,0.0615,0.7923,,,,,61.5,3600.001,,\n\
-             a/b,f,candidate,1,\"Viewed, then\",0,,,,,,,,,,,,\n\
-             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,,,,,,,,,,,\n"
+             lift_ci_low,lift_ci_high,mde_relative,keys_needed,chance_to_win,expected_loss\n\
+             a/b,f,control,1,\"Viewed, then\",3,1.0000,1.0000,,,,,,,,,,,,,,\n\
+             a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.3333,0.3333,0.0615,0.7923,,,,,61.5,3600.001,,,,,,\n\
+             a/b,f,candidate,1,\"Viewed, then\",0,,,,,,,,,,,,,,,,\n\
+             a/b,f,candidate,2,\"Clicked \"\"go\"\"\",0,,,,,,,,,,,,,,,,\n"
         );
         // Split into cohorts: one block per cohort, the cohort last.
         let cohorts = FunnelReport {
@@ -153,13 +191,15 @@ mod tests {
         funnel_csv(&computed(cohorts), true, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert!(rows[0].ends_with(",p90_time_to_step_s,lift_ci_low,lift_ci_high,cohort"));
+        assert!(rows[0].ends_with(
+            ",lift_ci_low,lift_ci_high,mde_relative,keys_needed,chance_to_win,expected_loss,cohort"
+        ));
         assert_eq!(rows.len(), 9);
         assert_eq!(
             rows[2],
-            "a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.5000,0.5000,0.0945,0.9055,,,,,,,,,2026-03-01"
+            "a/b,f,control,2,\"Clicked \"\"go\"\"\",1,0.5000,0.5000,0.0945,0.9055,,,,,,,,,,,,,2026-03-01"
         );
-        assert_eq!(rows[5], "a/b,f,control,1,\"Viewed, then\",1,1.0000,1.0000,,,,,,,,,,,2026-03-02");
+        assert_eq!(rows[5], "a/b,f,control,1,\"Viewed, then\",1,1.0000,1.0000,,,,,,,,,,,,,,,2026-03-02");
     }
 
     #[test]
@@ -185,12 +225,20 @@ mod tests {
         funnel_csv(&computed(report), false, CsvCells::default(), &mut out).unwrap();
         let csv = String::from_utf8(out).unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,,,"), "{}", rows[2]);
+        assert!(rows[2].ends_with(",0.1200,0.1200,0.1013,0.1416,,,,,,,,,,,,"), "{}", rows[2]);
         assert!(rows[4].starts_with("e,f,candidate,2,two,145,0.1450,0.1450,"), "{}", rows[4]);
         // The lift interval: statsmodels' confint_proportions_2indep(method="log",
         // compare="ratio") gives [0.9645, 1.5139] for the ratio.
-        assert!(rows[4].ends_with(",0.2083,0.0992,0.0992,false,,,-0.0355,0.5139"), "{}", rows[4]);
-        assert!(rows[6].ends_with(",1.5000,4.99e-23,9.99e-23,true,,,1.0618,2.0313"), "{}", rows[6]);
+        // Then the power of the test (statsmodels: an MDE of 0.3641 for 1,000 keys each, 2,885.8
+        // keys per variant for the observed lift) and the Bayesian summary (mpmath: chance to
+        // win 0.950197, expected loss 3.1584e-4); see the tests of snowfunnel-stats.
+        assert!(
+            rows[4].ends_with(",0.2083,0.0992,0.0992,false,,,-0.0355,0.5139,0.3641,2886,0.9502,3.16e-4"),
+            "{}",
+            rows[4]
+        );
+        assert!(rows[6].contains(",1.5000,4.99e-23,9.99e-23,true,,,1.0618,2.0313,0.3641,"), "{}", rows[6]);
+        assert!(rows[6].ends_with(",1.0000,0.0000"), "{}", rows[6]);
     }
 
     #[test]

@@ -10,9 +10,10 @@ use std::io;
 
 use serde::Serialize;
 use snowfunnel_engine::{RunReport, VariantCounts};
-use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, SRM_ALERT, StepStats};
+use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, POWER, SRM_ALERT, StepStats};
 
 use crate::RunTotals;
+use crate::csv_out::conversion_from_previous;
 use crate::html::day_text;
 use crate::verdict::{Tone, verdicts};
 
@@ -46,6 +47,9 @@ struct FunnelJson<'a> {
     alpha: f64,
     confidence: f64,
     lift_interval_method: &'static str,
+    denominator: &'static str,
+    power: f64,
+    mde: Option<f64>,
     keys: u64,
     conflicting_keys: u64,
     steps: &'a [String],
@@ -61,6 +65,7 @@ struct FunnelJson<'a> {
 #[derive(Serialize)]
 struct VariantJson<'a> {
     variant: &'a str,
+    exposed: Option<u64>,
     steps: Vec<StepJson<'a>>,
 }
 
@@ -82,6 +87,10 @@ struct StepJson<'a> {
     test: Option<&'static str>,
     median_time_to_step_s: Option<f64>,
     p90_time_to_step_s: Option<f64>,
+    mde_relative: Option<f64>,
+    keys_needed: Option<u64>,
+    chance_to_win: Option<f64>,
+    expected_loss: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +192,7 @@ fn variants_json<'a>(
         .zip(stats)
         .map(|(v, stats)| VariantJson {
             variant: &v.variant,
+            exposed: v.exposed,
             steps: step_names
                 .iter()
                 .zip(stats)
@@ -194,8 +204,8 @@ fn variants_json<'a>(
                         step: step + 1,
                         step_name: name,
                         keys: v.keys_per_step[step],
-                        conversion_from_previous: v.conversion_from_previous(step),
-                        conversion_from_first: v.conversion_from_first(step),
+                        conversion_from_previous: conversion_from_previous(v, step, s),
+                        conversion_from_first: s.conversion_from_first,
                         ci_low: s.ci.map(|ci| ci.0),
                         ci_high: s.ci.map(|ci| ci.1),
                         lift: c.and_then(|c| c.lift),
@@ -207,6 +217,10 @@ fn variants_json<'a>(
                         test: c.map(|c| c.method.as_str()),
                         median_time_to_step_s: time.map(|t| t.median_s),
                         p90_time_to_step_s: time.map(|t| t.p90_s),
+                        mde_relative: c.and_then(|c| c.mde_relative),
+                        keys_needed: c.and_then(|c| c.keys_needed),
+                        chance_to_win: c.and_then(|c| c.chance_to_win),
+                        expected_loss: c.and_then(|c| c.expected_loss),
                     }
                 })
                 .collect(),
@@ -330,6 +344,9 @@ pub fn funnel_json(
         alpha: result.options.alpha,
         confidence: result.options.confidence,
         lift_interval_method: LIFT_INTERVAL_METHOD,
+        denominator: result.denominator.as_str(),
+        power: POWER,
+        mde: result.options.mde,
         keys: report.keys,
         conflicting_keys: report.conflicting_keys,
         steps: &report.step_names,

@@ -3,6 +3,7 @@
 use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle};
 use snowfunnel_stats::FunnelResult;
 
+use crate::csv_out::EXPOSED_STEP_NAME;
 use crate::number::{grouped, p_value, shown_name};
 use crate::terminal_text;
 use crate::verdict::{Tone, level_pct, no_verdict, signed_pct, verdicts, verdicts_heading};
@@ -39,13 +40,22 @@ pub fn funnel_table(result: &FunnelResult, colour: bool) -> String {
         "p (adj.)".to_owned(),
     ]);
     for (v, stats) in report.variants.iter().zip(&result.stats) {
+        let exposed = result.exposed(v);
+        if let Some(exposed) = exposed {
+            let whole = pct((exposed > 0).then_some(1.0));
+            table.add_row([shown_name(&v.variant).into_owned(), "0".to_owned(), grouped(exposed), whole]);
+        }
         for (step, stats) in stats.iter().enumerate() {
             let comparison = stats.comparison.as_ref();
             table.add_row([
-                if step == 0 { shown_name(&v.variant).into_owned() } else { String::new() },
+                if step == 0 && exposed.is_none() {
+                    shown_name(&v.variant).into_owned()
+                } else {
+                    String::new()
+                },
                 (step + 1).to_string(),
                 grouped(v.keys_per_step[step]),
-                pct(v.conversion_from_first(step)),
+                pct(stats.conversion_from_first),
                 stats.ci.map_or_else(String::new, |(low, high)| {
                     format!("{:.1}-{:.1}%", low * 100.0, high * 100.0)
                 }),
@@ -78,11 +88,17 @@ pub fn funnel_table(result: &FunnelResult, colour: bool) -> String {
         out.push('\n');
     }
     // The step names once, above the table: its columns keep their room for the numbers.
-    let steps: Vec<String> = report
-        .step_names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| format!("{} {}", i + 1, terminal_text(name)))
+    let exposed = report.variants.iter().any(|v| result.exposed(v).is_some());
+    let steps: Vec<String> = exposed
+        .then(|| format!("0 {EXPOSED_STEP_NAME}"))
+        .into_iter()
+        .chain(
+            report
+                .step_names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| format!("{} {}", i + 1, terminal_text(name))),
+        )
         .collect();
     let legend = format!("Steps: {}", steps.join(" · "));
     for line in
@@ -137,6 +153,7 @@ mod tests {
     fn names_from_the_data_are_escaped() {
         let counts = |variant: &str| VariantCounts {
             variant: variant.into(),
+            exposed: None,
             keys_per_step: vec![10, 5],
             time_to_step: vec![None, None],
         };

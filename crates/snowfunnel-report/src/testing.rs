@@ -6,7 +6,7 @@ use snowfunnel_stats::{CompareOptions, FunnelResult};
 /// A variant without times to its steps.
 pub(crate) fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
     let time_to_step = vec![None; keys_per_step.len()];
-    VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
+    VariantCounts { variant: variant.into(), exposed: None, keys_per_step, time_to_step }
 }
 
 /// The result of `report` with the default options, an equal split planned, and its own keys as

@@ -1,7 +1,10 @@
 //! Verdicts: each comparison of a candidate variant with the control, in words a PM can act
 //! on, with the lift's interval and the adjusted p-value.
 
+use snowfunnel_engine::VariantCounts;
 use snowfunnel_stats::{CompareOptions, FunnelResult};
+
+use crate::number::grouped;
 
 /// Which way a comparison came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,13 @@ pub struct Verdict {
     pub p_value_adjusted: f64,
     /// Which way it came out.
     pub tone: Tone,
+    /// When not significant: the keys per variant still needed to detect `effect` with 80%
+    /// power (the comparison's [`keys_needed`](snowfunnel_stats::Comparison::keys_needed) over
+    /// the smaller variant's keys); `None` when significant, when no more are needed, or when
+    /// unknown.
+    pub more_keys: Option<u64>,
+    /// The relative effect `more_keys` is for: the funnel's planned `mde`, or the observed lift.
+    pub effect: Option<f64>,
 }
 
 impl Verdict {
@@ -61,8 +71,16 @@ impl Verdict {
             Tone::Worse => "significantly worse",
             Tone::Inconclusive => "not significant",
         };
+        let power = match (self.more_keys, self.effect) {
+            (Some(more), Some(effect)) => format!(
+                "; needs about {} more keys per variant to detect {}",
+                about(more),
+                signed_pct(effect)
+            ),
+            _ => String::new(),
+        };
         format!(
-            "{}, step {} ({}): {change}, {outcome} (adj. p {})",
+            "{}, step {} ({}): {change}, {outcome} (adj. p {}){power}",
             shown(&self.variant),
             self.step,
             self.step_name,
@@ -71,14 +89,31 @@ impl Verdict {
     }
 }
 
+/// A number of keys for a sentence: rounded up to 3 significant digits and grouped (`12,400`).
+fn about(keys: u64) -> String {
+    let mut unit = 1;
+    while keys / unit >= 1000 {
+        unit *= 10;
+    }
+    grouped(keys.div_ceil(unit).saturating_mul(unit))
+}
+
 /// Every verdict of `result`: per candidate variant (in report order), per step from 2.
 #[must_use]
 pub fn verdicts(result: &FunnelResult) -> Vec<Verdict> {
     let report = &result.report;
+    let denominator = |v: &VariantCounts| result.exposed(v).unwrap_or(v.keys_per_step[0]);
+    let control_keys = report.variants.iter().find(|v| v.variant == report.control).map(denominator);
     let mut out = Vec::new();
     for (variant, stats) in report.variants.iter().zip(&result.stats) {
+        let keys = denominator(variant).min(control_keys.unwrap_or(0));
         for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
             let Some(c) = &stats.comparison else { continue };
+            let more_keys = c
+                .keys_needed
+                .filter(|_| !c.significant)
+                .and_then(|needed| needed.checked_sub(keys))
+                .filter(|&more| more > 0);
             let tone = match c.lift {
                 _ if !c.significant => Tone::Inconclusive,
                 Some(lift) if lift < 0.0 => Tone::Worse,
@@ -95,6 +130,8 @@ pub fn verdicts(result: &FunnelResult) -> Vec<Verdict> {
                 lift_ci: c.lift_ci,
                 p_value_adjusted: c.p_value_adjusted,
                 tone,
+                more_keys,
+                effect: result.options.mde.or(c.lift),
             });
         }
     }
@@ -192,8 +229,11 @@ mod tests {
         // Holm-adjusted p 0.0992 (the CSV test's figure).
         assert_eq!(
             v[0].text(),
-            "candidate, step 2 (Pipeline succeeded): +20.8% [-3.6%, +51.4%] vs control, not significant (adj. p 0.10)"
+            "candidate, step 2 (Pipeline succeeded): +20.8% [-3.6%, +51.4%] vs control, not significant (adj. p 0.10); \
+             needs about 1,890 more keys per variant to detect +20.8%"
         );
+        // 2,886 keys per variant detect +20.8% (statsmodels: 2,885.8), 1,000 are there.
+        assert_eq!(v[0].more_keys, Some(1_886));
         assert_eq!(v[0].tone, Tone::Inconclusive);
         assert_eq!(v[1].tone, Tone::Better);
         assert!(v[1].text().ends_with("significantly better (adj. p < 0.001)"), "{}", v[1].text());
@@ -202,11 +242,22 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_rounded_up_to_three_digits() {
+        assert_eq!(about(87), "87");
+        assert_eq!(about(999), "999");
+        assert_eq!(about(1_886), "1,890");
+        assert_eq!(about(12_301), "12,400");
+        assert_eq!(about(12_300), "12,300");
+        // Rounding up past the largest count saturates rather than overflowing.
+        assert_eq!(about(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
     fn levels_read_as_people_write_them() {
         assert_eq!(level_pct(0.95), "95%");
         assert_eq!(level_pct(0.9), "90%");
         assert_eq!(level_pct(0.999), "99.9%");
-        let options = CompareOptions { alpha: 0.1, confidence: 0.9 };
+        let options = CompareOptions { alpha: 0.1, confidence: 0.9, mde: None };
         assert_eq!(
             verdicts_heading(options),
             "Verdicts (lift [90% interval] vs control; significant: Holm-adjusted p < 0.1)"

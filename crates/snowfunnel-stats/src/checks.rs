@@ -3,7 +3,7 @@
 //! than one variant), empty matches (what the funnel asked for and the data did not have) and
 //! outages (days a variant got no new step-1 key).
 
-use snowfunnel_engine::{ExperimentSummary, Funnel, FunnelReport, FunnelSeen};
+use snowfunnel_engine::{Denominator, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
 
 use crate::empty::{EmptyMatch, Outage, empty_matches, outages};
 use crate::error::StatsError;
@@ -21,7 +21,8 @@ pub const CONTAMINATION_ALERT: f64 = 0.01;
 pub struct SplitShare {
     /// Variant name.
     pub variant: String,
-    /// Its step-1 keys.
+    /// Its keys in the funnel's denominator: step-1 keys, or exposed keys under
+    /// [`Denominator::Exposed`].
     pub keys: u64,
     /// Its planned share; `None` for a variant the weights do not name.
     pub expected_share: Option<f64>,
@@ -35,7 +36,9 @@ pub struct SplitShare {
 pub struct FunnelChecks {
     /// The planned variants (control first, then by name), then any other variant seen.
     pub split: Vec<SplitShare>,
-    /// The chi-square test of the planned variants' step-1 keys against the planned split;
+    /// The keys the split counts: step-1 keys, or exposed keys.
+    pub denominator: Denominator,
+    /// The chi-square test of the planned variants' keys (step-1 or exposed) against the planned split;
     /// `None` with fewer than two planned variants or no keys.
     pub srm: Option<SrmResult>,
     /// Keys of the experiment seen with more than one variant.
@@ -86,7 +89,8 @@ impl Check {
 /// saw of it (`seen`: the names for the suggestions of [`empty_matches`], the keys per step and
 /// per day for [`outages`]).
 ///
-/// The split is tested on step-1 keys (conflicting keys excluded): with `weights` in the
+/// The split is tested on the keys of the funnel's denominator, step-1 or exposed keys
+/// (conflicting keys excluded): with `weights` in the
 /// funnel file, over the variants they name (a variant seen but not named is listed last,
 /// without shares); without, an equal split over the variants seen.
 ///
@@ -98,9 +102,11 @@ pub fn funnel_checks(
     experiment: &ExperimentSummary,
     seen: &FunnelSeen,
 ) -> Result<FunnelChecks, StatsError> {
-    let step1 = |variant: &str| {
-        report.variants.iter().find(|v| v.variant == variant).map_or(0, |v| v.keys_per_step[0])
+    let counted = |v: &VariantCounts| match funnel.denominator {
+        Denominator::Exposed => v.exposed.unwrap_or(v.keys_per_step[0]),
+        Denominator::Step1 => v.keys_per_step[0],
     };
+    let step1 = |variant: &str| report.variants.iter().find(|v| v.variant == variant).map_or(0, counted);
     let planned: Vec<(String, f64)> = match &funnel.weights {
         Some(weights) => {
             let mut planned = weights.clone();
@@ -127,7 +133,7 @@ pub fn funnel_checks(
         .collect();
     for v in &report.variants {
         if !planned.iter().any(|(p, _)| *p == v.variant) {
-            let keys = v.keys_per_step[0];
+            let keys = counted(v);
             split.push(SplitShare {
                 variant: v.variant.clone(),
                 keys,
@@ -138,6 +144,7 @@ pub fn funnel_checks(
     }
     Ok(FunnelChecks {
         split,
+        denominator: funnel.denominator,
         srm,
         contaminated_keys: experiment.conflicting_keys,
         experiment_keys: experiment.keys,
@@ -204,6 +211,7 @@ mod tests {
                 .iter()
                 .map(|(v, k)| VariantCounts {
                     variant: (*v).into(),
+                    exposed: None,
                     keys_per_step: vec![*k],
                     time_to_step: vec![None],
                 })

@@ -228,6 +228,7 @@ mod tests {
                 .iter()
                 .map(|(v, k)| VariantCounts {
                     variant: (*v).into(),
+                    exposed: None,
                     keys_per_step: k.to_vec(),
                     time_to_step: vec![None; k.len()],
                 })

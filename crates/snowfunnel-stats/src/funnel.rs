@@ -2,9 +2,11 @@
 //! variant and step, tests of each candidate against the control, and the Holm adjustment over
 //! the whole funnel (which needs all p-values before any can be printed).
 
+use crate::bayes::{chance_to_win, expected_loss};
 use crate::error::StatsError;
 use crate::holm::holm_bonferroni;
 use crate::interval::{lift_interval, wilson_interval};
+use crate::power::{keys_needed, minimum_detectable_effect};
 use crate::proportions::{Method, two_proportion_test};
 
 /// Settings of [`compare_funnel`].
@@ -15,18 +17,22 @@ pub struct CompareOptions {
     pub alpha: f64,
     /// Confidence level of the Wilson intervals and of the lift intervals. Default 0.95.
     pub confidence: f64,
+    /// The planned relative effect that [`Comparison::keys_needed`] is computed for (the
+    /// funnel's `mde`); `None` (the default): each comparison's observed lift.
+    pub mde: Option<f64>,
 }
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        Self { alpha: 0.05, confidence: 0.95 }
+        Self { alpha: 0.05, confidence: 0.95, mde: None }
     }
 }
 
 /// The statistics of one variant at one step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepStats {
-    /// Keys at this step over keys at step 1; `None` when the variant has no key at step 1.
+    /// Keys at this step over the denominator: keys at step 1, or the exposed keys (see
+    /// [`funnel_stats`](crate::funnel_stats)); `None` when the denominator is 0.
     pub conversion_from_first: Option<f64>,
     /// Wilson interval `(low, high)` of `conversion_from_first`. `None` at step 1, where the
     /// conversion is 1 by definition rather than an estimate, and when the variant has no key
@@ -54,6 +60,24 @@ pub struct Comparison {
     pub p_value_adjusted: f64,
     /// `p_value_adjusted < alpha`.
     pub significant: bool,
+    /// The relative minimum detectable effect: the smallest relative increase of the control's
+    /// conversion that the pooled z-test (two-sided, unadjusted, at
+    /// [`CompareOptions::alpha`]) detects with 80% power, for the keys of the two variants as
+    /// they are ([`minimum_detectable_effect`](crate::minimum_detectable_effect)). `None` when
+    /// the control's conversion is 0 or 1, or when no increase could be detected.
+    pub mde_relative: Option<f64>,
+    /// Keys per variant, both variants the same size, for the same test to detect with 80%
+    /// power the planned effect ([`CompareOptions::mde`]) or, without one, the observed `lift`,
+    /// on the control's conversion ([`keys_needed`](crate::keys_needed)). `None` when that
+    /// effect is 0 or undefined, or takes the conversion outside [0, 1].
+    pub keys_needed: Option<u64>,
+    /// The chance that the variant's conversion is above the control's, under independent
+    /// Beta(1, 1) priors ([`chance_to_win`](crate::chance_to_win)).
+    pub chance_to_win: Option<f64>,
+    /// The conversion lost by shipping the variant, `E[max(control - variant, 0)]` in absolute
+    /// conversion (0.001 is 0.1 points) over the same posteriors
+    /// ([`expected_loss`](crate::expected_loss)).
+    pub expected_loss: Option<f64>,
 }
 
 /// The statistics of a funnel: `keys_per_step[v][n]` is the number of keys of variant `v` at
@@ -90,7 +114,7 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
                 let first = keys[0];
                 let comparison = match control_keys {
                     Some(control_keys) if step > 0 && Some(variant) != control => {
-                        compare(k, first, control_keys[step], control_keys[0], options.confidence)
+                        compare(k, first, control_keys[step], control_keys[0], options)
                     }
                     _ => None,
                 };
@@ -118,15 +142,27 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
 }
 
 /// The comparison before adjustment (adjusted p-value set to the raw one for now).
-fn compare(keys: u64, first: u64, control: u64, control_first: u64, confidence: f64) -> Option<Comparison> {
+fn compare(
+    keys: u64,
+    first: u64,
+    control: u64,
+    control_first: u64,
+    options: CompareOptions,
+) -> Option<Comparison> {
     let test = two_proportion_test(keys, first, control, control_first)?;
+    let lift = lift(keys, first, control, control_first);
+    let baseline = ratio(control, control_first)?;
     Some(Comparison {
-        lift: lift(keys, first, control, control_first),
-        lift_ci: lift_interval(keys, first, control, control_first, confidence),
+        lift,
+        lift_ci: lift_interval(keys, first, control, control_first, options.confidence),
         p_value: test.p_value,
         method: test.method,
         p_value_adjusted: test.p_value,
         significant: false,
+        mde_relative: minimum_detectable_effect(baseline, control_first, first, options.alpha),
+        keys_needed: options.mde.or(lift).and_then(|effect| keys_needed(baseline, effect, options.alpha)),
+        chance_to_win: chance_to_win(keys, first, control, control_first),
+        expected_loss: expected_loss(keys, first, control, control_first),
     })
 }
 

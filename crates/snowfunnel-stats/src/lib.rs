@@ -6,7 +6,9 @@
 //! counts into one [`StepStats`] per variant and step: the [`wilson_interval`] of the conversion
 //! from step 1, and against the control the lift with its [`lift_interval`], the p-value of [`two_proportion_test`]
 //! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
-//! [`holm_bonferroni`] adjusted p-value over the whole funnel. [`sample_ratio_mismatch`] tests
+//! [`holm_bonferroni`] adjusted p-value over the whole funnel; the power of the test
+//! ([`minimum_detectable_effect`], [`keys_needed`]) and the Bayesian summary ([`chance_to_win`],
+//! [`expected_loss`]). [`sample_ratio_mismatch`] tests
 //! the step-1 keys per variant against the planned weights.
 //!
 //! [`FunnelResult::compute`] does all of it once per funnel, from the engine's
@@ -18,6 +20,7 @@
 //! Undefined values (a variant without keys, a funnel without control) are `None`, never NaN;
 //! inputs that are bugs or bad configuration are [`StatsError`]s.
 
+mod bayes;
 mod checks;
 mod empty;
 mod error;
@@ -25,10 +28,12 @@ mod fisher;
 mod funnel;
 mod holm;
 mod interval;
+mod power;
 mod proportions;
 mod result;
 mod srm;
 
+pub use bayes::{chance_to_win, expected_loss};
 pub use checks::{CONTAMINATION_ALERT, Check, FunnelChecks, SRM_ALERT, SplitShare, funnel_checks};
 pub use empty::{
     EmptyMatch, FieldMiss, MAX_SUGGESTIONS, OUTAGE_MIN_EXPECTED, Outage, SUGGESTION_SIMILARITY, closest,
@@ -39,6 +44,7 @@ pub use fisher::fisher_exact_two_sided;
 pub use funnel::{CompareOptions, Comparison, StepStats, compare_funnel};
 pub use holm::holm_bonferroni;
 pub use interval::{lift_interval, normal_critical_value, wilson_interval};
+pub use power::{POWER, keys_needed, minimum_detectable_effect};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
 pub use result::{FunnelResult, funnel_stats};
 pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};

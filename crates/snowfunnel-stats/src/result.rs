@@ -3,7 +3,9 @@
 //! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
 //! of them can disagree on a number.
 
-use snowfunnel_engine::{DayKeys, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts};
+use snowfunnel_engine::{
+    DayKeys, Denominator, ExperimentSummary, Funnel, FunnelReport, FunnelSeen, VariantCounts,
+};
 
 use crate::checks::{FunnelChecks, funnel_checks};
 use crate::error::StatsError;
@@ -27,8 +29,13 @@ pub struct FunnelResult {
     /// what the outage check reads. Empty when the run's [`FunnelSeen`] was not given.
     pub daily: Vec<DayKeys>,
     /// The significance level and the confidence of the intervals the statistics were
-    /// computed with, for the headings that name them.
+    /// computed with, for the headings that name them, and the funnel's planned effect.
     pub options: CompareOptions,
+    /// The funnel's denominator. Under [`Denominator::Exposed`] the statistics of the whole
+    /// funnel are over each variant's exposed keys ([`VariantCounts::exposed`]); a cohort's,
+    /// whose exposed keys are unknown, stay over its step-1 keys (see
+    /// [`FunnelResult::exposed`]).
+    pub denominator: Denominator,
 }
 
 impl FunnelResult {
@@ -61,19 +68,38 @@ impl FunnelResult {
         seen: &FunnelSeen,
         options: CompareOptions,
     ) -> Result<Self, StatsError> {
-        let stats = funnel_stats(&report.variants, &report.control, options)?;
+        let options = CompareOptions { mde: funnel.mde, ..options };
+        let denominator = funnel.denominator;
+        let stats = funnel_stats(&report.variants, &report.control, denominator, options)?;
         let cohort_stats = report
             .cohorts
             .iter()
-            .map(|cohort| funnel_stats(&cohort.variants, &report.control, options))
+            .map(|cohort| funnel_stats(&cohort.variants, &report.control, denominator, options))
             .collect::<Result<_, _>>()?;
         let checks = funnel_checks(&report, funnel, experiment, seen)?;
-        Ok(FunnelResult { report, stats, cohort_stats, checks, daily: seen.days.clone(), options })
+        Ok(FunnelResult {
+            report,
+            stats,
+            cohort_stats,
+            checks,
+            daily: seen.days.clone(),
+            options,
+            denominator,
+        })
+    }
+
+    /// The exposed keys of `variant` (of the whole funnel or of a cohort) when they are its
+    /// statistics' denominator: under [`Denominator::Exposed`], and known (not in a cohort).
+    #[must_use]
+    pub fn exposed(&self, variant: &VariantCounts) -> Option<u64> {
+        variant.exposed.filter(|_| self.denominator == Denominator::Exposed)
     }
 }
 
 /// Per variant (in the order given) and step: the interval of its conversion and its comparison
-/// with the `control` variant (see [`compare_funnel`]).
+/// with the `control` variant (see [`compare_funnel`]), over its step-1 keys or, under
+/// [`Denominator::Exposed`] and when every variant's exposed keys are known, over those: then
+/// step 1 is measured and compared too, and the Holm family includes it.
 ///
 /// # Errors
 /// [`StatsError`] for an `alpha` or confidence outside (0, 1); the engine's counts never give
@@ -81,11 +107,30 @@ impl FunnelResult {
 pub fn funnel_stats(
     variants: &[VariantCounts],
     control: &str,
+    denominator: Denominator,
     options: CompareOptions,
 ) -> Result<Vec<Vec<StepStats>>, StatsError> {
-    let counts: Vec<&[u64]> = variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
     let control = variants.iter().position(|v| v.variant == control);
-    compare_funnel(&counts, control, options)
+    let exposed: Option<Vec<u64>> = match denominator {
+        Denominator::Exposed => variants.iter().map(|v| v.exposed).collect(),
+        Denominator::Step1 => None,
+    };
+    match exposed {
+        Some(exposed) => {
+            // The exposed keys as a step before step 1, then that step left out.
+            let counts: Vec<Vec<u64>> = variants
+                .iter()
+                .zip(exposed)
+                .map(|(v, exposed)| std::iter::once(exposed).chain(v.keys_per_step.iter().copied()).collect())
+                .collect();
+            let rows = compare_funnel(&counts, control, options)?;
+            Ok(rows.into_iter().map(|row| row.into_iter().skip(1).collect()).collect())
+        }
+        None => {
+            let counts: Vec<&[u64]> = variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
+            compare_funnel(&counts, control, options)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +141,7 @@ mod tests {
 
     fn counts(variant: &str, keys_per_step: Vec<u64>) -> VariantCounts {
         let time_to_step = vec![None; keys_per_step.len()];
-        VariantCounts { variant: variant.into(), keys_per_step, time_to_step }
+        VariantCounts { variant: variant.into(), exposed: None, keys_per_step, time_to_step }
     }
 
     #[test]
@@ -146,8 +191,58 @@ mod tests {
         assert_eq!(result.checks.split.iter().map(|s| s.keys).collect::<Vec<_>>(), [1000, 1000]);
         assert_eq!(result.report, report);
 
-        let error =
-            FunnelResult::compute(report, &funnel, &experiment, CompareOptions { alpha: 1.5, ..options });
+        let error = FunnelResult::compute(
+            report.clone(),
+            &funnel,
+            &experiment,
+            CompareOptions { alpha: 1.5, ..options },
+        );
         assert_eq!(error, Err(StatsError::LevelOutOfRange { name: "alpha", value: 1.5 }));
+    }
+
+    #[test]
+    fn exposed_keys_are_the_denominator_where_they_are_known() {
+        let mut report = FunnelReport {
+            name: "f".into(),
+            experiment: "e".into(),
+            control: "control".into(),
+            step_names: vec!["one".into(), "two".into()],
+            variants: vec![counts("control", vec![500, 100]), counts("candidate", vec![800, 100])],
+            cohorts: vec![Cohort {
+                start: "2026-03-01".into(),
+                variants: vec![counts("control", vec![500, 100]), counts("candidate", vec![800, 100])],
+            }],
+            keys: 2000,
+            conflicting_keys: 0,
+        };
+        report.variants[0].exposed = Some(1000);
+        report.variants[1].exposed = Some(1000);
+        let text = "experiment = \"e\"\ndenominator = \"exposed\"\nmde = 0.1\n[[steps]]\nname = \"one\"\n\
+                    action = \"a\"\n[[steps]]\nname = \"two\"\naction = \"b\"\n";
+        let funnel = parse_funnel("f.toml", "f", text).unwrap();
+        let experiment = ExperimentSummary {
+            experiment: "e".into(),
+            contexts: 2000,
+            keys: 2000,
+            conflicting_keys: 0,
+            variants: vec![],
+        };
+        let result = FunnelResult::compute(report, &funnel, &experiment, CompareOptions::default()).unwrap();
+        assert_eq!(result.options.mde, Some(0.1));
+        // Over 1,000 exposed keys each: step 1 is compared (+60%), step 2 is equal (10% each).
+        let step1 = result.stats[1][0].comparison.unwrap();
+        assert!((step1.lift.unwrap() - 0.6).abs() < 1e-12 && step1.significant, "{step1:?}");
+        let step2 = result.stats[1][1].comparison.unwrap();
+        assert_eq!(step2.lift, Some(0.0));
+        assert_eq!(result.stats[1][1].conversion_from_first, Some(0.1));
+        // The split is tested on the exposed keys: 1,000 each, no mismatch.
+        assert_eq!(result.checks.split.iter().map(|s| s.keys).collect::<Vec<_>>(), [1000, 1000]);
+        assert!(result.checks.mismatch().is_none());
+        assert_eq!(result.exposed(&result.report.variants[0]), Some(1000));
+        // A cohort has no exposed keys: its statistics stay over step-1 keys.
+        let cohort = &result.cohort_stats[0];
+        assert!(cohort[1][0].comparison.is_none());
+        assert_eq!(cohort[1][1].comparison.unwrap().lift, Some(-0.375));
+        assert_eq!(result.exposed(&result.report.cohorts[0].variants[0]), None);
     }
 }

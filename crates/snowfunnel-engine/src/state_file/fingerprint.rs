@@ -8,7 +8,8 @@
 //! the `app_ids` as a set (sorted, duplicates dropped), `start` and `end` in microseconds, the
 //! control, the weights as written (`50/50` and `1/1` differ), the order, the window in
 //! microseconds, and every step in order with its name and each field it names. What is not: the
-//! file the funnel came from ([`Funnel::source`]), so a state follows its funnels when they move.
+//! file the funnel came from ([`Funnel::source`]), so a state follows its funnels when they move,
+//! and what changes how the counts are read but not what is counted (`mde`, `denominator`).
 //!
 //! Precisely: the SHA-256 of the postcard encoding of, in order, the string `snowfunnel funnel
 //! fingerprint 1`, name, experiment, `Option<sorted app_ids>`, `Option<start>`, `Option<end>`,
@@ -189,6 +190,11 @@ event = "unstruct"
             assert!(FUNNEL.contains(from), "{from}");
             let changed = FUNNEL.replace(from, to);
             assert_ne!(fingerprint(&changed), base, "{from:?} -> {to:?}");
+        }
+        // How the counts are read is not: neither the planned effect nor the denominator.
+        for planning in ["mde = 0.05\n", "denominator = \"exposed\"\n", "mde = 2\ndenominator = \"step1\"\n"]
+        {
+            assert_eq!(fingerprint(&format!("{planning}{FUNNEL}")), base, "{planning:?}");
         }
         // Step order is part of the funnel.
         let mut swapped = parse_funnel("f.toml", "f", FUNNEL).unwrap();

@@ -82,6 +82,8 @@ pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize
         order: if shape.sequential.is_some() { Order::Sequential } else { Order::Any },
         window: shape.sequential.flatten().map(|hours| hours * 3_600_000_000),
         steps,
+        mde: None,
+        denominator: snowfunnel_engine::Denominator::Step1,
         source: "generated".into(),
     }
 }
@@ -129,6 +131,11 @@ fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
     }
     let conflicting = variants_of.values().filter(|v| v.len() > 1).count() as u64;
     let names: BTreeSet<&str> = variants_of.values().flatten().copied().collect();
+    // Each variant's exposed keys: those seen with it alone.
+    let mut exposed: BTreeMap<&str, u64> = BTreeMap::new();
+    for variants in variants_of.values().filter(|v| v.len() == 1) {
+        *exposed.entry(*variants.first().unwrap()).or_default() += 1;
+    }
     // (cohort day or none, variant) → per step, the microseconds each key took to get there.
     let mut took: BTreeMap<(Option<i64>, &str), Vec<Vec<i64>>> = BTreeMap::new();
     for (key, variants) in &variants_of {
@@ -173,6 +180,7 @@ fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
                     took.get(&(cohort, *v)).cloned().unwrap_or_else(|| vec![Vec::new(); f.steps.len()]);
                 VariantCounts {
                     variant: (*v).to_owned(),
+                    exposed: cohort.is_none().then(|| exposed.get(v).copied().unwrap_or(0)),
                     keys_per_step: steps.iter().map(|t| t.len() as u64).collect(),
                     time_to_step: steps
                         .into_iter()

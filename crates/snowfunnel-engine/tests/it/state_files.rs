@@ -202,6 +202,22 @@ fn other_funnels_are_an_error_naming_them() {
 }
 
 #[test]
+fn planning_settings_do_not_change_what_a_state_counts() {
+    // `mde` and `denominator` change how the counts are read, not what is counted: a state
+    // written with one value is read with another.
+    let plan = Plan::new(funnels());
+    let lines = generate(&GenConfig::new(2, 1_000));
+    let mut original = state_file(ingest(&plan, &lines), &[]);
+    let bytes = write(&plan, &mut original);
+    let mut planned = funnels();
+    let text = format!("mde = 0.05\ndenominator = \"exposed\"\n{WALKTHROUGH}");
+    planned[0] = parse_funnel("walkthrough.toml", "pipeline_editor_walkthrough", &text).unwrap();
+    let planned = Plan::new(planned);
+    let mut read = StateFile::read(&planned, bytes.as_slice()).unwrap();
+    assert_eq!(read.state.report(&planned), ingest(&planned, &lines).report(&planned));
+}
+
+#[test]
 fn not_a_state_file() {
     let plan = Plan::new(funnels());
     for bytes in [&b"\x1f\x8b\x08\x00 gzip"[..], b"experiment = \"x\"\n", b"snowfunnel-statf\x01\0\0\0", b"S"]

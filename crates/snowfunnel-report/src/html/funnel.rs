@@ -1,16 +1,17 @@
 //! `<funnel>.html`: one funnel's page.
 
 use maud::{Markup, html};
-use snowfunnel_engine::{DayKeys, VariantCounts};
+use snowfunnel_engine::{DayKeys, Denominator, VariantCounts};
 use snowfunnel_ingest::Counters;
 use snowfunnel_stats::{FunnelResult, StepStats};
 
 use super::chart::{Bar, bars, daily_lines, every_day, legend};
 use super::{INDEX_HTML, count_cell, data, lift_cell, name, page, pct_cell, seconds_cell};
 use crate::checks_line;
+use crate::csv_out::{EXPOSED_STEP_NAME, conversion_from_previous};
 use crate::json::{LIFT_INTERVAL_METHOD, RunStamp, tone_name};
 use crate::number::{grouped, p_value, percent};
-use crate::verdict::{Tone, level_pct, no_verdict, verdicts, verdicts_heading};
+use crate::verdict::{Tone, level_pct, no_verdict, signed_pct, verdicts, verdicts_heading};
 
 /// The page of one funnel: its verdicts, a chart of each variant's conversion from step 1
 /// with its intervals, the step table (keys, conversions, intervals, lifts with their
@@ -64,7 +65,10 @@ pub fn funnel_html(
             p.meta {
                 "Intervals at " (level) ". Lift: the variant's conversion from step 1 over the control's, minus 1; its interval by the "
                 (LIFT_INTERVAL_METHOD) ". p: two-sided test of equal conversions (z-test, Fisher's exact test for small counts); adj. p: Holm-adjusted over the funnel; significant when adj. p < "
-                (result.options.alpha) ". Time to convert: from a key's first step-1 event, over the keys that reached the step."
+                (result.options.alpha) ". Time to convert: from a key's first step-1 event, over the keys that reached the step. MDE: the smallest relative increase the test (unadjusted) detects with 80% power with these keys; keys needed: per variant, to detect "
+                @if let Some(mde) = result.options.mde { "the planned " (signed_pct(mde)) } @else { "the observed lift" }
+                ". Chance to win and expected loss (the conversion lost, in absolute terms, by shipping the variant): under uniform priors. Conversions are over each variant's "
+                (if result.denominator == Denominator::Exposed { "exposed keys (step 0)" } else { "step-1 keys" }) "."
             }
         }
 
@@ -206,21 +210,36 @@ fn step_table(
                     th scope="col" { "Significant" }
                     th scope="col" { "Median time" }
                     th scope="col" { "p90 time" }
+                    th scope="col" { "MDE" }
+                    th scope="col" { "Keys needed" }
+                    th scope="col" { "Chance to win" }
+                    th scope="col" { "Expected loss" }
                 }
             }
             tbody {
                 @for (v, stats) in variants.iter().zip(stats) {
+                    @if let Some(exposed) = result.exposed(v) {
+                        tr.first data-variant=(v.variant) data-step="0" {
+                            th scope="row" { (name(&v.variant)) }
+                            td { "0" }
+                            td.text { (EXPOSED_STEP_NAME) }
+                            td { (count_cell(exposed)) }
+                            td { (pct_cell((exposed > 0).then_some(1.0))) }
+                            td { (pct_cell((exposed > 0).then_some(1.0))) }
+                            @for _ in 0..14 { td {} }
+                        }
+                    }
                     @for (step, (step_name, s)) in report.step_names.iter().zip(stats).enumerate() {
                         @let comparison = s.comparison.as_ref();
                         @let time = v.time_to_step[step];
                         @let tone = comparison.filter(|c| c.significant).map(|c| if c.lift.is_some_and(|l| l < 0.0) { "worse" } else { "better" });
-                        tr.first[step == 0] data-variant=(v.variant) data-step=(step + 1) {
+                        tr.first[step == 0 && result.exposed(v).is_none()] data-variant=(v.variant) data-step=(step + 1) {
                             th scope="row" { (name(&v.variant)) }
                             td { (step + 1) }
                             td.text { (step_name) }
                             td { (count_cell(v.keys_per_step[step])) }
-                            td { (pct_cell(v.conversion_from_previous(step))) }
-                            td { (pct_cell(v.conversion_from_first(step))) }
+                            td { (pct_cell(conversion_from_previous(v, step, s))) }
+                            td { (pct_cell(s.conversion_from_first)) }
                             td { (pct_cell(s.ci.map(|ci| ci.0))) }
                             td { (pct_cell(s.ci.map(|ci| ci.1))) }
                             td class=[tone] { (lift_cell(comparison.and_then(|c| c.lift))) }
@@ -235,6 +254,10 @@ fn step_table(
                             }
                             td { (seconds_cell(time.map(|t| t.median_s))) }
                             td { (seconds_cell(time.map(|t| t.p90_s))) }
+                            td { (pct_cell(comparison.and_then(|c| c.mde_relative))) }
+                            td { @if let Some(n) = comparison.and_then(|c| c.keys_needed) { (count_cell(n)) } }
+                            td { (pct_cell(comparison.and_then(|c| c.chance_to_win))) }
+                            td { (p_cell(comparison.and_then(|c| c.expected_loss))) }
                         }
                     }
                 }

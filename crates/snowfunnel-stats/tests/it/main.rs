@@ -1,10 +1,12 @@
 //! Integration tests of snowfunnel-stats: reference values from scipy and statsmodels (and
 //! mpmath where those lose digits), embedded as literals so that the tests need no Python.
 
+mod bayes;
 mod fisher;
 mod funnel;
 mod holm;
 mod lift;
+mod power;
 mod properties;
 mod proportions;
 mod srm;

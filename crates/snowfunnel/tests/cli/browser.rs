@@ -227,6 +227,10 @@ fn reports_open_in_a_browser_with_the_csv_numbers_and_load_nothing() {
             "significant",
             "median_time_to_step_s",
             "p90_time_to_step_s",
+            "mde_relative",
+            "keys_needed",
+            "chance_to_win",
+            "expected_loss",
         ];
         assert_eq!(columns.len(), as_csv.len(), "{columns:?}");
         let cells: Vec<Vec<String>> = table

@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod empty;
 mod events;
+mod exposure;
 mod golden;
 mod harness;
 mod hostile;

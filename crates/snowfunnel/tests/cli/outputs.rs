@@ -3,11 +3,12 @@
 use crate::harness::{Workspace, assert_exit, good_events, join_lines, stderr, stdout};
 
 const EXPECTED_CSV: &str = "experiment,funnel,variant,step,step_name,keys,conversion_from_previous,conversion_from_first,\
-ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s,lift_ci_low,lift_ci_high\n\
-exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,,,,,\n\
-exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,,0,0,,\n\
-exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,,,,,\n\
-exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false,0,0,-0.7178,2.5436\n";
+ci_low,ci_high,lift,p_value,p_value_adjusted,significant,median_time_to_step_s,p90_time_to_step_s,lift_ci_low,lift_ci_high,\
+mde_relative,keys_needed,chance_to_win,expected_loss\n\
+exp,exp_funnel,control,1,Viewed,6,1.0000,1.0000,,,,,,,,,,,,,,\n\
+exp,exp_funnel,control,2,Clicked,3,0.5000,0.5000,0.1876,0.8124,,,,,0,0,,,,,,\n\
+exp,exp_funnel,candidate,1,Viewed,4,1.0000,1.0000,,,,,,,,,,,,,,\n\
+exp,exp_funnel,candidate,2,Clicked,2,0.5000,0.5000,0.1500,0.8500,0.0000,1.0000,1.0000,false,0,0,-0.7178,2.5436,,,0.5000,0.1020\n";
 
 #[test]
 fn writes_the_csv_and_prints_tables_and_a_summary() {
@@ -133,7 +134,11 @@ fn cohorts_add_a_block_per_period_and_a_cohort_column() {
         assert_exit(&ws.run(&["--by", by, "--out", &out, "in"]), 0);
         let csv = ws.read(&format!("{out}/exp_funnel.csv"));
         let mut rows = csv.lines();
-        assert!(rows.next().unwrap().ends_with(",p90_time_to_step_s,lift_ci_low,lift_ci_high,cohort"));
+        assert!(
+            rows.next()
+                .unwrap()
+                .ends_with(",lift_ci_high,mde_relative,keys_needed,chance_to_win,expected_loss,cohort")
+        );
         let rows: Vec<&str> = rows.collect();
         assert_eq!(rows.len(), 4, "{csv}");
         assert!(rows.iter().all(|r| r.ends_with(&format!(",{cohort}"))), "{csv}");
