@@ -24,7 +24,10 @@ mod state_file;
 mod times;
 mod unify;
 
-pub use definition::{DefinitionError, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel};
+pub use definition::{
+    DEFAULT_SEQUENTIAL_TUNING, DefinitionError, Funnel, Inference, MAX_STEPS, Order, Step,
+    check_unique_names, parse_funnel,
+};
 pub use job::{FunnelRecorder, Funnels};
 pub use plan::Plan;
 pub use report::{
