@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(level_pct(0.95), "95%");
         assert_eq!(level_pct(0.9), "90%");
         assert_eq!(level_pct(0.999), "99.9%");
-        let options = CompareOptions { alpha: 0.1, confidence: 0.9 };
+        let options = CompareOptions { alpha: 0.1, confidence: 0.9, ..CompareOptions::default() };
         assert_eq!(
             verdicts_heading(options),
             "Verdicts (lift [90% interval] vs control; significant: Holm-adjusted p < 0.1)"

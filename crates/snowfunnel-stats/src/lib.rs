@@ -6,7 +6,10 @@
 //! counts into one [`StepStats`] per variant and step: the [`wilson_interval`] of the conversion
 //! from step 1, and against the control the lift with its [`lift_interval`], the p-value of [`two_proportion_test`]
 //! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
-//! [`holm_bonferroni`] adjusted p-value over the whole funnel. [`sample_ratio_mismatch`] tests
+//! [`holm_bonferroni`] adjusted p-value over the whole funnel. Under [`Inference::Sequential`]
+//! the p-value and the lift's interval are instead the always-valid p-value and confidence
+//! sequence of [`sequential_lift_test`], valid however often the results are looked at.
+//! [`sample_ratio_mismatch`] tests
 //! the step-1 keys per variant against the planned weights.
 //!
 //! [`FunnelResult::compute`] does all of it once per funnel, from the engine's
@@ -27,6 +30,7 @@ mod holm;
 mod interval;
 mod proportions;
 mod result;
+mod sequential;
 mod srm;
 
 pub use checks::{CONTAMINATION_ALERT, Check, FunnelChecks, SRM_ALERT, SplitShare, funnel_checks};
@@ -41,4 +45,6 @@ pub use holm::holm_bonferroni;
 pub use interval::{lift_interval, normal_critical_value, wilson_interval};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
 pub use result::{FunnelResult, funnel_stats};
+pub use sequential::{ConfidenceSequence, SequentialLift, sequential_lift_test};
+pub use snowfunnel_engine::Inference;
 pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};

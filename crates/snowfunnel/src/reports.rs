@@ -123,7 +123,9 @@ pub(crate) fn report(
     // Names seen, keys per step and per day: for the empty-match and outage checks.
     let seen = state.seen(plan);
     // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals.
-    let compare = CompareOptions { alpha: args.alpha, confidence: 1.0 - args.alpha };
+    // The inference is each funnel's own: `FunnelResult::compute_seen` takes it from the definition.
+    let compare =
+        CompareOptions { alpha: args.alpha, confidence: 1.0 - args.alpha, ..CompareOptions::default() };
     // Each funnel's statistics and checks, computed once for every output below; the funnels
     // move into their results, the summary reads the rest of the report.
     let results = std::mem::take(&mut report.funnels)

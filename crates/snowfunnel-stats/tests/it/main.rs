@@ -7,6 +7,7 @@ mod holm;
 mod lift;
 mod properties;
 mod proportions;
+mod sequential;
 mod srm;
 mod wilson;
 
