@@ -1,7 +1,7 @@
 //! Verdicts: each comparison of a candidate variant with the control, in words a PM can act
 //! on, with the lift's interval and the adjusted p-value.
 
-use snowfunnel_stats::{CompareOptions, FunnelResult};
+use snowfunnel_stats::{CompareOptions, FunnelResult, Inference};
 
 /// Which way a comparison came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,14 +122,24 @@ pub fn no_verdict(result: &FunnelResult) -> Option<String> {
     Some(format!("No comparison: {reason}."))
 }
 
-/// The heading of the verdicts: the interval's level and what "significant" means.
+/// The heading of the verdicts: the interval's level, what "significant" means, and under
+/// sequential inference that both are always valid (a confidence sequence, always-valid
+/// p-values), so that nobody reads the numbers as those of the other inference.
 #[must_use]
 pub fn verdicts_heading(options: CompareOptions) -> String {
-    format!(
-        "Verdicts (lift [{} interval] vs control; significant: Holm-adjusted p < {})",
-        level_pct(options.confidence),
-        options.alpha
-    )
+    match options.inference {
+        Inference::Fixed => format!(
+            "Verdicts (lift [{} interval] vs control; significant: Holm-adjusted p < {})",
+            level_pct(options.confidence),
+            options.alpha
+        ),
+        Inference::Sequential { .. } => format!(
+            "Verdicts, sequential: valid on any day (lift [{} always-valid confidence sequence] vs \
+             control; significant: Holm-adjusted always-valid p < {})",
+            level_pct(options.confidence),
+            options.alpha
+        ),
+    }
 }
 
 /// A confidence level as a percentage, as short as it reads: `95%`, `90%`, `99.9%`.
@@ -199,6 +209,21 @@ mod tests {
         assert!(v[1].text().ends_with("significantly better (adj. p < 0.001)"), "{}", v[1].text());
         assert_eq!(v[2].tone, Tone::Worse);
         assert!(v[2].text().starts_with("worse, step 2 (Pipeline succeeded): -83.3% ["), "{}", v[2].text());
+    }
+
+    #[test]
+    fn the_heading_names_the_inference() {
+        let fixed = CompareOptions::default();
+        assert_eq!(
+            verdicts_heading(fixed),
+            "Verdicts (lift [95% interval] vs control; significant: Holm-adjusted p < 0.05)"
+        );
+        let sequential = CompareOptions { inference: Inference::Sequential { tuning: 5000.0 }, ..fixed };
+        assert_eq!(
+            verdicts_heading(sequential),
+            "Verdicts, sequential: valid on any day (lift [95% always-valid confidence sequence] vs \
+             control; significant: Holm-adjusted always-valid p < 0.05)"
+        );
     }
 
     #[test]

@@ -3,12 +3,12 @@
 use maud::{Markup, html};
 use snowfunnel_engine::{DayKeys, VariantCounts};
 use snowfunnel_ingest::Counters;
-use snowfunnel_stats::{FunnelResult, StepStats};
+use snowfunnel_stats::{FunnelResult, Inference, StepStats};
 
 use super::chart::{Bar, bars, daily_lines, every_day, legend};
 use super::{INDEX_HTML, count_cell, data, lift_cell, name, page, pct_cell, seconds_cell};
 use crate::checks_line;
-use crate::json::{LIFT_INTERVAL_METHOD, RunStamp, tone_name};
+use crate::json::{RunStamp, lift_interval_method, tone_name};
 use crate::number::{grouped, p_value, percent};
 use crate::verdict::{Tone, level_pct, no_verdict, verdicts, verdicts_heading};
 
@@ -63,7 +63,13 @@ pub fn funnel_html(
             div.table-wrap { (step_table(result, &report.variants, &result.stats, None)) }
             p.meta {
                 "Intervals at " (level) ". Lift: the variant's conversion from step 1 over the control's, minus 1; its interval by the "
-                (LIFT_INTERVAL_METHOD) ". p: two-sided test of equal conversions (z-test, Fisher's exact test for small counts); adj. p: Holm-adjusted over the funnel; significant when adj. p < "
+                (lift_interval_method(result.options.inference))
+                @if let Inference::Sequential { tuning } = result.options.inference {
+                    ", tightest at " (tuning) " step-1 keys. Sequential inference: the lift's interval is a confidence sequence and p always valid, so the numbers hold on whichever day they are read. p: always-valid two-sided p-value of equal conversions, from the same sequence"
+                } @else {
+                    ". p: two-sided test of equal conversions (z-test, Fisher's exact test for small counts)"
+                }
+                "; adj. p: Holm-adjusted over the funnel; significant when adj. p < "
                 (result.options.alpha) ". Time to convert: from a key's first step-1 event, over the keys that reached the step."
             }
         }
