@@ -8,6 +8,10 @@ use toml::Spanned;
 /// Most steps a funnel may have.
 pub const MAX_STEPS: usize = 64;
 
+/// The default `sequential_tuning` of a funnel file: the step-1 keys (both variants of a
+/// comparison together) at which the confidence sequence is tightest, as GrowthBook's default.
+pub const DEFAULT_SEQUENTIAL_TUNING: f64 = 5000.0;
+
 /// A validated funnel definition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Funnel {
@@ -40,6 +44,9 @@ pub struct Funnel {
     /// What each variant's conversions are measured against. Changes no count, so it is not in
     /// the [fingerprint](Funnel::fingerprint).
     pub denominator: Denominator,
+    /// How the comparisons with the control are tested: what the report computes from the
+    /// counts, not what is counted (not part of [`Funnel::fingerprint`]).
+    pub inference: Inference,
     /// Where the definition came from, for messages.
     pub source: String,
 }
@@ -78,6 +85,42 @@ impl Denominator {
             Denominator::Exposed => "exposed",
         }
     }
+}
+
+/// How a funnel's comparisons are tested (`inference` in the funnel file).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Inference {
+    /// Fixed-horizon p-values and confidence intervals: valid when the results are read once,
+    /// at a sample size decided in advance.
+    #[default]
+    Fixed,
+    /// Always-valid p-values and confidence sequences: valid however often the results are
+    /// read, and whenever the experiment is stopped.
+    Sequential {
+        /// The step-1 keys of a comparison (both variants together) at which the confidence
+        /// sequence is tightest (`sequential_tuning`, default [`DEFAULT_SEQUENTIAL_TUNING`]);
+        /// positive and finite.
+        tuning: f64,
+    },
+}
+
+impl Inference {
+    /// The funnel file's name of the inference: `fixed` or `sequential`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed",
+            Self::Sequential { .. } => "sequential",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawInference {
+    #[default]
+    Fixed,
+    Sequential,
 }
 
 /// One funnel step: an event matches when every field the step names is equal.
@@ -147,6 +190,9 @@ struct RawFunnel {
     #[serde(default)]
     denominator: Denominator,
     #[serde(default)]
+    inference: RawInference,
+    sequential_tuning: Option<Spanned<f64>>,
+    #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
 
@@ -156,7 +202,8 @@ struct RawFunnel {
 /// # Errors
 /// A [`DefinitionError`] naming the line and problem: TOML syntax, unknown keys, a missing
 /// experiment, no steps or more than [`MAX_STEPS`], a step naming no field, bad dates, start
-/// not before end, or a name unfit for a file name.
+/// not before end, a name unfit for a file name, or a `sequential_tuning` that is not a
+/// positive number or comes without `inference = "sequential"`.
 pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funnel, DefinitionError> {
     let error = |span: Option<std::ops::Range<usize>>, message: String| DefinitionError {
         file: source.to_owned(),
@@ -264,6 +311,26 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
             ));
         }
     };
+    let inference = match (raw.inference, raw.sequential_tuning) {
+        (RawInference::Fixed, None) => Inference::Fixed,
+        (RawInference::Fixed, Some(t)) => {
+            return Err(error(
+                Some(t.span()),
+                "`sequential_tuning` needs `inference = \"sequential\"`".into(),
+            ));
+        }
+        (RawInference::Sequential, None) => Inference::Sequential { tuning: DEFAULT_SEQUENTIAL_TUNING },
+        (RawInference::Sequential, Some(t)) => {
+            let tuning = *t.get_ref();
+            if !(tuning.is_finite() && tuning > 0.0) {
+                return Err(error(
+                    Some(t.span()),
+                    format!("sequential_tuning: {tuning} is not a positive number of keys"),
+                ));
+            }
+            Inference::Sequential { tuning }
+        }
+    };
     Ok(Funnel {
         name,
         experiment: raw.experiment,
@@ -277,6 +344,7 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
         mde,
         denominator: raw.denominator,
+        inference,
         source: source.to_owned(),
     })
 }
@@ -443,6 +511,43 @@ label = "cta"
         let e = err(&with("denominator = \"visits\""));
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("unknown variant `visits`, expected `step1` or `exposed`"), "{e}");
+    }
+
+    #[test]
+    fn inference_and_its_tuning() {
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        assert_eq!(parse_funnel("f.toml", "f", GOOD).unwrap().inference, Inference::Fixed);
+        let fixed = parse_funnel("f.toml", "f", &with("inference = \"fixed\"")).unwrap();
+        assert_eq!(fixed.inference, Inference::Fixed);
+        let default = parse_funnel("f.toml", "f", &with("inference = \"sequential\"")).unwrap();
+        assert_eq!(default.inference, Inference::Sequential { tuning: DEFAULT_SEQUENTIAL_TUNING });
+        assert_eq!(default.inference.as_str(), "sequential");
+        let tuned =
+            parse_funnel("f.toml", "f", &with("inference = \"sequential\"\nsequential_tuning = 20000"))
+                .unwrap();
+        assert_eq!(tuned.inference, Inference::Sequential { tuning: 20_000.0 });
+        let half =
+            parse_funnel("f.toml", "f", &with("inference = \"sequential\"\nsequential_tuning = 2.5e3"))
+                .unwrap();
+        assert_eq!(half.inference, Inference::Sequential { tuning: 2_500.0 });
+
+        let unknown = err(&with("inference = \"bayesian\""));
+        assert!(unknown.message.contains("unknown variant `bayesian`"), "{unknown}");
+        assert_eq!(unknown.line, Some(4));
+        for bad in ["0", "-5000", "nan", "inf"] {
+            let e = err(&with(&format!("inference = \"sequential\"\nsequential_tuning = {bad}")));
+            assert!(e.message.contains("is not a positive number of keys"), "{bad}: {e}");
+            assert_eq!(e.line, Some(5), "{bad}");
+            assert!(e.to_string().starts_with("f.toml:5: sequential_tuning: "), "{e}");
+        }
+        assert!(
+            err(&with("inference = \"sequential\"\nsequential_tuning = \"5000\""))
+                .message
+                .contains("invalid type")
+        );
+        let alone = err(&with("sequential_tuning = 5000"));
+        assert!(alone.message.contains("needs `inference = \"sequential\"`"), "{alone}");
+        assert_eq!(alone.line, Some(4));
     }
 
     #[test]

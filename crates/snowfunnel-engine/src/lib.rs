@@ -25,7 +25,8 @@ mod times;
 mod unify;
 
 pub use definition::{
-    DefinitionError, Denominator, Funnel, MAX_STEPS, Order, Step, check_unique_names, parse_funnel,
+    DEFAULT_SEQUENTIAL_TUNING, DefinitionError, Denominator, Funnel, Inference, MAX_STEPS, Order, Step,
+    check_unique_names, parse_funnel,
 };
 pub use job::{FunnelRecorder, Funnels};
 pub use plan::Plan;

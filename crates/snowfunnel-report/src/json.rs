@@ -10,7 +10,7 @@ use std::io;
 
 use serde::Serialize;
 use snowfunnel_engine::{RunReport, VariantCounts};
-use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, POWER, SRM_ALERT, StepStats};
+use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, Inference, POWER, SRM_ALERT, StepStats};
 
 use crate::RunTotals;
 use crate::csv_out::conversion_from_previous;
@@ -23,6 +23,19 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// The method of the lift intervals, as the reports name it.
 pub const LIFT_INTERVAL_METHOD: &str = "delta method on the log of the ratio (Katz)";
+
+/// The method of the lift intervals under sequential inference, as the reports name it.
+pub const LIFT_SEQUENCE_METHOD: &str = "asymptotic confidence sequence (normal mixture, Waudby-Smith et al.) on the log of the ratio, delta-method variance";
+
+/// The method of the lift intervals of an inference: [`LIFT_INTERVAL_METHOD`] or
+/// [`LIFT_SEQUENCE_METHOD`].
+#[must_use]
+pub fn lift_interval_method(inference: Inference) -> &'static str {
+    match inference {
+        Inference::Fixed => LIFT_INTERVAL_METHOD,
+        Inference::Sequential { .. } => LIFT_SEQUENCE_METHOD,
+    }
+}
 
 /// What every JSON and HTML report says about the run that wrote it.
 #[derive(Clone, Debug, Serialize)]
@@ -50,6 +63,8 @@ struct FunnelJson<'a> {
     denominator: &'static str,
     power: f64,
     mde: Option<f64>,
+    inference: &'static str,
+    sequential_tuning: Option<f64>,
     keys: u64,
     conflicting_keys: u64,
     steps: &'a [String],
@@ -343,10 +358,15 @@ pub fn funnel_json(
         control: &report.control,
         alpha: result.options.alpha,
         confidence: result.options.confidence,
-        lift_interval_method: LIFT_INTERVAL_METHOD,
+        lift_interval_method: lift_interval_method(result.options.inference),
         denominator: result.denominator.as_str(),
         power: POWER,
         mde: result.options.mde,
+        inference: result.options.inference.as_str(),
+        sequential_tuning: match result.options.inference {
+            Inference::Fixed => None,
+            Inference::Sequential { tuning } => Some(tuning),
+        },
         keys: report.keys,
         conflicting_keys: report.conflicting_keys,
         steps: &report.step_names,

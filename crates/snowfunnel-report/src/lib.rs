@@ -65,7 +65,10 @@ pub use events_out::{
 };
 pub use experiments_out::experiments_text;
 pub use html::{CONTENT_SECURITY_POLICY, INDEX_HTML, VALIDATE_HTML, funnel_html, index_html, validate_html};
-pub use json::{JSON_SCHEMA_VERSION, LIFT_INTERVAL_METHOD, RunStamp, Window, funnel_json, run_json};
+pub use json::{
+    JSON_SCHEMA_VERSION, LIFT_INTERVAL_METHOD, LIFT_SEQUENCE_METHOD, RunStamp, Window, funnel_json,
+    lift_interval_method, run_json,
+};
 pub use progress::{Progress, progress_line};
 pub use spool::{RowSpool, SPOOL_MEMORY_BYTES, Segment};
 pub use summary::{EventsSummary, RunTotals, events_summary_text, summary_text};

@@ -115,8 +115,10 @@ pub fn funnel_table(result: &FunnelResult, colour: bool) -> String {
             out.push('\n');
         }
     } else {
-        out.push_str(&verdicts_heading(result.options));
-        out.push('\n');
+        for line in textwrap::wrap(&verdicts_heading(result.options), usize::from(TABLE_WIDTH)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
         let wrap =
             textwrap::Options::new(usize::from(TABLE_WIDTH)).initial_indent("  ").subsequent_indent("    ");
         for verdict in &verdicts {

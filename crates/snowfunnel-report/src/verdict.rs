@@ -2,7 +2,7 @@
 //! on, with the lift's interval and the adjusted p-value.
 
 use snowfunnel_engine::VariantCounts;
-use snowfunnel_stats::{CompareOptions, FunnelResult};
+use snowfunnel_stats::{CompareOptions, FunnelResult, Inference};
 
 use crate::number::grouped;
 
@@ -39,7 +39,7 @@ pub struct Verdict {
     /// When not significant: the keys per variant still needed to detect `effect` with 80%
     /// power (the comparison's [`keys_needed`](snowfunnel_stats::Comparison::keys_needed) over
     /// the smaller variant's keys); `None` when significant, when no more are needed, or when
-    /// unknown.
+    /// unknown, and under sequential inference (the sample size is the fixed-horizon test's).
     pub more_keys: Option<u64>,
     /// The relative effect `more_keys` is for: the funnel's planned `mde`, or the observed lift.
     pub effect: Option<f64>,
@@ -109,9 +109,11 @@ pub fn verdicts(result: &FunnelResult) -> Vec<Verdict> {
         let keys = denominator(variant).min(control_keys.unwrap_or(0));
         for (step, (name, stats)) in report.step_names.iter().zip(stats).enumerate() {
             let Some(c) = &stats.comparison else { continue };
+            // A fixed-horizon sample size: under sequential inference it would understate the
+            // keys needed, so the verdict leaves it out (the CSV keeps the planning figure).
             let more_keys = c
                 .keys_needed
-                .filter(|_| !c.significant)
+                .filter(|_| !c.significant && result.options.inference == Inference::Fixed)
                 .and_then(|needed| needed.checked_sub(keys))
                 .filter(|&more| more > 0);
             let tone = match c.lift {
@@ -159,14 +161,24 @@ pub fn no_verdict(result: &FunnelResult) -> Option<String> {
     Some(format!("No comparison: {reason}."))
 }
 
-/// The heading of the verdicts: the interval's level and what "significant" means.
+/// The heading of the verdicts: the interval's level, what "significant" means, and under
+/// sequential inference that both are always valid (a confidence sequence, always-valid
+/// p-values), so that nobody reads the numbers as those of the other inference.
 #[must_use]
 pub fn verdicts_heading(options: CompareOptions) -> String {
-    format!(
-        "Verdicts (lift [{} interval] vs control; significant: Holm-adjusted p < {})",
-        level_pct(options.confidence),
-        options.alpha
-    )
+    match options.inference {
+        Inference::Fixed => format!(
+            "Verdicts (lift [{} interval] vs control; significant: Holm-adjusted p < {})",
+            level_pct(options.confidence),
+            options.alpha
+        ),
+        Inference::Sequential { .. } => format!(
+            "Verdicts, sequential: valid on any day (lift [{} always-valid confidence sequence] vs \
+             control; significant: Holm-adjusted always-valid p < {})",
+            level_pct(options.confidence),
+            options.alpha
+        ),
+    }
 }
 
 /// A confidence level as a percentage, as short as it reads: `95%`, `90%`, `99.9%`.
@@ -253,11 +265,26 @@ mod tests {
     }
 
     #[test]
+    fn the_heading_names_the_inference() {
+        let fixed = CompareOptions::default();
+        assert_eq!(
+            verdicts_heading(fixed),
+            "Verdicts (lift [95% interval] vs control; significant: Holm-adjusted p < 0.05)"
+        );
+        let sequential = CompareOptions { inference: Inference::Sequential { tuning: 5000.0 }, ..fixed };
+        assert_eq!(
+            verdicts_heading(sequential),
+            "Verdicts, sequential: valid on any day (lift [95% always-valid confidence sequence] vs \
+             control; significant: Holm-adjusted always-valid p < 0.05)"
+        );
+    }
+
+    #[test]
     fn levels_read_as_people_write_them() {
         assert_eq!(level_pct(0.95), "95%");
         assert_eq!(level_pct(0.9), "90%");
         assert_eq!(level_pct(0.999), "99.9%");
-        let options = CompareOptions { alpha: 0.1, confidence: 0.9, mde: None };
+        let options = CompareOptions { alpha: 0.1, confidence: 0.9, ..CompareOptions::default() };
         assert_eq!(
             verdicts_heading(options),
             "Verdicts (lift [90% interval] vs control; significant: Holm-adjusted p < 0.1)"

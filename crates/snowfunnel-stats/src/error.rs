@@ -44,6 +44,13 @@ pub enum StatsError {
         /// The value given.
         value: f64,
     },
+    /// The tuning of a sequential test (keys at which its confidence sequence is tightest) must
+    /// be finite and above 0.
+    #[error("sequential tuning must be a positive number of keys, got {value}")]
+    TuningOutOfRange {
+        /// The value given.
+        value: f64,
+    },
     /// One weight per observed count is needed.
     #[error("{observed} observed counts but {weights} weights")]
     WeightCountMismatch {

@@ -2,12 +2,15 @@
 //! variant and step, tests of each candidate against the control, and the Holm adjustment over
 //! the whole funnel (which needs all p-values before any can be printed).
 
+use snowfunnel_engine::Inference;
+
 use crate::bayes::{chance_to_win, expected_loss};
 use crate::error::StatsError;
 use crate::holm::holm_bonferroni;
 use crate::interval::{lift_interval, wilson_interval};
 use crate::power::{keys_needed, minimum_detectable_effect};
 use crate::proportions::{Method, two_proportion_test};
+use crate::sequential::{ConfidenceSequence, sequential_lift_test};
 
 /// Settings of [`compare_funnel`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,11 +23,16 @@ pub struct CompareOptions {
     /// The planned relative effect that [`Comparison::keys_needed`] is computed for (the
     /// funnel's `mde`); `None` (the default): each comparison's observed lift.
     pub mde: Option<f64>,
+    /// How the comparisons are tested. [`Inference::Fixed`] (the default): the z-test or
+    /// Fisher's exact test, and the lift interval. [`Inference::Sequential`]: the always-valid
+    /// p-value and the confidence sequence of [`sequential_lift_test`], whose boundary is tuned
+    /// for `alpha` ([`ConfidenceSequence::new`]).
+    pub inference: Inference,
 }
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        Self { alpha: 0.05, confidence: 0.95, mde: None }
+        Self { alpha: 0.05, confidence: 0.95, mde: None, inference: Inference::Fixed }
     }
 }
 
@@ -48,10 +56,12 @@ pub struct StepStats {
 pub struct Comparison {
     /// `variant conversion / control conversion - 1`; `None` when the control's conversion is 0.
     pub lift: Option<f64>,
-    /// The interval of `lift` at [`CompareOptions::confidence`] ([`lift_interval`]); `None`
+    /// The interval of `lift` at [`CompareOptions::confidence`] ([`lift_interval`]), or under
+    /// [`Inference::Sequential`] its confidence sequence ([`sequential_lift_test`]); `None`
     /// when the variant's or the control's conversion is 0.
     pub lift_ci: Option<(f64, f64)>,
-    /// Two-sided p-value of [`two_proportion_test`](crate::two_proportion_test).
+    /// Two-sided p-value of [`two_proportion_test`](crate::two_proportion_test), or under
+    /// [`Inference::Sequential`] the always-valid p-value of [`sequential_lift_test`].
     pub p_value: f64,
     /// The test that gave `p_value`.
     pub method: Method,
@@ -91,14 +101,22 @@ pub struct Comparison {
 ///
 /// [`StatsError::StepCountMismatch`] when the variants do not all have the same number of
 /// steps, [`StatsError::KeysAboveFirstStep`] when a step has more keys than step 1,
-/// [`StatsError::ControlOutOfRange`], and [`StatsError::LevelOutOfRange`] for an `alpha` or
-/// `confidence` outside (0, 1).
+/// [`StatsError::ControlOutOfRange`], [`StatsError::LevelOutOfRange`] for an `alpha` or
+/// `confidence` outside (0, 1), and [`StatsError::TuningOutOfRange`] for a sequential tuning
+/// that is not a positive number.
 pub fn compare_funnel<V: AsRef<[u64]>>(
     keys_per_step: &[V],
     control: Option<usize>,
     options: CompareOptions,
 ) -> Result<Vec<Vec<StepStats>>, StatsError> {
     validate(keys_per_step, control, options)?;
+    let test = match options.inference {
+        Inference::Fixed => Test::Fixed,
+        Inference::Sequential { tuning } => Test::Sequential(
+            ConfidenceSequence::new(tuning, options.alpha)
+                .ok_or(StatsError::TuningOutOfRange { value: tuning })?,
+        ),
+    };
     let control_keys = control.map(|c| keys_per_step[c].as_ref());
 
     let mut rows: Vec<Vec<StepStats>> = Vec::with_capacity(keys_per_step.len());
@@ -114,7 +132,7 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
                 let first = keys[0];
                 let comparison = match control_keys {
                     Some(control_keys) if step > 0 && Some(variant) != control => {
-                        compare(k, first, control_keys[step], control_keys[0], options)
+                        compare(k, first, control_keys[step], control_keys[0], options, test)
                     }
                     _ => None,
                 };
@@ -141,6 +159,13 @@ pub fn compare_funnel<V: AsRef<[u64]>>(
     Ok(rows)
 }
 
+/// The test of a comparison, from [`CompareOptions::inference`].
+#[derive(Clone, Copy)]
+enum Test {
+    Fixed,
+    Sequential(ConfidenceSequence),
+}
+
 /// The comparison before adjustment (adjusted p-value set to the raw one for now).
 fn compare(
     keys: u64,
@@ -148,16 +173,28 @@ fn compare(
     control: u64,
     control_first: u64,
     options: CompareOptions,
+    test: Test,
 ) -> Option<Comparison> {
-    let test = two_proportion_test(keys, first, control, control_first)?;
+    let (p_value, method, lift_ci) = match test {
+        Test::Fixed => {
+            let result = two_proportion_test(keys, first, control, control_first)?;
+            let interval = lift_interval(keys, first, control, control_first, options.confidence);
+            (result.p_value, result.method, interval)
+        }
+        Test::Sequential(sequence) => {
+            let result =
+                sequential_lift_test(keys, first, control, control_first, sequence, options.confidence)?;
+            (result.p_value, Method::ConfidenceSequence, result.lift_cs)
+        }
+    };
     let lift = lift(keys, first, control, control_first);
     let baseline = ratio(control, control_first)?;
     Some(Comparison {
         lift,
-        lift_ci: lift_interval(keys, first, control, control_first, options.confidence),
-        p_value: test.p_value,
-        method: test.method,
-        p_value_adjusted: test.p_value,
+        lift_ci,
+        p_value,
+        method,
+        p_value_adjusted: p_value,
         significant: false,
         mde_relative: minimum_detectable_effect(baseline, control_first, first, options.alpha),
         keys_needed: options.mde.or(lift).and_then(|effect| keys_needed(baseline, effect, options.alpha)),
@@ -194,6 +231,11 @@ fn validate<V: AsRef<[u64]>>(
         if !(value > 0.0 && value < 1.0) {
             return Err(StatsError::LevelOutOfRange { name, value });
         }
+    }
+    if let Inference::Sequential { tuning } = options.inference
+        && !(tuning.is_finite() && tuning > 0.0)
+    {
+        return Err(StatsError::TuningOutOfRange { value: tuning });
     }
     if let Some(control) = control
         && control >= keys_per_step.len()

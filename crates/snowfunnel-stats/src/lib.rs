@@ -6,9 +6,11 @@
 //! counts into one [`StepStats`] per variant and step: the [`wilson_interval`] of the conversion
 //! from step 1, and against the control the lift with its [`lift_interval`], the p-value of [`two_proportion_test`]
 //! (the pooled z-test, or [`fisher_exact_two_sided`] for small expected counts), and the
-//! [`holm_bonferroni`] adjusted p-value over the whole funnel; the power of the test
-//! ([`minimum_detectable_effect`], [`keys_needed`]) and the Bayesian summary ([`chance_to_win`],
-//! [`expected_loss`]). [`sample_ratio_mismatch`] tests
+//! [`holm_bonferroni`] adjusted p-value over the whole funnel. Under [`Inference::Sequential`]
+//! the p-value and the lift's interval are instead the always-valid p-value and confidence
+//! sequence of [`sequential_lift_test`], valid however often the results are looked at. The
+//! power of the test ([`minimum_detectable_effect`], [`keys_needed`]) and the Bayesian summary
+//! ([`chance_to_win`], [`expected_loss`]). [`sample_ratio_mismatch`] tests
 //! the step-1 keys per variant against the planned weights.
 //!
 //! [`FunnelResult::compute`] does all of it once per funnel, from the engine's
@@ -31,6 +33,7 @@ mod interval;
 mod power;
 mod proportions;
 mod result;
+mod sequential;
 mod srm;
 
 pub use bayes::{chance_to_win, expected_loss};
@@ -47,4 +50,6 @@ pub use interval::{lift_interval, normal_critical_value, wilson_interval};
 pub use power::{POWER, keys_needed, minimum_detectable_effect};
 pub use proportions::{MIN_EXPECTED_CELL, Method, TestResult, pooled_z_test, two_proportion_test};
 pub use result::{FunnelResult, funnel_stats};
+pub use sequential::{ConfidenceSequence, SequentialLift, sequential_lift_test};
+pub use snowfunnel_engine::Inference;
 pub use srm::{SrmResult, VariantShare, sample_ratio_mismatch};

@@ -14,15 +14,20 @@ pub enum Method {
     ZTest,
     /// Two-sided Fisher's exact test ([`fisher_exact_two_sided`]).
     FisherExact,
+    /// The always-valid p-value of a confidence sequence on the log of the ratio of the
+    /// conversions ([`sequential_lift_test`](crate::sequential_lift_test)), under
+    /// `inference = "sequential"`.
+    ConfidenceSequence,
 }
 
 impl Method {
-    /// A short lowercase name for reports: `z_test` or `fisher_exact`.
+    /// A short lowercase name for reports: `z_test`, `fisher_exact` or `confidence_sequence`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ZTest => "z_test",
             Self::FisherExact => "fisher_exact",
+            Self::ConfidenceSequence => "confidence_sequence",
         }
     }
 }

@@ -28,8 +28,8 @@ pub struct FunnelResult {
     /// variant's keys whose first step-1 event fell on it, in the order of `report.variants`:
     /// what the outage check reads. Empty when the run's [`FunnelSeen`] was not given.
     pub daily: Vec<DayKeys>,
-    /// The significance level and the confidence of the intervals the statistics were
-    /// computed with, for the headings that name them, and the funnel's planned effect.
+    /// The significance level, the confidence of the intervals, the inference and the planned
+    /// effect (the funnel's) the statistics were computed with, for the headings that name them.
     pub options: CompareOptions,
     /// The funnel's denominator. Under [`Denominator::Exposed`] the statistics of the whole
     /// funnel are over each variant's exposed keys ([`VariantCounts::exposed`]); a cohort's,
@@ -56,11 +56,13 @@ impl FunnelResult {
 
     /// Computes the statistics and checks of `report`, the result of the funnel `funnel` on
     /// the experiment summed up by `experiment`, where the run saw `seen` of it (the engine's
-    /// [`State::seen`](snowfunnel_engine::State::seen)).
+    /// [`State::seen`](snowfunnel_engine::State::seen)). The comparisons use the funnel's
+    /// [`Funnel::inference`], whatever `options.inference` says.
     ///
     /// # Errors
-    /// [`StatsError`] for an `alpha` or confidence outside (0, 1) in `options`, or weights the
-    /// definition parser would have refused; the engine's counts never give the others.
+    /// [`StatsError`] for an `alpha` or confidence outside (0, 1) in `options`, or weights or a
+    /// sequential tuning the definition parser would have refused; the engine's counts never
+    /// give the others.
     pub fn compute_seen(
         report: FunnelReport,
         funnel: &Funnel,
@@ -68,7 +70,7 @@ impl FunnelResult {
         seen: &FunnelSeen,
         options: CompareOptions,
     ) -> Result<Self, StatsError> {
-        let options = CompareOptions { mde: funnel.mde, ..options };
+        let options = CompareOptions { mde: funnel.mde, inference: funnel.inference, ..options };
         let denominator = funnel.denominator;
         let stats = funnel_stats(&report.variants, &report.control, denominator, options)?;
         let cohort_stats = report
@@ -198,6 +200,17 @@ mod tests {
             CompareOptions { alpha: 1.5, ..options },
         );
         assert_eq!(error, Err(StatsError::LevelOutOfRange { name: "alpha", value: 1.5 }));
+
+        // The funnel's inference decides, for the whole funnel and each cohort.
+        let sequential = parse_funnel("f.toml", "f", &format!("inference = \"sequential\"\n{text}")).unwrap();
+        let result = FunnelResult::compute(report, &sequential, &experiment, options).unwrap();
+        assert_eq!(result.options.inference, sequential.inference);
+        let whole_sequential = result.stats[1][1].comparison.unwrap();
+        assert_eq!(whole_sequential.method, crate::Method::ConfidenceSequence);
+        assert!(whole_sequential.p_value > whole.p_value, "{whole_sequential:?}");
+        let cohort = result.cohort_stats[0][1][1].comparison.unwrap();
+        assert_eq!(cohort.method, crate::Method::ConfidenceSequence);
+        assert!(cohort.p_value > first.p_value, "{cohort:?}");
     }
 
     #[test]

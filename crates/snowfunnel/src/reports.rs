@@ -122,8 +122,9 @@ pub(crate) fn report(
     let mut report = state.report_with(plan, ReportOptions { cohorts });
     // Names seen, keys per step and per day: for the empty-match and outage checks.
     let seen = state.seen(plan);
-    // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals;
-    // each funnel's planned effect (`mde`) comes from its file.
+    // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals.
+    // The planned effect (`mde`) and the inference are each funnel's own:
+    // `FunnelResult::compute_seen` takes them from the definition.
     let compare =
         CompareOptions { alpha: args.alpha, confidence: 1.0 - args.alpha, ..CompareOptions::default() };
     // Each funnel's statistics and checks, computed once for every output below; the funnels

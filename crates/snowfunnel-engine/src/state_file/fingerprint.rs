@@ -9,7 +9,9 @@
 //! control, the weights as written (`50/50` and `1/1` differ), the order, the window in
 //! microseconds, and every step in order with its name and each field it names. What is not: the
 //! file the funnel came from ([`Funnel::source`]), so a state follows its funnels when they move,
-//! and what changes how the counts are read but not what is counted (`mde`, `denominator`).
+//! and how the report reads and tests the counts (`mde`, `denominator`, [`Funnel::inference`],
+//! `sequential_tuning`), which changes no count: a state counted under one inference or
+//! denominator reports under another.
 //!
 //! Precisely: the SHA-256 of the postcard encoding of, in order, the string `snowfunnel funnel
 //! fingerprint 1`, name, experiment, `Option<sorted app_ids>`, `Option<start>`, `Option<end>`,
@@ -200,6 +202,22 @@ event = "unstruct"
         let mut swapped = parse_funnel("f.toml", "f", FUNNEL).unwrap();
         swapped.steps.reverse();
         assert_ne!(swapped.fingerprint(), base);
+    }
+
+    #[test]
+    fn the_inference_is_not_part_of_the_fingerprint() {
+        // A state written for a funnel with one inference is read for the same funnel with
+        // another: the counts are the same, only the statistics of the report change.
+        let base = fingerprint(FUNNEL);
+        for inference in [
+            "inference = \"fixed\"",
+            "inference = \"sequential\"",
+            "inference = \"sequential\"\nsequential_tuning = 20000",
+        ] {
+            let with = FUNNEL.replace("window = \"7d\"", &format!("window = \"7d\"\n{inference}"));
+            assert_ne!(with, FUNNEL);
+            assert_eq!(fingerprint(&with), base, "{inference}");
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    Cohort, CohortBy, Funnel, FunnelRecorder, FunnelReport, Order, Plan, ReportOptions, State, Step,
-    TimeToStep, VariantCounts,
+    Cohort, CohortBy, Funnel, FunnelRecorder, FunnelReport, Inference, Order, Plan, ReportOptions, State,
+    Step, TimeToStep, VariantCounts,
 };
 use snowfunnel_gen::{Event, ExperimentSpec, GenConfig, Line, StepSpec, date_micros, generate};
 use snowfunnel_ingest::Ingester;
@@ -84,6 +84,7 @@ pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize
         steps,
         mde: None,
         denominator: snowfunnel_engine::Denominator::Step1,
+        inference: Inference::Fixed,
         source: "generated".into(),
     }
 }

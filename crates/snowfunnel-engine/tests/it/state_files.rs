@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    CohortBy, Funnel, FunnelRecorder, FunnelReport, Manifest, ManifestEntry, Plan, ReportOptions, RunReport,
-    STATE_FORMAT_VERSION, STATE_MAGIC, State, StateFile, StateFileError, parse_funnel,
+    CohortBy, Funnel, FunnelRecorder, FunnelReport, Inference, Manifest, ManifestEntry, Plan, ReportOptions,
+    RunReport, STATE_FORMAT_VERSION, STATE_MAGIC, State, StateFile, StateFileError, parse_funnel,
 };
 use snowfunnel_gen::{GenConfig, Line, generate};
 use snowfunnel_ingest::Ingester;
@@ -158,6 +158,31 @@ fn funnels_may_come_in_another_order_and_formatting() {
     got.experiments.sort_by(|a, b| a.experiment.cmp(&b.experiment));
     want.experiments.sort_by(|a, b| a.experiment.cmp(&b.experiment));
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_state_is_read_with_another_inference() {
+    // `inference` and `sequential_tuning` change the statistics of the report, not what a state
+    // counts: a state counted for fixed-horizon funnels is read for sequential ones and back.
+    let fixed = funnels();
+    let sequential: Vec<Funnel> = funnels()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut f)| {
+            f.inference = Inference::Sequential { tuning: if i % 2 == 0 { 5_000.0 } else { 200.0 } };
+            f
+        })
+        .collect();
+    assert_ne!(fixed, sequential);
+    let (fixed, sequential) = (Plan::new(fixed), Plan::new(sequential));
+    let lines = generate(&GenConfig::new(4, 2_000));
+    let mut original = state_file(ingest(&fixed, &lines), &["a.gz"]);
+    let bytes = write(&fixed, &mut original);
+    let mut read = StateFile::read(&sequential, bytes.as_slice()).unwrap();
+    assert_eq!(read.state.report(&sequential), original.state.report(&fixed));
+    let again = write(&sequential, &mut read);
+    assert_eq!(again, bytes, "the same state, written for either inference");
+    StateFile::read(&fixed, again.as_slice()).unwrap();
 }
 
 fn read_err(plan: &Plan, bytes: &[u8]) -> StateFileError {

@@ -3,13 +3,13 @@
 use maud::{Markup, html};
 use snowfunnel_engine::{DayKeys, Denominator, VariantCounts};
 use snowfunnel_ingest::Counters;
-use snowfunnel_stats::{FunnelResult, StepStats};
+use snowfunnel_stats::{FunnelResult, Inference, StepStats};
 
 use super::chart::{Bar, bars, daily_lines, every_day, legend};
 use super::{INDEX_HTML, count_cell, data, lift_cell, name, page, pct_cell, seconds_cell};
 use crate::checks_line;
 use crate::csv_out::{EXPOSED_STEP_NAME, conversion_from_previous};
-use crate::json::{LIFT_INTERVAL_METHOD, RunStamp, tone_name};
+use crate::json::{RunStamp, lift_interval_method, tone_name};
 use crate::number::{grouped, p_value, percent};
 use crate::verdict::{Tone, level_pct, no_verdict, signed_pct, verdicts, verdicts_heading};
 
@@ -64,8 +64,14 @@ pub fn funnel_html(
             div.table-wrap { (step_table(result, &report.variants, &result.stats, None)) }
             p.meta {
                 "Intervals at " (level) ". Lift: the variant's conversion from step 1 over the control's, minus 1; its interval by the "
-                (LIFT_INTERVAL_METHOD) ". p: two-sided test of equal conversions (z-test, Fisher's exact test for small counts); adj. p: Holm-adjusted over the funnel; significant when adj. p < "
-                (result.options.alpha) ". Time to convert: from a key's first step-1 event, over the keys that reached the step. MDE: the smallest relative increase the test (unadjusted) detects with 80% power with these keys; keys needed: per variant, to detect "
+                (lift_interval_method(result.options.inference))
+                @if let Inference::Sequential { tuning } = result.options.inference {
+                    ", tightest at " (tuning) " step-1 keys. Sequential inference: the lift's interval is a confidence sequence and p always valid, so the numbers hold on whichever day they are read. p: always-valid two-sided p-value of equal conversions, from the same sequence"
+                } @else {
+                    ". p: two-sided test of equal conversions (z-test, Fisher's exact test for small counts)"
+                }
+                "; adj. p: Holm-adjusted over the funnel; significant when adj. p < "
+                (result.options.alpha) ". Time to convert: from a key's first step-1 event, over the keys that reached the step. MDE: the smallest relative increase the fixed-horizon test (unadjusted) detects with 80% power with these keys; keys needed: per variant, to detect "
                 @if let Some(mde) = result.options.mde { "the planned " (signed_pct(mde)) } @else { "the observed lift" }
                 ". Chance to win and expected loss (the conversion lost, in absolute terms, by shipping the variant): under uniform priors. Conversions are over each variant's "
                 (if result.denominator == Denominator::Exposed { "exposed keys (step 0)" } else { "step-1 keys" }) "."

@@ -9,6 +9,7 @@ mod lift;
 mod power;
 mod properties;
 mod proportions;
+mod sequential;
 mod srm;
 mod wilson;
 

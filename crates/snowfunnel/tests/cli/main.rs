@@ -17,5 +17,6 @@ mod reports_html;
 mod s3;
 mod s3_faults;
 mod s3_listing;
+mod sequential;
 mod state;
 mod validate;
