@@ -14,6 +14,7 @@
 //! read from bytes (any `Write` and `Read`), refused when read for other funnels (each
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
+mod breakdown;
 mod definition;
 mod job;
 mod plan;
@@ -24,6 +25,10 @@ mod state_file;
 mod times;
 mod unify;
 
+pub use breakdown::{
+    BreakdownField, EMPTY_VALUE, MAX_BREAKDOWN_VALUE_BYTES, MAX_BREAKDOWN_VALUES, MAX_KEPT_BREAKDOWN_VALUES,
+    OTHER_VALUE, UnknownField,
+};
 pub use definition::{
     DEFAULT_SEQUENTIAL_TUNING, DefinitionError, Denominator, Funnel, Inference, MAX_STEPS, Order, Step,
     check_unique_names, parse_funnel,
@@ -31,7 +36,8 @@ pub use definition::{
 pub use job::{FunnelRecorder, Funnels};
 pub use plan::Plan;
 pub use report::{
-    Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep, VariantCounts,
+    Breakdown, Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep,
+    VariantCounts,
 };
 pub use seen::{DayKeys, FunnelSeen, MAX_SEEN_VALUE_BYTES, MAX_SEEN_VALUES, SeenValues, StepField};
 pub use state::State;

@@ -5,6 +5,7 @@ use hashbrown::HashMap;
 use snowfunnel_parse::{EnrichedEvent, fields};
 
 use crate::Funnel;
+use crate::breakdown::BreakdownField;
 use crate::seen::StepField;
 
 /// What the engine matches events against. Built once, shared by every partition.
@@ -19,6 +20,8 @@ pub struct Plan {
     /// suggestions of a step that matched nothing.
     pub(crate) experiment_fields: Vec<Vec<StepField>>,
     pub(crate) needs_schema: bool,
+    /// The fields each funnel is broken down by (`--breakdown`), in the order given.
+    pub(crate) breakdowns: Vec<BreakdownField>,
 }
 
 impl Plan {
@@ -53,7 +56,28 @@ impl Plan {
             experiment_funnels,
             experiment_fields,
             needs_schema,
+            breakdowns: Vec::new(),
         }
+    }
+
+    /// The plan, each funnel also broken down by `fields` (each once, in the order given): the
+    /// state records the value of each field on each key's first step-1 event. Breakdowns are
+    /// options of a run, not part of the funnels' fingerprints.
+    #[must_use]
+    pub fn with_breakdowns(mut self, fields: Vec<BreakdownField>) -> Self {
+        self.breakdowns.clear();
+        for field in fields {
+            if !self.breakdowns.contains(&field) {
+                self.breakdowns.push(field);
+            }
+        }
+        self
+    }
+
+    /// The breakdown fields, in the order given.
+    #[must_use]
+    pub fn breakdowns(&self) -> &[BreakdownField] {
+        &self.breakdowns
     }
 
     /// The funnels, in definition order.

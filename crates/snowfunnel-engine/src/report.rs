@@ -12,12 +12,13 @@ use hashbrown::HashMap;
 use roaring::RoaringBitmap;
 use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 
+use crate::breakdown::{MAX_BREAKDOWN_VALUES, OTHER_VALUE, ValueNames, label};
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
 use crate::seen::{DayKeys, FunnelSeen, day_of};
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
-use crate::unify::{SubjectTimes, Unifier};
+use crate::unify::{SubjectTimes, SubjectValues, Unifier};
 use snowfunnel_ingest::Counters;
 
 /// One funnel's result.
@@ -35,6 +36,9 @@ pub struct FunnelReport {
     pub variants: Vec<VariantCounts>,
     /// With [`ReportOptions::cohorts`]: the funnel per cohort, in date order.
     pub cohorts: Vec<Cohort>,
+    /// With breakdown fields in the plan ([`Plan::with_breakdowns`](crate::Plan::with_breakdowns)): the funnel per field (in
+    /// the plan's order) and value (in byte order of the values, [`OTHER_VALUE`] last).
+    pub breakdowns: Vec<Breakdown>,
     /// Distinct keys among the funnel's events (conflicting ones included).
     pub keys: u64,
     /// Keys seen with more than one variant among the funnel's events; excluded from counts.
@@ -46,6 +50,21 @@ pub struct FunnelReport {
 pub struct Cohort {
     /// The first day of the cohort, `YYYY-MM-DD` (UTC; weeks start on Monday).
     pub start: String,
+    /// With [`ReportOptions::cumulative`]: the cohort holds the keys of its period and of
+    /// every period before it (a running total).
+    pub cumulative: bool,
+    /// The variants, as in [`FunnelReport::variants`] (all of them, even without keys here).
+    pub variants: Vec<VariantCounts>,
+}
+
+/// The funnel of the keys whose first step-1 event had one value of a breakdown field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breakdown {
+    /// The field's name (`geo_country`).
+    pub dimension: String,
+    /// The value ([`EMPTY_VALUE`](crate::EMPTY_VALUE) for the empty one, [`OTHER_VALUE`] for the keys of the values
+    /// not shown), invalid UTF-8 replaced.
+    pub value: String,
     /// The variants, as in [`FunnelReport::variants`] (all of them, even without keys here).
     pub variants: Vec<VariantCounts>,
 }
@@ -64,6 +83,9 @@ pub enum CohortBy {
 pub struct ReportOptions {
     /// Split each funnel into cohorts.
     pub cohorts: Option<CohortBy>,
+    /// With `cohorts`: each cohort holds the keys of its period and of every period before it
+    /// (running totals), not those of its period only.
+    pub cumulative: bool,
 }
 
 /// The funnel of one variant.
@@ -164,7 +186,18 @@ impl State {
                 let steps: Vec<SubjectTimes<'_>> =
                     state.steps.iter().map(|t| unifier.apply_times(t)).collect();
                 let walk = Walk { steps: &steps, order: def.order, window: def.window };
-                let (variants, cohorts) = tally(&walk, def, &variants, &conflicting, options.cohorts);
+                let (variants_counts, cohorts) = tally(&walk, def, &variants, &conflicting, options);
+                let breakdowns = plan
+                    .breakdowns
+                    .iter()
+                    .zip(&state.firsts)
+                    .zip(&self.values)
+                    .flat_map(|((field, firsts), names)| {
+                        let firsts = unifier.apply_values(firsts);
+                        breakdown(&walk, def, &variants, &conflicting, field.name(), &firsts, names)
+                    })
+                    .collect();
+                let variants = variants_counts;
                 FunnelReport {
                     name: def.name.clone(),
                     experiment: def.experiment.clone(),
@@ -172,6 +205,7 @@ impl State {
                     step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
                     variants,
                     cohorts,
+                    breakdowns,
                     keys: union.len(),
                     conflicting_keys: conflicting.len(),
                 }
@@ -278,7 +312,7 @@ impl Walk<'_> {
 
 /// What the keys of a variant (of a cohort) reached: keys per step and their times to each
 /// step.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct StepsReached {
     keys_per_step: Vec<u64>,
     /// Per step: microseconds from the first step-1 event, one per key that reached it.
@@ -294,6 +328,14 @@ impl StepsReached {
         for (step, at) in reached.iter().enumerate() {
             self.keys_per_step[step] += 1;
             self.times[step].push(at - reached[0]);
+        }
+    }
+
+    /// Adds the keys of `other`.
+    fn absorb(&mut self, other: &StepsReached) {
+        for (step, (keys, times)) in other.keys_per_step.iter().zip(&other.times).enumerate() {
+            self.keys_per_step[step] += keys;
+            self.times[step].extend_from_slice(times);
         }
     }
 
@@ -318,8 +360,9 @@ fn tally(
     def: &Funnel,
     variants: &[(String, RoaringBitmap)],
     conflicting: &RoaringBitmap,
-    cohorts: Option<CohortBy>,
+    options: ReportOptions,
 ) -> (Vec<VariantCounts>, Vec<Cohort>) {
+    let cohorts = options.cohorts;
     let steps = def.steps.len();
     let mut reached = Vec::with_capacity(steps);
     let mut whole = Vec::with_capacity(variants.len());
@@ -344,12 +387,21 @@ fn tally(
     }
     let mut starts: Vec<i64> = by_cohort.keys().copied().collect();
     starts.sort_unstable();
+    // Running totals: each cohort adds its keys to those of the cohorts before it.
+    let mut running: Vec<StepsReached> = variants.iter().map(|_| StepsReached::new(steps)).collect();
     let cohorts = starts
         .into_iter()
         .map(|day| {
-            let tallies = by_cohort.remove(&day).expect("listed above");
+            let mut tallies = by_cohort.remove(&day).expect("listed above");
+            if options.cumulative {
+                for (total, tally) in running.iter_mut().zip(&tallies) {
+                    total.absorb(tally);
+                }
+                tallies.clone_from(&running);
+            }
             Cohort {
                 start: format_micros(day * MICROS_PER_DAY)[..10].to_owned(),
+                cumulative: options.cumulative,
                 variants: tallies
                     .into_iter()
                     .zip(variants)
@@ -359,6 +411,68 @@ fn tally(
         })
         .collect();
     (whole, cohorts)
+}
+
+/// The blocks of one breakdown field: per value kept, the variants' funnels of the keys whose
+/// first step-1 event had it (see [`Breakdown`]).
+fn breakdown(
+    walk: &Walk<'_>,
+    def: &Funnel,
+    variants: &[(String, RoaringBitmap)],
+    conflicting: &RoaringBitmap,
+    dimension: &str,
+    firsts: &SubjectValues<'_>,
+    names: &ValueNames,
+) -> Vec<Breakdown> {
+    let steps = def.steps.len();
+    let mut reached = Vec::with_capacity(steps);
+    // Value hash → per variant tallies.
+    let mut by_value: HashMap<u64, Vec<StepsReached>> = HashMap::new();
+    for (v, (_, keys)) in variants.iter().enumerate() {
+        for key in keys - conflicting {
+            walk.walk(key, &mut reached);
+            if reached.is_empty() {
+                continue;
+            }
+            // Every key at step 1 has a value (a state without them is refused when read).
+            let hash = firsts.get(key).unwrap_or(u64::MAX);
+            by_value
+                .entry(hash)
+                .or_insert_with(|| variants.iter().map(|_| StepsReached::new(steps)).collect())[v]
+                .add(&reached);
+        }
+    }
+    // The values shown: those kept with the most step-1 keys (then by value), at most
+    // MAX_BREAKDOWN_VALUES; the others' keys go to OTHER_VALUE.
+    let step1 = |tallies: &[StepsReached]| tallies.iter().map(|t| t.keys_per_step[0]).sum::<u64>();
+    let mut named: Vec<(&[u8], u64)> =
+        by_value.keys().filter_map(|&hash| names.get(hash).map(|value| (value, hash))).collect();
+    named.sort_unstable_by(|a, b| step1(&by_value[&b.1]).cmp(&step1(&by_value[&a.1])).then(a.0.cmp(b.0)));
+    named.truncate(MAX_BREAKDOWN_VALUES);
+    named.sort_unstable();
+    let mut blocks = Vec::with_capacity(named.len() + 1);
+    for (value, hash) in named {
+        let tallies = by_value.remove(&hash).expect("listed above");
+        blocks.push(Breakdown {
+            dimension: dimension.to_owned(),
+            value: label(value),
+            variants: tallies.into_iter().zip(variants).map(|(t, (name, _))| t.finish(name, None)).collect(),
+        });
+    }
+    if !by_value.is_empty() {
+        let mut other: Vec<StepsReached> = variants.iter().map(|_| StepsReached::new(steps)).collect();
+        for tallies in by_value.values() {
+            for (total, tally) in other.iter_mut().zip(tallies) {
+                total.absorb(tally);
+            }
+        }
+        blocks.push(Breakdown {
+            dimension: dimension.to_owned(),
+            value: OTHER_VALUE.to_owned(),
+            variants: other.into_iter().zip(variants).map(|(t, (name, _))| t.finish(name, None)).collect(),
+        });
+    }
+    blocks
 }
 
 /// The first day (days since the epoch) of the cohort of a key first at step 1 at `first`.

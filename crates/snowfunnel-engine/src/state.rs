@@ -11,6 +11,7 @@ use snowfunnel_ingest::{Counted, Counters};
 use snowfunnel_keys::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, ExperimentContext};
 
+use crate::breakdown::{FirstValues, ValueNames, clip, value_hash};
 use crate::plan::Plan;
 use crate::seen::Names;
 use crate::times::FirstTimes;
@@ -81,6 +82,18 @@ pub(crate) struct FunnelState {
     pub(crate) variants: VariantSets,
     /// Keys that did each step (any variant), with the time of their first event of the step.
     pub(crate) steps: Vec<FirstTimes>,
+    /// Per breakdown field of the plan: each step-1 key's first `(time, value hash)`.
+    pub(crate) firsts: Vec<FirstValues>,
+}
+
+impl FunnelState {
+    fn new(steps: usize, breakdowns: usize) -> Self {
+        FunnelState {
+            variants: VariantSets::default(),
+            steps: vec![FirstTimes::default(); steps],
+            firsts: vec![FirstValues::default(); breakdowns],
+        }
+    }
 }
 
 /// A key dictionary that the states of one run's partitions share: each key is held once
@@ -113,6 +126,12 @@ pub struct State {
     /// Experiment names and step-field values seen, for the empty-match checks (not kept in
     /// state files).
     pub(crate) names: Names,
+    /// Per breakdown field of the plan: its values by hash.
+    pub(crate) values: Vec<ValueNames>,
+    /// The breakdown fields of the state files read into this state (each file's whole list:
+    /// shards written with different fields do not merge); `None` for a state counted by this
+    /// run only.
+    pub(crate) held: Option<Vec<String>>,
 }
 
 /// A copy with a key dictionary of its own.
@@ -124,6 +143,8 @@ impl Clone for State {
             experiments: self.experiments.clone(),
             funnels: self.funnels.clone(),
             names: self.names.clone(),
+            values: self.values.clone(),
+            held: self.held.clone(),
         }
     }
 }
@@ -139,12 +160,11 @@ impl State {
             funnels: plan
                 .compiled
                 .iter()
-                .map(|f| FunnelState {
-                    variants: VariantSets::default(),
-                    steps: vec![FirstTimes::default(); f.steps.len()],
-                })
+                .map(|f| FunnelState::new(f.steps.len(), plan.breakdowns.len()))
                 .collect(),
             names: Names::new(&plan.experiment_fields),
+            values: vec![ValueNames::default(); plan.breakdowns.len()],
+            held: None,
         }
     }
 
@@ -158,15 +178,10 @@ impl State {
             keys: self.keys.share(),
             counters: Counters::default(),
             experiments: vec![ExperimentState::default(); self.experiments.len()],
-            funnels: self
-                .funnels
-                .iter()
-                .map(|f| FunnelState {
-                    variants: VariantSets::default(),
-                    steps: vec![FirstTimes::default(); f.steps.len()],
-                })
-                .collect(),
+            funnels: self.funnels.iter().map(|f| FunnelState::new(f.steps.len(), f.firsts.len())).collect(),
             names: Names::empty_like(&self.names),
+            values: vec![ValueNames::default(); self.values.len()],
+            held: None,
         }
     }
 
@@ -227,9 +242,20 @@ impl State {
             }
             let state = &mut self.funnels[f];
             state.variants.push(context.variant, id);
-            for (step, matcher) in state.steps.iter_mut().zip(&compiled.steps) {
+            for (s, (step, matcher)) in state.steps.iter_mut().zip(&compiled.steps).enumerate() {
                 if matcher.matches(event, schema) {
                     step.push(id, event.time_micros());
+                    // Only the fields asked for are read, and only on step-1 events.
+                    if s == 0 {
+                        for ((field, firsts), values) in
+                            plan.breakdowns.iter().zip(&mut state.firsts).zip(&mut self.values)
+                        {
+                            let value = clip(event.field(field.index));
+                            let hash = value_hash(value);
+                            firsts.push(id, event.time_micros(), hash);
+                            values.insert(hash, value);
+                        }
+                    }
                 }
             }
         }
@@ -243,9 +269,16 @@ impl State {
     pub fn merge(&mut self, other: State) {
         assert_eq!(self.funnels.len(), other.funnels.len(), "states of different plans");
         assert_eq!(self.experiments.len(), other.experiments.len(), "states of different plans");
-        let State { keys, counters, experiments, funnels, names } = other;
+        let State { keys, counters, experiments, funnels, names, values, held } = other;
+        assert_eq!(self.values.len(), values.len(), "states of different plans");
         self.counters.add(&counters);
         self.names.merge(names);
+        for (mine, theirs) in self.values.iter_mut().zip(values) {
+            mine.union(theirs);
+        }
+        if self.held.is_none() {
+            self.held = held;
+        }
         if self.keys.same(&keys) {
             for (mine, theirs) in self.experiments.iter_mut().zip(experiments) {
                 mine.contexts = mine.contexts.saturating_add(theirs.contexts);
@@ -255,6 +288,9 @@ impl State {
             for (mine, theirs) in self.funnels.iter_mut().zip(funnels) {
                 mine.variants.union(theirs.variants);
                 for (a, b) in mine.steps.iter_mut().zip(theirs.steps) {
+                    a.union(b);
+                }
+                for (a, b) in mine.firsts.iter_mut().zip(theirs.firsts) {
                     a.union(b);
                 }
             }
@@ -272,6 +308,9 @@ impl State {
         for (mine, theirs) in self.funnels.iter_mut().zip(funnels) {
             mine.variants.merge(theirs.variants, &remap);
             for (a, b) in mine.steps.iter_mut().zip(theirs.steps) {
+                a.union_remapped(b, &remap);
+            }
+            for (a, b) in mine.firsts.iter_mut().zip(theirs.firsts) {
                 a.union_remapped(b, &remap);
             }
         }
@@ -314,6 +353,25 @@ impl State {
                 v.sort();
                 out.push((format!("funnel {f} step {s}"), v));
             }
+            for (b, firsts) in fun.firsts.iter().enumerate() {
+                let mut v: Vec<Vec<u8>> = firsts
+                    .0
+                    .iter()
+                    .map(|(&id, (t, hash))| {
+                        [keys.key(id), format!(" at {t} value {hash:016x}").into_bytes()].concat()
+                    })
+                    .collect();
+                v.sort();
+                out.push((format!("funnel {f} breakdown {b}"), v));
+            }
+        }
+        for (b, values) in self.values.iter().enumerate() {
+            let v = values
+                .0
+                .iter()
+                .map(|(hash, value)| [format!("{hash:016x} ").into_bytes(), value.to_vec()].concat())
+                .collect();
+            out.push((format!("breakdown {b} values"), v));
         }
         out.sort();
         out

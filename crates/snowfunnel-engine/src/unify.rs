@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
 
+use crate::breakdown::FirstValues;
 use crate::times::FirstTimes;
 
 /// The subjects of an experiment's keys: a union-find over the key ids that take part in a
@@ -80,6 +81,35 @@ impl Unifier {
             }
         }
         SubjectTimes { times, subjects }
+    }
+}
+
+impl Unifier {
+    /// `values` seen by subject: a subject's first step-1 `(time, value hash)` is the smallest
+    /// of its keys'.
+    pub(crate) fn apply_values<'v>(&self, values: &'v FirstValues) -> SubjectValues<'v> {
+        let mut subjects: HashMap<u32, (i64, u64)> = HashMap::new();
+        for id in &self.members {
+            if let Some(first) = values.get(id) {
+                let earliest = subjects.entry(self.root[&id]).or_insert(first);
+                *earliest = (*earliest).min(first);
+            }
+        }
+        SubjectValues { values, subjects }
+    }
+}
+
+/// A breakdown's first values by subject (see [`Unifier::apply_values`]).
+pub(crate) struct SubjectValues<'v> {
+    values: &'v FirstValues,
+    subjects: HashMap<u32, (i64, u64)>,
+}
+
+impl SubjectValues<'_> {
+    /// The hash of the value of the first step-1 event of the subject (or key) `id`.
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> Option<u64> {
+        self.subjects.get(&id).copied().or_else(|| self.values.get(id)).map(|(_, hash)| hash)
     }
 }
 

@@ -107,7 +107,8 @@ pub fn line(data: &[u8]) {
     if state.counters().experiment_contexts > 0 {
         let report = state.report(plan);
         assert_eq!(report.funnels.len(), plan.funnels().len());
-        let by_day = state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day) });
+        let by_day = state
+            .report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day), ..ReportOptions::default() });
         assert_eq!(by_day.funnels.len(), plan.funnels().len());
     }
     if validated.counters().experiment_contexts > 0 {

@@ -34,8 +34,12 @@ fn read_and_use(bytes: &[u8]) {
     let Ok(mut file) = StateFile::read(plan, bytes) else { return };
 
     let report = file.state.report(plan);
-    let _ = file.state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day) });
-    let _ = file.state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Week) });
+    let _ = file
+        .state
+        .report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day), ..ReportOptions::default() });
+    let _ = file
+        .state
+        .report_with(plan, ReportOptions { cohorts: Some(CohortBy::Week), ..ReportOptions::default() });
     for funnel in &report.funnels {
         let counts: Vec<&[u64]> = funnel.variants.iter().map(|v| v.keys_per_step.as_slice()).collect();
         let control = funnel.variants.iter().position(|v| v.variant == funnel.control);

@@ -291,6 +291,7 @@ mod tests {
             step_names: vec!["one".into()],
             variants: variants.iter().map(|(v, k)| counts(v, vec![*k])).collect(),
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: variants.iter().map(|(_, k)| k).sum(),
             conflicting_keys: 0,
         }

@@ -42,6 +42,10 @@ pub const COHORT_COLUMN: &str = "cohort";
 /// `denominator = "exposed"`.
 pub const EXPOSED_STEP_NAME: &str = "Exposed";
 
+/// The last two columns of a funnel CSV with breakdowns (after [`COHORT_COLUMN`] when both):
+/// the breakdown field and its value, empty on the rows of the whole funnel and of cohorts.
+pub const BREAKDOWN_COLUMNS: [&str; 2] = ["dimension", "value"];
+
 /// Writes `result` as CSV (RFC 4180 quoting) with its statistics: variants in report order
 /// (control first), every step including those with 0 keys; rates, intervals, lifts, minimum
 /// detectable effects and chances to win with 4 decimals, p-values and expected losses with 4
@@ -55,26 +59,51 @@ pub const EXPOSED_STEP_NAME: &str = "Exposed";
 /// # Errors
 /// When writing fails.
 pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: impl Write) -> io::Result<()> {
+    funnel_csv_blocks(result, cohorts, false, cells, out)
+}
+
+/// [`funnel_csv`], and with `breakdowns` the blocks of the report's breakdowns after those of
+/// the whole funnel (or of its cohorts), each with its own statistics, and two last columns
+/// [`BREAKDOWN_COLUMNS`]: per field in the report's order, per value in its order; their
+/// `cohort` cell is empty (a breakdown block is over every period).
+///
+/// # Errors
+/// When writing fails.
+pub fn funnel_csv_blocks(
+    result: &FunnelResult,
+    cohorts: bool,
+    breakdowns: bool,
+    cells: CsvCells,
+    out: impl Write,
+) -> io::Result<()> {
     let report = &result.report;
     let mut w = csv::Writer::from_writer(out);
     let mut header = FUNNEL_CSV_HEADER.to_vec();
     if cohorts {
         header.push(COHORT_COLUMN);
     }
+    if breakdowns {
+        header.extend(BREAKDOWN_COLUMNS);
+    }
     w.write_record(&header)?;
-    // (cohort, its variants, their statistics)
-    type Block<'a> = (Option<&'a str>, &'a [VariantCounts], &'a [Vec<StepStats>]);
-    let blocks: Vec<Block<'_>> = if cohorts {
+    // (cohort, (dimension, value), its variants, their statistics)
+    type Block<'a> = (Option<&'a str>, Option<(&'a str, &'a str)>, &'a [VariantCounts], &'a [Vec<StepStats>]);
+    let mut blocks: Vec<Block<'_>> = if cohorts {
         report
             .cohorts
             .iter()
             .zip(&result.cohort_stats)
-            .map(|(c, stats)| (Some(c.start.as_str()), c.variants.as_slice(), stats.as_slice()))
+            .map(|(c, stats)| (Some(c.start.as_str()), None, c.variants.as_slice(), stats.as_slice()))
             .collect()
     } else {
-        vec![(None, report.variants.as_slice(), result.stats.as_slice())]
+        vec![(None, None, report.variants.as_slice(), result.stats.as_slice())]
     };
-    for (cohort, variants, stats) in blocks {
+    if breakdowns {
+        blocks.extend(report.breakdowns.iter().zip(&result.breakdown_stats).map(|(b, stats)| {
+            (None, Some((b.dimension.as_str(), b.value.as_str())), b.variants.as_slice(), stats.as_slice())
+        }));
+    }
+    for (cohort, breakdown, variants, stats) in blocks {
         for (v, stats) in variants.iter().zip(stats) {
             let text = |s: &str| cells.text(s).into_owned();
             if let Some(exposed) = result.exposed(v) {
@@ -120,7 +149,13 @@ pub fn funnel_csv(result: &FunnelResult, cohorts: bool, cells: CsvCells, out: im
                     rate(comparison.and_then(|c| c.chance_to_win)),
                     p_value(comparison.and_then(|c| c.expected_loss)),
                 ];
-                record.extend(cohort.map(str::to_owned));
+                if cohorts {
+                    record.push(cohort.unwrap_or_default().to_owned());
+                }
+                if breakdowns {
+                    let (dimension, value) = breakdown.unwrap_or_default();
+                    record.extend([text(dimension), text(value)]);
+                }
                 w.write_record(&record)?;
             }
         }
@@ -158,6 +193,7 @@ mod tests {
                 counts("candidate", vec![0, 0]),
             ],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 3,
             conflicting_keys: 0,
         };
@@ -178,10 +214,12 @@ mod tests {
             cohorts: vec![
                 Cohort {
                     start: "2026-03-01".into(),
+                    cumulative: false,
                     variants: vec![counts("control", vec![2, 1]), counts("candidate", vec![0, 0])],
                 },
                 Cohort {
                     start: "2026-03-02".into(),
+                    cumulative: false,
                     variants: vec![counts("control", vec![1, 0]), counts("candidate", vec![0, 0])],
                 },
             ],
@@ -218,6 +256,7 @@ mod tests {
                 counts("other", vec![1000, 300]),
             ],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 3000,
             conflicting_keys: 0,
         };
@@ -252,6 +291,7 @@ mod tests {
             step_names: vec!["@SUM(1)".into(), "\tstep".into()],
             variants: vec![counts("control", vec![100, 50]), counts("-2", vec![100, 40])],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 200,
             conflicting_keys: 0,
         };

@@ -71,6 +71,8 @@ struct FunnelJson<'a> {
     variants: Vec<VariantJson<'a>>,
     cohort_by: Option<&'a str>,
     cohorts: Vec<CohortJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    breakdowns: Vec<BreakdownJson<'a>>,
     checks: ChecksJson<'a>,
     daily_step1_keys: Vec<DailyJson<'a>>,
     verdicts: Vec<VerdictJson>,
@@ -111,6 +113,16 @@ struct StepJson<'a> {
 #[derive(Serialize)]
 struct CohortJson<'a> {
     cohort: &'a str,
+    /// Only with `--cumulative`: the cohort is the running total up to its period.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    cumulative: bool,
+    variants: Vec<VariantJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BreakdownJson<'a> {
+    dimension: &'a str,
+    value: &'a str,
     variants: Vec<VariantJson<'a>>,
 }
 
@@ -378,7 +390,18 @@ pub fn funnel_json(
             .zip(&result.cohort_stats)
             .map(|(c, stats)| CohortJson {
                 cohort: &c.start,
+                cumulative: c.cumulative,
                 variants: variants_json(&report.step_names, &c.variants, stats),
+            })
+            .collect(),
+        breakdowns: report
+            .breakdowns
+            .iter()
+            .zip(&result.breakdown_stats)
+            .map(|(b, stats)| BreakdownJson {
+                dimension: &b.dimension,
+                value: &b.value,
+                variants: variants_json(&report.step_names, &b.variants, stats),
             })
             .collect(),
         checks: checks_json(result),
@@ -590,6 +613,7 @@ mod tests {
             step_names: vec!["one".into(), "two".into()],
             variants: vec![control, counts("candidate", vec![1000, 145]), counts("empty", vec![0, 0])],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 2000,
             conflicting_keys: 0,
         });

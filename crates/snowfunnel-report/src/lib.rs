@@ -59,7 +59,9 @@ pub use bad_rows::{
     LOADER_PARSING_ERROR, Processor,
 };
 pub use checks::{SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
-pub use csv_out::{COHORT_COLUMN, EXPOSED_STEP_NAME, FUNNEL_CSV_HEADER, funnel_csv};
+pub use csv_out::{
+    BREAKDOWN_COLUMNS, COHORT_COLUMN, EXPOSED_STEP_NAME, FUNNEL_CSV_HEADER, funnel_csv, funnel_csv_blocks,
+};
 pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };

@@ -166,6 +166,7 @@ mod tests {
             step_names: vec!["one\u{1b}[2J".into(), "two\nthree".into()],
             variants: vec![counts("control"), counts("x\u{1b}[31m\u{202e}")],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 20,
             conflicting_keys: 0,
         };
@@ -192,6 +193,7 @@ mod tests {
                 crate::testing::counts("a_rather_long_candidate_variant_name", vec![1000, 300]),
             ],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 2000,
             conflicting_keys: 0,
         };

@@ -228,6 +228,7 @@ mod tests {
                 counts("worse", vec![1000, 20]),
             ],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 4000,
             conflicting_keys: 0,
         })
@@ -301,6 +302,7 @@ mod tests {
                 step_names: (1..=steps).map(|s| format!("s{s}")).collect(),
                 variants,
                 cohorts: Vec::new(),
+                breakdowns: Vec::new(),
                 keys: 0,
                 conflicting_keys: 0,
             })

@@ -217,6 +217,7 @@ mod tests {
                 })
                 .collect(),
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: variants.iter().map(|(_, k)| k).sum(),
             conflicting_keys: 0,
         }

@@ -234,6 +234,7 @@ mod tests {
                 })
                 .collect(),
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 0,
             conflicting_keys: 0,
         }

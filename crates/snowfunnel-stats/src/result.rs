@@ -1,5 +1,6 @@
-//! A funnel's result, computed once: its counts, times and cohorts from the engine, the
-//! statistics of every variant at every step (of the whole funnel and of each cohort), and its
+//! A funnel's result, computed once: its counts, times, cohorts and breakdowns from the
+//! engine, the statistics of every variant at every step (of the whole funnel, of each cohort
+//! and of each breakdown block), and its
 //! data checks. Every output (CSV, terminal table, summary) formats this one value, so no two
 //! of them can disagree on a number.
 
@@ -22,6 +23,10 @@ pub struct FunnelResult {
     /// Per cohort of `report.cohorts` (same order): the statistics of its variants, as
     /// [`FunnelResult::stats`]; each cohort is a funnel of its own (its own Holm family).
     pub cohort_stats: Vec<Vec<Vec<StepStats>>>,
+    /// Per breakdown block of `report.breakdowns` (same order): the statistics of its
+    /// variants, as [`FunnelResult::stats`]; each block is a funnel of its own (its own Holm
+    /// family), as a cohort is.
+    pub breakdown_stats: Vec<Vec<Vec<StepStats>>>,
     /// Sample ratio mismatch, contamination, empty matches and outages.
     pub checks: FunnelChecks,
     /// Per UTC day of a first step-1 event (in order; days without one left out), each
@@ -78,11 +83,17 @@ impl FunnelResult {
             .iter()
             .map(|cohort| funnel_stats(&cohort.variants, &report.control, denominator, options))
             .collect::<Result<_, _>>()?;
+        let breakdown_stats = report
+            .breakdowns
+            .iter()
+            .map(|block| funnel_stats(&block.variants, &report.control, denominator, options))
+            .collect::<Result<_, _>>()?;
         let checks = funnel_checks(&report, funnel, experiment, seen)?;
         Ok(FunnelResult {
             report,
             stats,
             cohort_stats,
+            breakdown_stats,
             checks,
             daily: seen.days.clone(),
             options,
@@ -157,13 +168,16 @@ mod tests {
             cohorts: vec![
                 Cohort {
                     start: "2026-03-01".into(),
+                    cumulative: false,
                     variants: vec![counts("control", vec![600, 60]), counts("candidate", vec![400, 100])],
                 },
                 Cohort {
                     start: "2026-03-02".into(),
+                    cumulative: false,
                     variants: vec![counts("control", vec![400, 60]), counts("candidate", vec![600, 45])],
                 },
             ],
+            breakdowns: Vec::new(),
             keys: 2000,
             conflicting_keys: 0,
         };
@@ -224,7 +238,9 @@ mod tests {
             cohorts: vec![Cohort {
                 start: "2026-03-01".into(),
                 variants: vec![counts("control", vec![500, 100]), counts("candidate", vec![800, 100])],
+                cumulative: false,
             }],
+            breakdowns: Vec::new(),
             keys: 2000,
             conflicting_keys: 0,
         };

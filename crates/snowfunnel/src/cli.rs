@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use snowfunnel_engine::BreakdownField;
 use snowfunnel_input::{MAX_LINE_BYTES_LIMIT, Shard};
 use snowfunnel_report::CsvCells;
 
@@ -69,6 +70,18 @@ pub(crate) struct ReportArgs {
     /// event: one block per cohort in the CSV, with a `cohort` column.
     #[arg(long, value_name = "PERIOD")]
     pub(crate) by: Option<CohortArg>,
+
+    /// With --by: each cohort holds the running totals up to and including its period (the
+    /// keys whose first step-1 event is on or before its last day), with its own statistics.
+    #[arg(long, requires = "by")]
+    pub(crate) cumulative: bool,
+
+    /// Also split each funnel by the value of this enriched field (`app_id`, `platform`,
+    /// `os_family`, `br_family`, `geo_country`, `dvce_type`, or any field by its name) on each
+    /// key's first step-1 event: one block per value in the CSV, with `dimension,value`
+    /// columns. Repeatable.
+    #[arg(long, value_name = "FIELD", value_parser = parse_breakdown)]
+    pub(crate) breakdown: Vec<BreakdownField>,
 
     /// Exit with code 4, once every output is written, when one of these checks finds a
     /// problem: `empty` (an experiment, step, control or weighted variant that matched nothing),
@@ -504,6 +517,18 @@ fn parse_max_line(s: &str) -> Result<usize, String> {
 fn parse_level(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if r > 0.0 && r < 1.0 { Ok(r) } else { Err("must be between 0 and 1, exclusive".into()) }
+}
+
+fn parse_breakdown(s: &str) -> Result<BreakdownField, String> {
+    BreakdownField::parse(s).map_err(|e| {
+        if e.suggestions.is_empty() {
+            "no such enriched field (app_id, platform, os_family, br_family, geo_country, dvce_type, ...: \
+             any of the 131 field names)"
+                .to_owned()
+        } else {
+            format!("no such enriched field; did you mean {}?", e.suggestions.join(", "))
+        }
+    })
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

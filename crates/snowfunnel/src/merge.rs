@@ -22,7 +22,8 @@ pub(crate) const STATE_SUFFIX: &str = ".snowfunnel";
 
 pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let plan = Plan::new(load_funnels(&args.funnels).exit_code(USAGE)?);
+    let plan = Plan::new(load_funnels(&args.funnels).exit_code(USAGE)?)
+        .with_breakdowns(args.report.breakdown.clone());
     let store = Store::new(s3_options(&args.s3));
     let out = Place::parse(&args.out).exit_code(USAGE)?;
     let state_out = args.state_out.as_deref().map(Place::parse).transpose().exit_code(USAGE)?;

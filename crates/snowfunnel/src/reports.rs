@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    CsvCells, INDEX_HTML, RunStamp, RunTotals, check_warnings, checks_line, funnel_csv, funnel_html,
+    CsvCells, INDEX_HTML, RunStamp, RunTotals, check_warnings, checks_line, funnel_csv_blocks, funnel_html,
     funnel_json, funnel_table, index_html, run_json, summary_csv, summary_text,
 };
 use snowfunnel_stats::{Check, CompareOptions, FunnelResult};
@@ -119,7 +119,7 @@ pub(crate) fn report(
         CohortArg::Day => CohortBy::Day,
         CohortArg::Week => CohortBy::Week,
     });
-    let mut report = state.report_with(plan, ReportOptions { cohorts });
+    let mut report = state.report_with(plan, ReportOptions { cohorts, cumulative: args.cumulative });
     // Names seen, keys per step and per day: for the empty-match and outage checks.
     let seen = state.seen(plan);
     // The intervals at the level the significance test uses: `--alpha 0.1` gives 90% intervals.
@@ -156,7 +156,7 @@ pub(crate) fn report(
     for result in results.iter().filter(|_| wants(ReportFormat::Csv)) {
         let name = csv_name(&result.report.name);
         let mut content = Vec::new();
-        funnel_csv(result, cohorts.is_some(), to.cells, &mut content)
+        funnel_csv_blocks(result, cohorts.is_some(), !plan.breakdowns().is_empty(), to.cells, &mut content)
             .with_context(|| format!("writing {name}"))?;
         outputs.stage(Role::Report, to.out.join(&name), &content)?;
         let name = summary_name(&result.report.name);
@@ -212,6 +212,9 @@ pub(crate) fn report(
         for (label, note) in &to.notes {
             writeln!(stdout, "  {label:<18} {note}")?;
         }
+        if !plan.breakdowns().is_empty() {
+            writeln!(stdout, "  {:<18} {}", "breakdowns", breakdowns_line(plan, &results))?;
+        }
         writeln!(
             stdout,
             "  {:<18} {} funnel report(s) ({}) in {}",
@@ -223,6 +226,27 @@ pub(crate) fn report(
         stdout.flush()?;
     }
     failed_checks(&results, &args.failing_checks())
+}
+
+/// What the summary says of the breakdowns: each field with its most values in a funnel, and
+/// that the reports hold them (the tables show the whole funnels only).
+fn breakdowns_line(plan: &Plan, results: &[FunnelResult]) -> String {
+    let fields: Vec<String> = plan
+        .breakdowns()
+        .iter()
+        .map(|field| {
+            let values = results
+                .iter()
+                .map(|r| r.report.breakdowns.iter().filter(|b| b.dimension == field.name()).count())
+                .max()
+                .unwrap_or(0);
+            format!("{} ({values} value{})", field.name(), if values == 1 { "" } else { "s" })
+        })
+        .collect();
+    format!(
+        "{}: in the reports, one block per value (the tables above show whole funnels)",
+        fields.join(", ")
+    )
 }
 
 /// Exit code 4 when a check of `--fail-on` (or `--strict`) found a problem in a funnel, naming

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
 use snowfunnel_engine::{
-    InputStatus, Manifest, ManifestEntry, Plan, ReadMergeError, StateFile, StateFileError,
+    InputStatus, Manifest, ManifestEntry, MergeError, Plan, ReadMergeError, StateFile, StateFileError,
 };
 use snowfunnel_input::{InputFile, Inputs, Shard, listing_start};
 use snowfunnel_s3::S3Url;
@@ -90,6 +90,9 @@ pub(crate) fn load_merged(
     let input = store.open(place)?.ok_or_else(|| anyhow!("state file {place}: no such file"))?;
     into.read_merged(plan, input).map_err(|e| match e {
         ReadMergeError::Read(e) => read_error(place, e),
+        ReadMergeError::Merge(e @ MergeError::DifferentBreakdowns { .. }) => {
+            anyhow::Error::new(e).context(format!("merging {place}")).into()
+        }
         ReadMergeError::Merge(e) => anyhow::Error::new(e)
             .context(format!("merging {place}: the states to merge must come from runs over disjoint inputs"))
             .into(),

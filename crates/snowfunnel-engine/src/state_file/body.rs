@@ -13,9 +13,10 @@ use snowfunnel_ingest::Counters;
 use snowfunnel_keys::{BitmapBuilder, KeyRecord};
 use snowfunnel_parse::{BadReason, BadRows};
 
-use super::manifest::{Manifest, ManifestEntry, Shards};
+use super::manifest::{Manifest, ManifestEntry, MergeError, Shards};
 use super::wire::{Wire, WireError, WireReader, WireWriter, bad};
 use super::{StateFile, StateFileError, malformed};
+use crate::breakdown::{FirstValues, MAX_BREAKDOWN_VALUE_BYTES, ValueNames};
 use crate::plan::Plan;
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
@@ -40,6 +41,10 @@ pub(crate) fn encode<W: Write>(
     out.len(plan.experiments().len())?;
     for experiment in plan.experiments() {
         out.str(experiment)?;
+    }
+    out.len(plan.breakdowns.len())?;
+    for field in &plan.breakdowns {
+        out.str(field.name())?;
     }
     // The manifest and the shards.
     out.len(manifest.len())?;
@@ -99,6 +104,33 @@ pub(crate) fn encode<W: Write>(
         for step in &funnel.steps {
             encode_times(step, out)?;
         }
+    }
+    // The breakdowns (version 4 on).
+    assert_eq!(state.values.len(), plan.breakdowns.len(), "a state of another plan");
+    for (b, values) in state.values.iter().enumerate() {
+        out.len(values.0.len())?;
+        for (hash, value) in &values.0 {
+            out.raw(&hash.to_le_bytes())?;
+            out.bytes(value)?;
+        }
+        for funnel in &state.funnels {
+            encode_firsts(&funnel.firsts[b], out)?;
+        }
+    }
+    Ok(())
+}
+
+fn encode_firsts<W: Write>(firsts: &FirstValues, out: &mut WireWriter<W>) -> io::Result<()> {
+    let mut entries: Vec<(u32, (i64, u64))> = firsts.0.iter().map(|(&id, &first)| (id, first)).collect();
+    entries.sort_unstable();
+    let base = entries.iter().map(|(_, (t, _))| *t).min().unwrap_or(0);
+    out.signed(base)?;
+    out.len(entries.len())?;
+    for (id, (time, hash)) in entries {
+        out.varint(u64::from(id))?;
+        #[allow(clippy::cast_sign_loss)] // time >= base: the difference fits in u64
+        out.varint(time.wrapping_sub(base) as u64)?;
+        out.raw(&hash.to_le_bytes())?;
     }
     Ok(())
 }
@@ -231,6 +263,7 @@ pub(crate) fn decode_counters(fields: [u64; 6], bad: &[u64]) -> Result<Counters,
 /// anything else changes; a later error leaves `into` half merged, for the caller to drop).
 pub(crate) fn decode<R: Read>(
     plan: &Plan,
+    version: u32,
     wire: &mut WireReader<R>,
     into: &mut StateFile,
     merging: bool,
@@ -249,6 +282,31 @@ pub(crate) fn decode<R: Read>(
         experiments.push(wire.string()?);
     }
     let experiment_at = match_experiments(plan, experiments.iter().map(String::as_str))?;
+    // The breakdown fields (version 4 on): each of the plan's must be there; the others are
+    // read past and dropped.
+    let mut held: Vec<String> = Vec::new();
+    if version >= 4 {
+        for _ in 0..wire.len()? {
+            let name = wire.string()?;
+            if held.contains(&name) {
+                return bad(format!("breakdown {name:?} listed twice"));
+            }
+            held.push(name);
+        }
+    }
+    let breakdown_at: Vec<Option<usize>> =
+        held.iter().map(|name| plan.breakdowns.iter().position(|f| f.name() == name)).collect();
+    check_breakdowns(plan, &held)?;
+    held.sort_unstable();
+    match &into.state.held {
+        Some(before) if merging && *before != held => {
+            return Err(WireError::Merge(MergeError::DifferentBreakdowns {
+                before: before.clone(),
+                this: held,
+            }));
+        }
+        _ => into.state.held = Some(held),
+    }
 
     // The manifest and the shards.
     let mut entries = Vec::new();
@@ -338,7 +396,69 @@ pub(crate) fn decode<R: Read>(
             step.flush();
         }
     }
+    // The breakdowns, in the file's order.
+    let mut dropped = ValueNames::default();
+    let mut dropped_firsts = FirstValues::default();
+    for at_plan in breakdown_at {
+        let values = match at_plan {
+            Some(b) => &mut state.values[b],
+            None => {
+                dropped.0.clear();
+                &mut dropped
+            }
+        };
+        let mut previous = None;
+        for _ in 0..wire.len()? {
+            let hash = wire.u64_le()?;
+            if previous.is_some_and(|p| p >= hash) {
+                return bad("breakdown values not in ascending hash order");
+            }
+            previous = Some(hash);
+            let mut value = Vec::new();
+            wire.bytes_into(&mut value)?;
+            if value.len() > MAX_BREAKDOWN_VALUE_BYTES {
+                return bad("a breakdown value longer than its limit");
+            }
+            values.insert(hash, &value);
+        }
+        for &f in &funnel_at {
+            let firsts = match at_plan {
+                Some(b) => &mut state.funnels[f].firsts[b],
+                None => {
+                    dropped_firsts.0.clear();
+                    &mut dropped_firsts
+                }
+            };
+            let base = wire.signed()?;
+            let mut previous = None;
+            for _ in 0..wire.len()? {
+                let id = wire.varint_u32()?;
+                if id >= keys {
+                    return bad("a breakdown names an unknown key id");
+                }
+                if previous.is_some_and(|p| p >= id) {
+                    return bad("breakdown keys not in ascending order");
+                }
+                previous = Some(id);
+                let Some(time) = base.checked_add_unsigned(wire.varint()?) else {
+                    return bad("a time out of range");
+                };
+                let hash = wire.u64_le()?;
+                firsts.push(at(id), time, hash);
+            }
+        }
+    }
     Ok(())
+}
+
+/// Every breakdown field of `plan` must be among those a state file `held`.
+pub(crate) fn check_breakdowns(plan: &Plan, held: &[String]) -> Result<(), StateFileError> {
+    match plan.breakdowns.iter().find(|f| !held.iter().any(|h| h == f.name())) {
+        Some(missing) => {
+            Err(StateFileError::MissingBreakdown { field: missing.name().to_owned(), held: held.to_vec() })
+        }
+        None => Ok(()),
+    }
 }
 
 /// The key ids of the file translated into the state's.
@@ -534,6 +654,8 @@ mod tests {
             }
             w.len(self.experiments.len()).unwrap();
             self.experiments.iter().for_each(|e| w.str(e).unwrap());
+            // No breakdown fields.
+            w.len(0).unwrap();
             w.len(self.manifest.len()).unwrap();
             for (input, size, version) in &self.manifest {
                 w.str(input).unwrap();

@@ -99,6 +99,24 @@ pub enum MergeError {
     /// Shards of runs split differently.
     #[error("states of runs of {0} and of {1} shards cannot merge: their shards overlap")]
     ShardCounts(u32, u32),
+    /// States written with different `--breakdown` fields.
+    #[error(
+        "states written with different --breakdown fields cannot merge: {} here, {} in the states before; \
+         write every shard with the same --breakdown fields",
+        list_fields(this),
+        list_fields(before)
+    )]
+    DifferentBreakdowns {
+        /// The fields of the states before, sorted.
+        before: Vec<String>,
+        /// The fields of this one, sorted.
+        this: Vec<String>,
+    },
+}
+
+/// Breakdown fields for a message: `a, b`, or `none`.
+pub(crate) fn list_fields(fields: &[String]) -> String {
+    if fields.is_empty() { "none".to_owned() } else { fields.join(", ") }
 }
 
 /// How an input compares with the manifest's record of it.

@@ -40,7 +40,7 @@ pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
 
 /// The state file format this build writes; it reads this one and every older one, from
 /// [`OLDEST_STATE_FORMAT_VERSION`].
-pub const STATE_FORMAT_VERSION: u32 = 3;
+pub const STATE_FORMAT_VERSION: u32 = 4;
 
 /// The oldest state file format this build reads (and upgrades).
 pub const OLDEST_STATE_FORMAT_VERSION: u32 = 1;
@@ -68,7 +68,10 @@ const CHECKSUM_LEN: usize = 4;
 /// - header: the funnels, each `(name, SHA-256 fingerprint: 32 bytes)` (see
 ///   [`Funnel::fingerprint`](crate::Funnel::fingerprint)), then the experiment names. A reader
 ///   matches them by name to its own funnels before it decodes anything else: the order does
-///   not matter, every other difference is [`StateFileError::DifferentFunnels`].
+///   not matter, every other difference is [`StateFileError::DifferentFunnels`]. Then the
+///   breakdown fields the state holds, by name (version 4 on): a reader asking for one that
+///   is not there gets [`StateFileError::MissingBreakdown`]; those it does not ask for are
+///   read past and dropped.
 /// - content:
 ///   - the manifest: `(input, size, version)` per input, sorted by input, each input once;
 ///   - the shards held, for states of a sharded run: `Option` of `(count, indexes)`, the
@@ -87,12 +90,18 @@ const CHECKSUM_LEN: usize = 4;
 ///   - per funnel, in header order: variants as above, then per step the keys that did it (a
 ///     portable roaring bitmap), a base time and, in ascending key id order, each key's first
 ///     time of the step as microseconds after the base (the base is the earliest of them, 0
-///     when none).
+///     when none);
+///   - per breakdown field, in header order (version 4 on): its values as `(hash, value)`,
+///     the hash 8 bytes little-endian (the first 8 bytes of the value's SHA-256), ascending,
+///     the value a byte string; then per funnel, in header order, each step-1 key's first
+///     `(time, value hash)`: a base time (the earliest, 0 when none), and in ascending key id
+///     order the key id, the time after the base and the hash (8 bytes little-endian).
 ///
 /// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
 /// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`],
 /// and the reader keeps reading the versions before it, upgrading them in memory (a state is
-/// saved in the current version). A golden file per version (`tests/it/data/state-v3.snowfunnel`
+/// saved in the current version). Version 3 is version 4 without breakdowns (read by the same
+/// decoder). A golden file per version (`tests/it/data/state-v4.snowfunnel`
 /// and those of the older versions) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {
@@ -143,6 +152,18 @@ pub enum StateFileError {
         not_in_state: Vec<String>,
         /// Funnels the state was built for that were not given.
         not_in_plan: Vec<String>,
+    },
+    /// The run asks for a breakdown the state was not written with.
+    #[error(
+        "the state holds no breakdown by {field} (its breakdowns: {}): count its inputs again with \
+         --breakdown {field} (with --state: --rebuild)",
+        manifest::list_fields(held)
+    )]
+    MissingBreakdown {
+        /// The field asked for.
+        field: String,
+        /// The breakdown fields the state holds.
+        held: Vec<String>,
     },
     /// The checksum holds but the body does not decode into a state: a buggy or foreign writer.
     #[error("the state file body is malformed: {cause}")]
@@ -207,6 +228,11 @@ impl StateFile {
             // Nothing to translate into: take it as it is.
             *self = other;
             return Ok(());
+        }
+        if let (Some(before), Some(this)) = (&self.state.held, &other.state.held)
+            && before != this
+        {
+            return Err(MergeError::DifferentBreakdowns { before: before.clone(), this: this.clone() });
         }
         self.manifest.merge(other.manifest)?;
         self.state.merge(other.state);
@@ -306,8 +332,12 @@ fn read_into(
     let mut checksum = crc32fast::Hasher::new();
     checksum.update(&head);
     let mut wire = WireReader::new(&mut input, body_len, checksum);
-    let decoded = if version == STATE_FORMAT_VERSION {
-        decode(plan, &mut wire, into, merging).map(|()| None)
+    if version < 4 {
+        // Older versions hold no breakdowns.
+        body::check_breakdowns(plan, &[])?;
+    }
+    let decoded = if version >= 3 {
+        decode(plan, version, &mut wire, into, merging).map(|()| None)
     } else {
         // An older version: its body whole, decoded as its build did, once the checksum holds.
         let mut body = Vec::new();
@@ -346,7 +376,11 @@ fn read_into(
         return Err(malformed("data after the checksum").into());
     }
     match decoded {
-        Ok(Some(body)) => Ok(Some(legacy::decode(plan, version, &body)?)),
+        Ok(Some(body)) => {
+            let mut legacy = legacy::decode(plan, version, &body)?;
+            legacy.state.held = Some(Vec::new());
+            Ok(Some(legacy))
+        }
         Ok(None) if content_end < body_len => {
             Err(malformed(format!("{} bytes after the content", body_len - content_end)).into())
         }

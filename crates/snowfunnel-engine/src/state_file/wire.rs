@@ -274,6 +274,13 @@ impl<R: Read> WireReader<R> {
         bad("a varint out of range")
     }
 
+    /// A `u64` as its 8 bytes, little-endian.
+    pub(crate) fn u64_le(&mut self) -> Wire<u64> {
+        let mut bytes = [0u8; 8];
+        self.exact(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
     pub(crate) fn varint_u32(&mut self) -> Wire<u32> {
         match u32::try_from(self.varint()?) {
             Ok(value) => Ok(value),

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod breakdowns;
 mod lines;
 mod reference;
 mod scenarios;

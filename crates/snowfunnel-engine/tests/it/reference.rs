@@ -60,6 +60,18 @@ pub(crate) fn shape() -> impl Strategy<Value = Shape> {
         )
 }
 
+/// Every step of the experiment's funnel, in order, with no filter.
+pub(crate) fn plain_shape(experiment: usize) -> Shape {
+    Shape {
+        experiment,
+        reverse_steps: false,
+        drop_first_step: false,
+        production_only: false,
+        window_days: None,
+        sequential: None,
+    }
+}
+
 pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize) -> Funnel {
     let spec = &experiments[shape.experiment];
     let mut steps: Vec<Step> = spec.steps.iter().enumerate().map(|(i, s)| step_for(s, i)).collect();
@@ -105,6 +117,16 @@ fn step_matches(step: &Step, e: &Event) -> bool {
 
 /// The funnel computed the obvious way, with cohorts by day when asked.
 fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
+    reference_of(lines, f, by_day, &|_| true)
+}
+
+/// [`reference`] counting only the keys that `keep` keeps (every variant still listed).
+pub(crate) fn reference_of(
+    lines: &[Line],
+    f: &Funnel,
+    by_day: bool,
+    keep: &dyn Fn(&str) -> bool,
+) -> FunnelReport {
     let mut variants_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     // Per step, each key's earliest event time.
     let mut first: Vec<HashMap<&str, i64>> = vec![HashMap::new(); f.steps.len()];
@@ -140,7 +162,7 @@ fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
     // (cohort day or none, variant) → per step, the microseconds each key took to get there.
     let mut took: BTreeMap<(Option<i64>, &str), Vec<Vec<i64>>> = BTreeMap::new();
     for (key, variants) in &variants_of {
-        if variants.len() > 1 {
+        if variants.len() > 1 || !keep(key) {
             continue;
         }
         let variant = *variants.first().unwrap();
@@ -205,9 +227,11 @@ fn reference(lines: &[Line], f: &Funnel, by_day: bool) -> FunnelReport {
             .into_iter()
             .map(|day| Cohort {
                 start: snowfunnel_parse::format_micros(day * 86_400_000_000)[..10].to_owned(),
+                cumulative: false,
                 variants: counts(Some(day)),
             })
             .collect(),
+        breakdowns: Vec::new(),
         keys: variants_of.len() as u64,
         conflicting_keys: conflicting,
     }
@@ -247,7 +271,10 @@ fn engine(plan: &Plan, lines: &[Line], parts: usize, by_day: bool) -> snowfunnel
     while let Some(s) = states.pop() {
         merged.merge(s);
     }
-    merged.report_with(plan, ReportOptions { cohorts: by_day.then_some(CohortBy::Day) })
+    merged.report_with(
+        plan,
+        ReportOptions { cohorts: by_day.then_some(CohortBy::Day), ..ReportOptions::default() },
+    )
 }
 
 proptest! {

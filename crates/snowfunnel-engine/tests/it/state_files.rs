@@ -52,7 +52,7 @@ fn write(plan: &Plan, file: &mut StateFile) -> Vec<u8> {
 }
 
 fn by_day(state: &mut State, plan: &Plan) -> RunReport {
-    state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day) })
+    state.report_with(plan, ReportOptions { cohorts: Some(CohortBy::Day), ..ReportOptions::default() })
 }
 
 #[test]
@@ -446,12 +446,15 @@ fn golden_state() -> (Plan, StateFile) {
     (plan, file)
 }
 
-const GOLDEN: &str = "tests/it/data/state-v3.snowfunnel";
+const GOLDEN: &str = "tests/it/data/state-v4.snowfunnel";
 
 /// The golden files of the versions before, written from the same state by the builds of their
 /// time (version 1 had no shards: its state is unsharded).
-const OLDER: [(u32, &str); 2] =
-    [(1, "tests/it/data/state-v1.snowfunnel"), (2, "tests/it/data/state-v2.snowfunnel")];
+const OLDER: [(u32, &str); 3] = [
+    (1, "tests/it/data/state-v1.snowfunnel"),
+    (2, "tests/it/data/state-v2.snowfunnel"),
+    (3, "tests/it/data/state-v3.snowfunnel"),
+];
 
 fn golden(path: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
@@ -535,7 +538,7 @@ fn key_records_are_pinned_by_a_golden_file() {
     assert_eq!(read.state.report(&plan), file.state.report(&plan));
 }
 
-const GOLDEN_KEYS: &str = "tests/it/data/state-v3-key-shapes.snowfunnel";
+const GOLDEN_KEYS: &str = "tests/it/data/state-v4-key-shapes.snowfunnel";
 
 #[test]
 fn files_of_every_older_version_are_read_and_upgraded() {

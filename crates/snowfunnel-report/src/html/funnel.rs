@@ -61,7 +61,7 @@ pub fn funnel_html(
 
         section #steps {
             h2 { "Steps" }
-            div.table-wrap { (step_table(result, &report.variants, &result.stats, None)) }
+            div.table-wrap { (step_table(result, &report.variants, &result.stats, None, None)) }
             p.meta {
                 "Intervals at " (level) ". Lift: the variant's conversion from step 1 over the control's, minus 1; its interval by the "
                 (lift_interval_method(result.options.inference))
@@ -88,10 +88,25 @@ pub fn funnel_html(
         @if !report.cohorts.is_empty() {
             section #cohorts {
                 h2 { "Cohorts" @if let Some(by) = cohort_by { " by " (by) } }
-                p.meta { "Each cohort is the funnel of the keys whose first step-1 event fell in it, with its own tests." }
+                @if report.cohorts.iter().any(|c| c.cumulative) {
+                    p.meta { "Cumulative: each cohort is the funnel of the keys whose first step-1 event fell in it or in any period before it (running totals), with its own tests." }
+                } @else {
+                    p.meta { "Each cohort is the funnel of the keys whose first step-1 event fell in it, with its own tests." }
+                }
                 @for (cohort, stats) in report.cohorts.iter().zip(&result.cohort_stats) {
                     h3 { "Cohort " (cohort.start) }
-                    div.table-wrap { (step_table(result, &cohort.variants, stats, Some(&cohort.start))) }
+                    div.table-wrap { (step_table(result, &cohort.variants, stats, Some(&cohort.start), None)) }
+                }
+            }
+        }
+
+        @if !report.breakdowns.is_empty() {
+            section #breakdowns {
+                h2 { "Breakdowns" }
+                p.meta { "Each block is the funnel of the keys whose first step-1 event had this value of the field, over the whole period, with its own tests." }
+                @for (block, stats) in report.breakdowns.iter().zip(&result.breakdown_stats) {
+                    h3 { (block.dimension) " = " (name(&block.value)) }
+                    div.table-wrap { (step_table(result, &block.variants, stats, None, Some((&block.dimension, &block.value)))) }
                 }
             }
         }
@@ -189,13 +204,15 @@ fn step_table(
     variants: &[VariantCounts],
     stats: &[Vec<StepStats>],
     cohort: Option<&str>,
+    breakdown: Option<(&str, &str)>,
 ) -> Markup {
     let report = &result.report;
     let level = level_pct(result.options.confidence);
     html! {
-        table.steps data-cohort=[cohort] {
+        table.steps data-cohort=[cohort] data-dimension=[breakdown.map(|b| b.0)] data-value=[breakdown.map(|b| b.1)] {
             caption {
                 @if let Some(cohort) = cohort { "Cohort " (cohort) ": " }
+                @if let Some((dimension, value)) = breakdown { (dimension) " = " (name(value)) ": " }
                 "one row per variant and step"
             }
             thead {

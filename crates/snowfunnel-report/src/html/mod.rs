@@ -241,6 +241,7 @@ mod page_tests {
             step_names: vec!["<b>one</b>".into(), "two & 'three'".into()],
             variants: vec![counts("control", vec![100, 10]), counts("\"><img src=x>", vec![100, 30])],
             cohorts: Vec::new(),
+            breakdowns: Vec::new(),
             keys: 200,
             conflicting_keys: 0,
         });
