@@ -1,10 +1,11 @@
 //! Opening an input: gzip (by magic bytes, multi-member) or plain text, read in chunks.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+#[cfg(not(feature = "isal"))]
 use flate2::bufread::MultiGzDecoder;
 use snowfunnel_s3::S3Error;
 
@@ -45,7 +46,7 @@ enum SourceState {
     Opened(Box<dyn Read + Send>),
     Reading {
         gzip: bool,
-        chunker: Chunker<Box<dyn Read + Send>>,
+        chunker: Filler,
     },
     /// Only while switching from one to the other.
     Switching,
@@ -137,9 +138,12 @@ impl Source {
         let gzip = magic[..got] == GZIP_MAGIC;
         let stored =
             BufReader::with_capacity(READ_BUFFER, io::Cursor::new(magic[..got].to_vec()).chain(reader));
-        let reader: Box<dyn Read + Send> =
-            if gzip { Box::new(MultiGzDecoder::new(stored)) } else { Box::new(stored) };
-        self.state = SourceState::Reading { gzip, chunker: Chunker::new(reader, self.max_line) };
+        let chunker = if gzip {
+            Filler::gzip(stored, self.max_line).map_err(|source| read_error(self.file.to_string(), source))?
+        } else {
+            Filler::Here(Chunker::new(Box::new(stored), self.max_line))
+        };
+        self.state = SourceState::Reading { gzip, chunker };
         Ok(())
     }
 
@@ -151,6 +155,48 @@ impl Source {
             _ => (false, 0, 0),
         };
         FileStats { stored_bytes: self.file.size, bytes, lines, gzip }
+    }
+}
+
+/// Cuts the decoded bytes into chunks of lines: here, or on the thread of the ISA-L decoder.
+enum Filler {
+    Here(Chunker<Box<dyn Read + Send>>),
+    #[cfg(feature = "isal")]
+    Isal(crate::isal::DecoderThread),
+}
+
+impl Filler {
+    /// The chunker of a gzip stream (multi-member): flate2 (zlib-rs) here, or ISA-L on a thread
+    /// of its own with the `isal` feature.
+    fn gzip(stored: impl BufRead + Send + 'static, max_line: usize) -> io::Result<Self> {
+        #[cfg(feature = "isal")]
+        return crate::isal::DecoderThread::spawn(stored, max_line).map(Filler::Isal);
+        #[cfg(not(feature = "isal"))]
+        Ok(Filler::Here(Chunker::new(Box::new(MultiGzDecoder::new(stored)), max_line)))
+    }
+
+    fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, SplitError> {
+        match self {
+            Filler::Here(chunker) => chunker.fill(chunk),
+            #[cfg(feature = "isal")]
+            Filler::Isal(thread) => thread.fill(chunk),
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Filler::Here(chunker) => chunker.bytes(),
+            #[cfg(feature = "isal")]
+            Filler::Isal(thread) => thread.bytes(),
+        }
+    }
+
+    fn lines(&self) -> u64 {
+        match self {
+            Filler::Here(chunker) => chunker.lines(),
+            #[cfg(feature = "isal")]
+            Filler::Isal(thread) => thread.lines(),
+        }
     }
 }
 
@@ -215,6 +261,105 @@ mod tests {
         }
         let stats = source.stats();
         Ok((stats, lines))
+    }
+
+    /// The lines of `stored` as this build's decoder hands them out, read in pieces of
+    /// `step` bytes (the errors' kind only).
+    fn decode(stored: &[u8], step: usize) -> Result<Vec<Vec<u8>>, &'static str> {
+        let file = InputFile::local(Path::new("t.gz"), stored.len() as u64);
+        let mut source = Source::from_reader(file, Pieces { data: stored.to_vec(), at: 0, step });
+        let mut chunk = Chunk::new();
+        let mut lines = Vec::new();
+        loop {
+            match source.fill(&mut chunk) {
+                Ok(true) => chunk.for_each_line(|_, l| match l {
+                    crate::Line::Whole(l) => lines.push(l.to_vec()),
+                    crate::Line::TooLong { .. } => panic!("no long line here"),
+                }),
+                Ok(false) => return Ok(lines),
+                Err(e) if e.is_corrupt() => return Err("corrupt"),
+                Err(e) => panic!("not a corrupt-data error: {e:?}"),
+            }
+        }
+    }
+
+    /// The lines flate2's multi-member decoder reads from `stored`, as the default build's.
+    fn reference(stored: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+        let mut data = Vec::new();
+        flate2::read::MultiGzDecoder::new(stored).read_to_end(&mut data).map_err(|_| "corrupt")?;
+        let mut lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        if lines.last().is_some_and(Vec::is_empty) {
+            lines.pop();
+        }
+        Ok(lines)
+    }
+
+    /// A reader handing out at most `step` bytes per read.
+    struct Pieces {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.step).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn text(lines: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        (0..lines)
+            .flat_map(|i| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                format!("{i}\tevent\t{:x}\t{}\n", x >> 20, "ab".repeat((x >> 58) as usize)).into_bytes()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_empty_members_and_short_reads_decode_as_the_reference_does() {
+        let big = text(60_000, 1);
+        let streams: Vec<Vec<u8>> = vec![
+            gzip(&big),
+            [gzip(b""), gzip(b"a\nb"), gzip(b""), gzip(b""), gzip(b"\nc\n"), gzip(b"")].concat(),
+            [gzip(b""), gzip(b"")].concat(),
+            [gzip(&big[..1000]), gzip(&big), gzip(b"last line without newline")].concat(),
+            gzip(&[b'\n'; 5000]),
+        ];
+        for (i, stored) in streams.iter().enumerate() {
+            let expected = reference(stored).unwrap();
+            for step in [usize::MAX, 4096, 7, 1] {
+                if step == 1 && stored.len() > 100_000 {
+                    continue;
+                }
+                assert!(decode(stored, step).unwrap() == expected, "stream {i}, reads of {step} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn every_truncation_and_byte_flip_is_rejected_as_the_reference_rejects_it() {
+        let stored = [gzip(b"first\nmember\n"), gzip(b""), gzip(&text(40, 2))].concat();
+        // Cut at every length from the magic bytes on: corrupt, or whole members.
+        for cut in 2..stored.len() {
+            assert_eq!(decode(&stored[..cut], usize::MAX), reference(&stored[..cut]), "cut at {cut}");
+        }
+        // One byte flipped anywhere past the first header's time stamp and flags.
+        for at in 10..stored.len() {
+            let mut flipped = stored.clone();
+            flipped[at] ^= 0x5a;
+            assert_eq!(decode(&flipped, usize::MAX), reference(&flipped), "byte {at} flipped");
+        }
+        // Bytes after the last member that do not start one.
+        for tail in [&b"\0"[..], b"\0\0\0\0\0\0\0\0", b"garbage\n", b"\x1f\x8b"] {
+            let padded = [stored.as_slice(), tail].concat();
+            assert_eq!(decode(&padded, usize::MAX), reference(&padded), "tail {tail:?}");
+            assert!(reference(&padded).is_err(), "tail {tail:?}");
+        }
     }
 
     #[test]
