@@ -6,16 +6,18 @@
 #                                  200MB for a quick run)
 #
 # What it does, from a fresh clone:
-#   1. builds snowfunnel, the generator and the inflate floor (release);
+#   1. builds snowfunnel, the generator and the inflate floor (release), and snowfunnel with the
+#      `isal` feature (kept as .bench/isal/snowfunnel);
 #   2. generates (or reuses) .bench/data-SIZE/: 8 gzip files from snowfunnel-gen, seed fixed, and
 #      .bench/plain-SIZE/: the same files decompressed once (for the plain-input run);
-#   3. installs libdeflate-tools (apt) when libdeflate-gunzip is missing, and DuckDB and chdb
-#      (pinned) into the virtualenv .bench/venv;
-#   4. times, with GNU time (wall, user+sys CPU, max RSS): snowfunnel --threads 1 and 2, the
-#      inflate-only floor (1 and 2 threads), libdeflate-gunzip -c (1 thread), DuckDB (2 threads),
-#      chdb (2 threads), and snowfunnel --threads 1 over the plain files;
-#   5. checks that snowfunnel (1t, 2t, plain), DuckDB and chdb give identical counts per
-#      (variant, step), on the data and on scripts/bench/edge_cases.py's hand-written lines;
+#   3. installs libdeflate-tools and isal (apt) when libdeflate-gunzip or igzip is missing, and
+#      DuckDB and chdb (pinned) into the virtualenv .bench/venv;
+#   4. times, with GNU time (wall, user+sys CPU, max RSS): snowfunnel --threads 1 and 2 (both
+#      builds), the inflate-only floor (1 and 2 threads), libdeflate-gunzip -c and igzip -d -c
+#      (1 thread), DuckDB (2 threads), chdb (2 threads), and snowfunnel --threads 1 over the plain
+#      files;
+#   5. checks that snowfunnel (both builds, 1t, 2t, plain), DuckDB and chdb give identical counts
+#      per (variant, step), on the data and on scripts/bench/edge_cases.py's hand-written lines;
 #   6. prints one markdown table (tools, then the issue's ratios), also saved as
 #      .bench/results-SIZE.md.
 #
@@ -36,9 +38,11 @@
 # order alternates between rounds), its counts must equal the current build's, and the table adds a
 # before/after section: medians of both and the ratio current/baseline. BENCH_BASELINE=HEAD on a
 # clean tree measures the noise (an A/A run).
-# BENCH_ONLY=snowfunnel runs only snowfunnel 1t and 2t (and the baseline's): no floor, libdeflate,
-# DuckDB, chdb or plain-input run, no plain copy and no peer install (a quick A/B on a machine
-# without the peers; the table goes to .bench/results-SIZE-snowfunnel.md).
+# BENCH_ONLY=snowfunnel runs only snowfunnel 1t and 2t (and the baseline's and the isal build's): no
+# floor, libdeflate, igzip, DuckDB, chdb or plain-input run, no plain copy and no peer install (a
+# quick A/B on a machine without the peers; the table goes to .bench/results-SIZE-snowfunnel.md).
+# BENCH_ISAL=0 leaves out the `isal` build (its build needs nasm and autotools: scripts/ci-setup.sh
+# installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +57,7 @@ CHDB_VERSION=4.4.0
 RUNS=${BENCH_RUNS:-1}
 BASELINE=${BENCH_BASELINE:-}  # a git revision to compare with, or empty
 ONLY=${BENCH_ONLY:-}          # "snowfunnel": snowfunnel's runs only, or empty: every tool
+ISAL=${BENCH_ISAL:-1}         # 1: also time snowfunnel built with the `isal` feature
 
 if [[ ! $RUNS =~ ^[1-9][0-9]*$ ]]; then
     echo "bench.sh: BENCH_RUNS must be a positive integer" >&2
@@ -113,6 +118,18 @@ else
     logged "$LOGS/build.log" cargo build --release -p snowfunnel -p snowfunnel-gen -p snowfunnel-benches
 fi
 note "log: $LOGS/build.log"
+# The `isal` build: the same target dir, the binary kept aside, then the default build linked again
+# (cargo keeps both builds' crates, so switching features relinks and recompiles little).
+ISAL_BIN=$BENCH/isal/snowfunnel
+if [[ $ISAL == 1 ]]; then
+    step "building (release): snowfunnel --features isal, kept as $ISAL_BIN"
+    logged "$LOGS/build-isal.log" cargo build --release -p snowfunnel --features isal
+    mkdir -p "$BENCH/isal"
+    cp "$RELEASE/snowfunnel" "$ISAL_BIN.tmp"
+    mv "$ISAL_BIN.tmp" "$ISAL_BIN"
+    logged "$LOGS/build.log" cargo build --release -p snowfunnel
+    note "log: $LOGS/build-isal.log"
+fi
 
 # The baseline: snowfunnel at BENCH_BASELINE, built as above in a throw-away detached worktree with
 # its own target dir (kept: a later build of another revision recompiles only what changed), the
@@ -192,7 +209,7 @@ PY=python3 # without the peers: report.py and edge_cases.py need the standard li
 if [[ $ONLY == snowfunnel ]]; then
     step "tools: none (BENCH_ONLY=snowfunnel)"
 else
-    step "tools: libdeflate-gunzip, DuckDB $DUCKDB_VERSION and chdb $CHDB_VERSION"
+    step "tools: libdeflate-gunzip, igzip, DuckDB $DUCKDB_VERSION and chdb $CHDB_VERSION"
     # apt_install PKG...: installs Debian packages when apt-get is usable (root or password-less sudo);
     # tries without `apt-get update` first. Output in logs/apt.log. Fails when it cannot.
     apt_install() {
@@ -216,6 +233,16 @@ else
         note "NOTE: libdeflate-gunzip is missing and apt-get could not install libdeflate-tools" \
             "(not root, no apt, or no network; see $LOGS/apt.log): its run is skipped"
         fact note_libdeflate "not installed: apt-get unusable here"
+    fi
+    # igzip: ISA-L's own command line, the floor of the `isal` build.
+    if ! command -v igzip >/dev/null; then
+        apt_install isal || true
+    fi
+    if command -v igzip >/dev/null; then
+        note "igzip: $(command -v igzip)"
+    else
+        note "NOTE: igzip is missing and apt-get could not install isal (see $LOGS/apt.log): its run is skipped"
+        fact note_igzip "not installed: apt-get unusable here"
     fi
 
     # The peers live in a local virtualenv, pinned, reinstalled only when the pins change.
@@ -253,7 +280,8 @@ if [[ $ONLY == snowfunnel ]]; then
     fact versions "$("$RELEASE/snowfunnel" --version)"
 else
     libdeflate_version=$(libdeflate-gunzip -V 2>/dev/null | head -n 1 | grep -o 'v[0-9.]*' || true)
-    fact versions "$("$RELEASE/snowfunnel" --version), $want, libdeflate-gunzip ${libdeflate_version:-n/a}"
+    igzip_version=$(igzip -V 2>/dev/null | grep -o 'v[0-9.]*' | head -n 1 || true)
+    fact versions "$("$RELEASE/snowfunnel" --version), $want, libdeflate-gunzip ${libdeflate_version:-n/a}, igzip ${igzip_version:-n/a}"
 fi
 if [[ -n $BASELINE ]]; then
     current=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -269,6 +297,7 @@ TOOLS=()
 snowfunnel_runs() {
     TOOLS+=("snowfunnel-$1")
     if [[ -n $BASELINE ]]; then TOOLS+=("baseline-$1"); fi
+    if [[ $ISAL == 1 ]]; then TOOLS+=("isal-$1"); fi
 }
 if [[ $ONLY == snowfunnel ]]; then
     snowfunnel_runs 1t
@@ -276,12 +305,15 @@ if [[ $ONLY == snowfunnel ]]; then
 else
     TOOLS+=(floor-1t floor-2t)
     if command -v libdeflate-gunzip >/dev/null; then TOOLS+=(libdeflate); fi
+    if command -v igzip >/dev/null; then TOOLS+=(igzip); fi
     snowfunnel_runs 1t
     snowfunnel_runs 2t
     TOOLS+=(duckdb chdb snowfunnel-plain-1t)
 fi
 # shellcheck disable=SC2016 # $@ and $f belong to the inner shell
 LIBDEFLATE_LOOP='for f in "$@"; do libdeflate-gunzip -c "$f" >/dev/null; done'
+# shellcheck disable=SC2016
+IGZIP_LOOP='for f in "$@"; do igzip -d -c "$f" >/dev/null; done'
 export BENCH_TMP=$RUN # DuckDB's spill directory (peers.py)
 tool_command() {
     case $1 in
@@ -290,6 +322,7 @@ tool_command() {
         floor-2t) CMD=("$RELEASE/snowfunnel-inflate-floor" --threads 2 "${GZ[@]}") ;;
         # Sequential, one process per file, output discarded.
         libdeflate) CMD=(bash -c "$LIBDEFLATE_LOOP" _ "${GZ[@]}") ;;
+        igzip) CMD=(bash -c "$IGZIP_LOOP" _ "${GZ[@]}") ;;
         snowfunnel-1t | snowfunnel-2t)
             local threads=${1#snowfunnel-}
             CMD=("$RELEASE/snowfunnel" run --threads "${threads%t}" --quiet --out "$RUN/out-$threads"
@@ -299,6 +332,12 @@ tool_command() {
         baseline-1t | baseline-2t)
             local threads=${1#baseline-}
             CMD=("$BASELINE_BIN" run --threads "${threads%t}" --quiet --out "$RUN/out-baseline-$threads"
+                --funnel "$FUNNEL" "${GZ[@]}")
+            ;;
+        # The same run with snowfunnel built with the `isal` feature (gzip inflated by ISA-L).
+        isal-1t | isal-2t)
+            local threads=${1#isal-}
+            CMD=("$ISAL_BIN" run --threads "${threads%t}" --quiet --out "$RUN/out-isal-$threads"
                 --funnel "$FUNNEL" "${GZ[@]}")
             ;;
         # The SQL peers: scripts/bench/peers.py builds each one's SQL from the funnel file.
@@ -345,6 +384,7 @@ step "warming the page cache, then timing every tool ($RUNS round(s); the rounds
 cat "${GZ[@]}" "${TSV[@]}" >/dev/null
 mkdir -p "$RUN/out-1t" "$RUN/out-2t" "$RUN/out-plain-1t"
 if [[ -n $BASELINE ]]; then mkdir -p "$RUN/out-baseline-1t" "$RUN/out-baseline-2t"; fi
+if [[ $ISAL == 1 ]]; then mkdir -p "$RUN/out-isal-1t" "$RUN/out-isal-2t"; fi
 for ((round = 1; round <= RUNS; round++)); do
     ((RUNS == 1)) || note "round $round of $RUNS"
     order=("${TOOLS[@]}")
@@ -389,6 +429,10 @@ if [[ -n $BASELINE ]]; then
     counts+=("baseline-2t=$(csv_of "$RUN/out-baseline-2t")" "baseline-1t=$(csv_of "$RUN/out-baseline-1t")")
     names+=", baseline ($BASELINE_SHORT) 2t, 1t"
 fi
+if [[ $ISAL == 1 ]]; then
+    counts+=("isal-2t=$(csv_of "$RUN/out-isal-2t")" "isal-1t=$(csv_of "$RUN/out-isal-1t")")
+    names+=", isal build 2t, 1t"
+fi
 if [[ $ONLY != snowfunnel ]]; then
     counts+=("snowfunnel-plain-1t=$(csv_of "$RUN/out-plain-1t")" "duckdb=$RUN/counts/duckdb.csv"
         "chdb=$RUN/counts/chdb.csv")
@@ -400,10 +444,11 @@ step "counts per (variant, step): $names"
 # The same check on a few hand-written lines that probe the rules where a SQL formulation can
 # drift from snowfunnel's (event time at the epoch and at the range ends, odd timestamps and keys,
 # invalid JSON, lines with extra empty trailing fields): see scripts/bench/edge_cases.py.
-# With BENCH_ONLY=snowfunnel, only when there is a baseline to compare with.
-if [[ $ONLY != snowfunnel || -n $BASELINE ]]; then
+# With BENCH_ONLY=snowfunnel, only when there is a baseline or an isal build to compare with.
+if [[ $ONLY != snowfunnel || -n $BASELINE || $ISAL == 1 ]]; then
     names=snowfunnel
     if [[ -n $BASELINE ]]; then names+=", baseline ($BASELINE_SHORT)"; fi
+    if [[ $ISAL == 1 ]]; then names+=", isal build"; fi
     if [[ $ONLY != snowfunnel ]]; then names+=", DuckDB, chdb"; fi
     step "counts on scripts/bench/edge_cases.py's lines: $names"
     EDGE=$RUN/edge
@@ -417,6 +462,12 @@ if [[ $ONLY != snowfunnel || -n $BASELINE ]]; then
         logged "$LOGS/edge-baseline.log" "$BASELINE_BIN" run --threads 1 --max-bad-ratio 1 \
             --out "$EDGE/out-baseline" --funnel "$FUNNEL" "$EDGE/edge_cases.gz"
         counts+=("baseline=$(csv_of "$EDGE/out-baseline")")
+    fi
+    if [[ $ISAL == 1 ]]; then
+        mkdir -p "$EDGE/out-isal"
+        logged "$LOGS/edge-isal.log" "$ISAL_BIN" run --threads 1 --max-bad-ratio 1 \
+            --out "$EDGE/out-isal" --funnel "$FUNNEL" "$EDGE/edge_cases.gz"
+        counts+=("isal=$(csv_of "$EDGE/out-isal")")
     fi
     if [[ $ONLY != snowfunnel ]]; then
         for peer in duckdb chdb; do

@@ -11,7 +11,7 @@ report.py table RUN_DIR
     repetition) and RUN_DIR/facts.env, prints the markdown table (tools, then ratios against
     the issue's targets; with a baseline build, its rows and a before/after section). Tools
     without timings print as skipped, or not at all when the run left them out on purpose
-    (BENCH_ONLY, no baseline). Standard library only.
+    (BENCH_ONLY, no baseline, BENCH_ISAL=0). Standard library only.
 
 report.py summary TIME_FILE...
     For each TIME_FILE (GNU time lines as above), prints "STEM WALL CPU RSS_MB": the median wall
@@ -34,9 +34,13 @@ TOOLS = [
     # snowfunnel built at BENCH_BASELINE; "@" is followed by its short hash.
     ("baseline-1t", "snowfunnel run @", "1"),
     ("baseline-2t", "snowfunnel run @", "2"),
+    # snowfunnel built with the `isal` feature (gzip inflated by ISA-L).
+    ("isal-1t", "snowfunnel run, isal build", "1"),
+    ("isal-2t", "snowfunnel run, isal build", "2"),
     ("floor-1t", "inflate floor (flate2 zlib-rs)", "1"),
     ("floor-2t", "inflate floor (flate2 zlib-rs)", "2"),
     ("libdeflate", "libdeflate-gunzip -c", "1"),
+    ("igzip", "igzip -d -c (ISA-L)", "1"),
     ("duckdb", "DuckDB (read_csv + JSON + SQL)", "2"),
     ("chdb", "chdb (file() + JSONExtract + SQL)", "2"),
     ("snowfunnel-plain-1t", "snowfunnel run, plain TSV input", "1"),
@@ -140,7 +144,9 @@ def table(run_dir: Path) -> int:
     baseline = facts.get("baseline_rev", "")
 
     def left_out(stem: str) -> bool:
-        return times[stem] is None and (bool(only) or (stem.startswith("baseline-") and not baseline))
+        return times[stem] is None and (
+            bool(only) or (stem.startswith("baseline-") and not baseline) or stem.startswith("isal-")
+        )
 
     def gbps(stem: str) -> float | None:
         t = times.get(stem)
@@ -211,11 +217,19 @@ def table(run_dir: Path) -> int:
             1.35,
         ),
         ("snowfunnel 2t throughput / 1t throughput", ratio(gbps("snowfunnel-2t"), gbps("snowfunnel-1t")), ">=", 1.8),
+        # The `isal` build (issue 20): the whole run in less CPU than zlib-rs inflating alone.
+        ("isal build (1t) CPU / inflate floor (1t) CPU", ratio(get("isal-1t", "cpu"), get("floor-1t", "cpu")), "<=", 1.0),
+        ("DuckDB wall / isal build (2t) wall", ratio(get("duckdb", "wall"), get("isal-2t", "wall")), ">=", 4.5),
+        ("chdb wall / isal build (2t) wall", ratio(get("chdb", "wall"), get("isal-2t", "wall")), ">=", 6.0),
+        ("isal build 2t throughput / 1t throughput", ratio(gbps("isal-2t"), gbps("isal-1t")), ">=", 1.8),
+        ("isal build (2t) peak RSS MB", get("isal-2t", "rss_mb"), "<=", 200.0),
         ("uncompressed input GB/s per core (plain TSV, 1t)", gbps("snowfunnel-plain-1t"), ">=", 1.5),
         ("snowfunnel (2t) peak RSS MB", get("snowfunnel-2t", "rss_mb"), "<=", 200.0),
     ]
     if only:  # the ratios against tools that did not run say nothing
         rows = [row for row in rows if row[1] is not None]
+    elif times.get("isal-1t") is None:  # BENCH_ISAL=0
+        rows = [row for row in rows if "isal build" not in row[0]]
     if rows:
         print("| ratio | value | target | |")
         print("|---|---:|---:|---|")
