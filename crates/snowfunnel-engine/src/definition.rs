@@ -5,6 +5,8 @@ use serde::Deserialize;
 use snowfunnel_parse::parse_date_or_timestamp;
 use toml::Spanned;
 
+use crate::rules::Rules;
+
 /// Most steps a funnel may have.
 pub const MAX_STEPS: usize = 64;
 
@@ -37,6 +39,9 @@ pub struct Funnel {
     pub window: Option<i64>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
+    /// The rule set the funnel counts under (`rules`, default [`Rules::Snowfunnel`]); part of
+    /// the [fingerprint](Funnel::fingerprint).
+    pub rules: Rules,
     /// The planned effect the sample sizes are computed for, relative (`mde = 0.05`: +5% on
     /// the control's conversion), above 0; `None`: the observed lift. Changes no count, so it
     /// is not in the [fingerprint](Funnel::fingerprint).
@@ -193,6 +198,8 @@ struct RawFunnel {
     inference: RawInference,
     sequential_tuning: Option<Spanned<f64>>,
     #[serde(default)]
+    rules: Rules,
+    #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
 
@@ -342,6 +349,7 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         order: raw.order,
         window,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
+        rules: raw.rules,
         mde,
         denominator: raw.denominator,
         inference,
@@ -548,6 +556,19 @@ label = "cta"
         let alone = err(&with("sequential_tuning = 5000"));
         assert!(alone.message.contains("needs `inference = \"sequential\"`"), "{alone}");
         assert_eq!(alone.line, Some(4));
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(parse_funnel("f.toml", "f", GOOD).unwrap().rules, Rules::Snowfunnel);
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        let warehouse = parse_funnel("f.toml", "f", &with("rules = \"warehouse\"")).unwrap();
+        assert_eq!(warehouse.rules, Rules::Warehouse);
+        let ours = parse_funnel("f.toml", "f", &with("rules = \"snowfunnel\"")).unwrap();
+        assert_eq!(ours.rules, Rules::Snowfunnel);
+        let e = err(&with("rules = \"dbt\""));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("unknown variant `dbt`, expected `snowfunnel` or `warehouse`"), "{e}");
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! [`State`], partitions sharing one key dictionary.
 
 use snowfunnel_ingest::{Job, Recorder};
-use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError};
+use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError, SchemaMatch, event_id_bits};
 
+use crate::dedup::event_at;
 use crate::plan::Plan;
-use crate::state::State;
+use crate::rules::{Rules, month_of};
+use crate::state::{EventRules, State};
 
 /// `snowfunnel run`: the funnels of a plan. Every partition's state shares one key dictionary
 /// (that of `keys`): memory holds each key once whatever the number of threads and files, and
@@ -50,17 +52,22 @@ impl Job for Funnels<'_> {
 pub struct FunnelRecorder<'p> {
     plan: &'p Plan,
     schema: String,
+    rules: EventRules,
 }
 
 impl<'p> FunnelRecorder<'p> {
     /// A recorder for `plan`.
     #[must_use]
     pub fn new(plan: &'p Plan) -> Self {
-        FunnelRecorder { plan, schema: String::new() }
+        FunnelRecorder { plan, schema: String::new(), rules: EventRules::new(plan.funnels().len()) }
     }
 }
 
 impl Recorder<State> for FunnelRecorder<'_> {
+    fn schema_match(&self) -> SchemaMatch {
+        self.plan.schema_match()
+    }
+
     fn record(
         &mut self,
         parser: &mut ContextParser,
@@ -76,6 +83,14 @@ impl Recorder<State> for FunnelRecorder<'_> {
         };
         let schema = schema.then_some(self.schema.as_str());
         let plan = self.plan;
-        parser.parse_experiments(event.contexts(), |context| state.record(plan, event, schema, &context))
+        let rules = &mut self.rules;
+        if plan.warehouse {
+            rules.recorded.fill(false);
+            rules.warehouse = Rules::Warehouse
+                .admit(event)
+                .map(|time| (time, event_at(month_of(time), event_id_bits(event.event_id()))));
+        }
+        parser
+            .parse_experiments(event.contexts(), |context| state.record(plan, event, schema, &context, rules))
     }
 }

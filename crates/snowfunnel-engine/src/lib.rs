@@ -15,10 +15,12 @@
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod breakdown;
+mod dedup;
 mod definition;
 mod job;
 mod plan;
 mod report;
+mod rules;
 mod seen;
 mod state;
 mod state_file;
@@ -39,6 +41,7 @@ pub use report::{
     Breakdown, Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep,
     VariantCounts,
 };
+pub use rules::{Removed, Rules};
 pub use seen::{DayKeys, FunnelSeen, MAX_SEEN_VALUE_BYTES, MAX_SEEN_VALUES, SeenValues, StepField};
 pub use state::State;
 pub use state_file::{

@@ -2,10 +2,11 @@
 //! experiments the run cares about.
 
 use hashbrown::HashMap;
-use snowfunnel_parse::{EnrichedEvent, fields};
+use snowfunnel_parse::{EnrichedEvent, SchemaMatch, fields};
 
 use crate::Funnel;
 use crate::breakdown::BreakdownField;
+use crate::rules::Rules;
 use crate::seen::StepField;
 
 /// What the engine matches events against. Built once, shared by every partition.
@@ -20,6 +21,8 @@ pub struct Plan {
     /// suggestions of a step that matched nothing.
     pub(crate) experiment_fields: Vec<Vec<StepField>>,
     pub(crate) needs_schema: bool,
+    /// Whether a funnel counts under the warehouse's rules.
+    pub(crate) warehouse: bool,
     /// The fields each funnel is broken down by (`--breakdown`), in the order given.
     pub(crate) breakdowns: Vec<BreakdownField>,
 }
@@ -48,9 +51,11 @@ impl Plan {
                 StepField::ALL.into_iter().filter(|field| steps().any(|s| field.of(s).is_some())).collect()
             })
             .collect();
+        let warehouse = funnels.iter().any(|f| f.rules == Rules::Warehouse);
         Plan {
             funnels,
             compiled,
+            warehouse,
             experiments,
             experiment_ids,
             experiment_funnels,
@@ -101,6 +106,13 @@ impl Plan {
         Some((start, end))
     }
 
+    /// How the experiment schema must be matched for every funnel of the plan: ignoring case
+    /// when one counts under the warehouse's rules.
+    #[must_use]
+    pub fn schema_match(&self) -> SchemaMatch {
+        if self.warehouse { Rules::Warehouse.schema_match() } else { Rules::Snowfunnel.schema_match() }
+    }
+
     pub(crate) fn experiment_id(&self, name: &str) -> Option<usize> {
         self.experiment_ids.get(name).copied()
     }
@@ -108,6 +120,7 @@ impl Plan {
 
 #[derive(Debug)]
 pub(crate) struct CompiledFunnel {
+    pub(crate) rules: Rules,
     app_ids: Option<Vec<Box<[u8]>>>,
     start: i64,
     end: i64,
@@ -117,6 +130,7 @@ pub(crate) struct CompiledFunnel {
 impl CompiledFunnel {
     fn new(f: &Funnel) -> Self {
         CompiledFunnel {
+            rules: f.rules,
             app_ids: f.app_ids.as_ref().map(|ids| ids.iter().map(|a| bytes(a)).collect()),
             start: f.start.unwrap_or(i64::MIN),
             end: f.end.unwrap_or(i64::MAX),
@@ -124,10 +138,10 @@ impl CompiledFunnel {
         }
     }
 
-    /// Whether the event passes the funnel's filters (time range and app_ids).
+    /// Whether the event, at `t` (its time under the funnel's rules), passes the funnel's
+    /// filters (time range and app_ids).
     #[inline]
-    pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>) -> bool {
-        let t = event.time_micros();
+    pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>, t: i64) -> bool {
         t >= self.start
             && t < self.end
             && self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))

@@ -15,6 +15,7 @@ use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 use crate::breakdown::{MAX_BREAKDOWN_VALUES, OTHER_VALUE, ValueNames, label};
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
+use crate::rules::Rules;
 use crate::seen::{DayKeys, FunnelSeen, day_of};
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
@@ -172,6 +173,7 @@ impl State {
     pub fn report_with(&mut self, plan: &Plan, options: ReportOptions) -> RunReport {
         let unifiers: Vec<Unifier> =
             self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
+        let as_they_come = Unifier::new(std::iter::empty());
         let funnels = plan
             .funnels()
             .iter()
@@ -179,9 +181,12 @@ impl State {
             .map(|(def, state)| {
                 let experiment =
                     plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier = &unifiers[experiment];
+                let unifier =
+                    if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
+                let mut folded = state.counted();
+                let state = folded.as_mut().unwrap_or(state);
                 let (variants, union, conflicting) =
-                    split_variants(&mut state.variants, &def.control, unifier);
+                    split_variants(&mut state.variants, &def.control, unifier, def.rules);
                 state.steps.iter_mut().for_each(FirstTimes::flush);
                 let steps: Vec<SubjectTimes<'_>> =
                     state.steps.iter().map(|t| unifier.apply_times(t)).collect();
@@ -219,7 +224,8 @@ impl State {
                 // The control of the experiment's first funnel orders the variants.
                 let control =
                     plan.funnels().iter().find(|f| f.experiment == *name).map_or("control", |f| &f.control);
-                let (variants, union, conflicting) = split_variants(&mut state.variants, control, unifier);
+                let (variants, union, conflicting) =
+                    split_variants(&mut state.variants, control, unifier, Rules::Snowfunnel);
                 ExperimentSummary {
                     experiment: name.clone(),
                     contexts: state.contexts,
@@ -245,16 +251,21 @@ impl State {
         );
         let unifiers: Vec<Unifier> =
             self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
+        let as_they_come = Unifier::new(std::iter::empty());
         plan.funnels()
             .iter()
             .zip(&mut self.funnels)
             .map(|(def, state)| {
                 let experiment =
                     plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier = &unifiers[experiment];
+                let unifier =
+                    if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
+                let mut folded = state.counted();
+                let state = folded.as_mut().unwrap_or(state);
                 state.steps.iter_mut().for_each(FirstTimes::flush);
                 let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
-                let (variants, _, conflicting) = split_variants(&mut state.variants, &def.control, unifier);
+                let (variants, _, conflicting) =
+                    split_variants(&mut state.variants, &def.control, unifier, def.rules);
                 let first = unifier.apply_times(&state.steps[0]);
                 let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
                 for (v, (_, keys)) in variants.iter().enumerate() {
@@ -504,11 +515,13 @@ fn time_to_step(mut micros: Vec<i64>) -> Option<TimeToStep> {
 }
 
 /// The variants' key sets in report order (control first, then by name), their union, and
-/// the keys in more than one of them; keys of one subject count as one (see [`Unifier`]).
+/// the keys in more than one of them that `rules` leave out (none under the warehouse's); keys
+/// of one subject count as one (see [`Unifier`]).
 fn split_variants(
     sets: &mut VariantSets,
     control: &str,
     unifier: &Unifier,
+    rules: Rules,
 ) -> (Vec<(String, RoaringBitmap)>, RoaringBitmap, RoaringBitmap) {
     let mut variants: Vec<(String, RoaringBitmap)> =
         sets.0.iter_mut().map(|(v, b)| (v.to_string(), unifier.apply(b.finish()).into_owned())).collect();
@@ -516,7 +529,9 @@ fn split_variants(
     let mut union = RoaringBitmap::new();
     let mut conflicting = RoaringBitmap::new();
     for (_, keys) in &variants {
-        conflicting |= &union & keys;
+        if rules.excludes_conflicts() {
+            conflicting |= &union & keys;
+        }
         union |= keys;
     }
     (variants, union, conflicting)

@@ -46,6 +46,7 @@ impl<R> Ingester<R> {
         R: Recorder<S>,
     {
         let event = EnrichedEvent::parse(line)?;
+        self.parser.set_schema_match(self.recorder.schema_match());
         let seen = if self.parser.may_have_experiments(event.contexts()) {
             self.recorder.record(&mut self.parser, state, &event)?
         } else {

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError};
+use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError, SchemaMatch};
 
 use crate::{Counters, Ingester};
 
@@ -41,6 +41,12 @@ pub trait Counted {
 
 /// The part of ingesting a line that is a job's own.
 pub trait Recorder<S> {
+    /// How the experiment schema is matched in the events handed to [`Recorder::record`]: the
+    /// prefilter and the parser follow it. [`SchemaMatch::Exact`] unless the job needs more.
+    fn schema_match(&self) -> SchemaMatch {
+        SchemaMatch::Exact
+    }
+
     /// Records `event`, whose `contexts` passed the prefilter, into `state`, parsing its
     /// experiment contexts with `parser`; returns what the parser counted, for the state's
     /// [`Counters`] (the [`Ingester`] adds them once the event is recorded).
