@@ -79,6 +79,25 @@ impl Plan {
         self
     }
 
+    /// Checks that every funnel's rules support the plan's options: breakdowns are not kept for
+    /// funnels under the warehouse's rules (their events wait for the duplicate rule).
+    ///
+    /// # Errors
+    /// A [`DefinitionError`](crate::DefinitionError) naming the funnel's file.
+    pub fn check_rules(&self) -> Result<(), crate::DefinitionError> {
+        match self.funnels.iter().find(|f| f.rules == Rules::Warehouse) {
+            Some(f) if !self.breakdowns.is_empty() => Err(crate::DefinitionError {
+                file: f.source.clone(),
+                line: None,
+                message: format!(
+                    "funnel {:?} counts under rules = \"warehouse\", which --breakdown does not support",
+                    f.name
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The breakdown fields, in the order given.
     #[must_use]
     pub fn breakdowns(&self) -> &[BreakdownField] {

@@ -8,3 +8,4 @@ mod lines;
 mod reference;
 mod scenarios;
 mod state_files;
+mod warehouse;
