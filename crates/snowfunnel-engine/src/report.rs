@@ -46,6 +46,14 @@ pub struct FunnelReport {
     pub conflicting_keys: u64,
 }
 
+impl FunnelReport {
+    /// The keys that did step 1, all variants together (conflicting keys excluded).
+    #[must_use]
+    pub fn step1_keys(&self) -> u64 {
+        self.variants.iter().map(|v| v.keys_per_step.first().copied().unwrap_or(0)).sum()
+    }
+}
+
 /// The funnel of the keys whose first step-1 event fell in one day or week.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cohort {

@@ -27,6 +27,31 @@ pub const SUMMARY_CSV_HEADER: [&str; 10] = [
     "contaminated_share",
 ];
 
+/// The warnings of a run's funnels, computed once for every output that shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunWarnings {
+    /// Per funnel (in the order of the results): its [`check_warnings`].
+    pub per_funnel: Vec<Vec<String>>,
+    /// All of them, each once, in order: the same experiment's contamination is found by each
+    /// of its funnels and said once.
+    pub run: Vec<String>,
+}
+
+impl RunWarnings {
+    /// The warnings of `results`.
+    #[must_use]
+    pub fn of(results: &[FunnelResult]) -> Self {
+        let per_funnel: Vec<Vec<String>> = results.iter().map(check_warnings).collect();
+        let mut run: Vec<String> = Vec::new();
+        for warning in per_funnel.iter().flatten() {
+            if !run.contains(warning) {
+                run.push(warning.clone());
+            }
+        }
+        RunWarnings { per_funnel, run }
+    }
+}
+
 /// The problems the checks of `result` found, one readable line each (empty when all is well),
 /// names escaped for the terminal.
 #[must_use]

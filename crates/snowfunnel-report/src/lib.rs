@@ -58,7 +58,7 @@ pub use bad_rows::{
     BAD_ROWS_HEADER, BadRowFormat, BadRowLog, BadRowWriter, BadRowsWritten, DEFAULT_MAX_BAD_ROWS_BYTES,
     LOADER_PARSING_ERROR, Processor,
 };
-pub use checks::{SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
+pub use checks::{RunWarnings, SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
 pub use csv_out::{
     BREAKDOWN_COLUMNS, COHORT_COLUMN, EXPOSED_STEP_NAME, FUNNEL_CSV_HEADER, funnel_csv, funnel_csv_blocks,
 };

@@ -137,7 +137,7 @@ fn breakdown_blocks_equal_the_reference() {
         stdout(&o)
     );
     let csv = ws.read("out/exp_funnel.csv");
-    assert!(csv.lines().next().unwrap().ends_with(",lift_ci_low,lift_ci_high,dimension,value"));
+    assert!(csv.lines().next().unwrap().ends_with(",chance_to_win,expected_loss,dimension,value"));
     let rows = rows(&csv);
     // The whole funnel first, both new cells empty; then geo_country's values in byte order,
     // then platform's.
