@@ -253,6 +253,25 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
                     step.get_ref().name
                 ),
             ));
+        } // The warehouse counts structured events only: a step on any other event never matches.
+        let step_ref = step.get_ref();
+        if raw.rules == Rules::Warehouse
+            && (step_ref.schema.is_some() || step_ref.event.as_deref().is_some_and(|e| e != "struct"))
+        {
+            return Err(error(
+                Some(step.span()),
+                format!(
+                    "step {} ({:?}) names {}, which no event counted under rules = \"warehouse\" has: the \
+                     warehouse rules count structured events (event = \"struct\") only",
+                    i + 1,
+                    step_ref.name,
+                    if step_ref.schema.is_some() {
+                        "a self-describing event's schema"
+                    } else {
+                        "another event type"
+                    }
+                ),
+            ));
         }
     }
     let start = raw
@@ -566,6 +585,14 @@ label = "cta"
         assert_eq!(warehouse.rules, Rules::Warehouse);
         let ours = parse_funnel("f.toml", "f", &with("rules = \"snowfunnel\"")).unwrap();
         assert_eq!(ours.rules, Rules::Snowfunnel);
+        let unstruct = GOOD.replace("app_ids", "rules = \"warehouse\"\napp_ids")
+            + "[[steps]]\nname = \"Committed\"\nevent = \"unstruct\"\nschema = \"iglu:com.acme/commit/\"\n";
+        let e = err(&unstruct);
+        assert!(e.message.contains("count structured events (event = \"struct\") only"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        let page_view = GOOD.replace("app_ids", "rules = \"warehouse\"\napp_ids")
+            + "[[steps]]\nname = \"Viewed\"\nevent = \"page_view\"\n";
+        assert!(err(&page_view).message.contains("another event type"));
         let e = err(&with("rules = \"dbt\""));
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("unknown variant `dbt`, expected `snowfunnel` or `warehouse`"), "{e}");

@@ -194,13 +194,28 @@ event = "unstruct"
             ("action = \"a1\"", "action = \"a1\"\npage_urlpath = \"/p\""),
             ("event = \"unstruct\"", "event = \"struct\""),
             ("schema = \"iglu:com.acme/x/\"", "schema = \"iglu:com.acme/\""),
-            ("order = \"sequential\"", "rules = \"warehouse\"\norder = \"sequential\""),
         ];
         for (from, to) in changes {
             assert!(FUNNEL.contains(from), "{from}");
             let changed = FUNNEL.replace(from, to);
             assert_ne!(fingerprint(&changed), base, "{from:?} -> {to:?}");
         }
+        // The rules are (on a funnel of structured events, the only ones the warehouse counts).
+        let structured = parse_funnel(
+            "f.toml",
+            "f",
+            &FUNNEL.replace("event = \"unstruct\"\nschema = \"iglu:com.acme/x/\"", "action = \"a2\""),
+        )
+        .unwrap();
+        let warehouse = parse_funnel(
+            "f.toml",
+            "f",
+            &FUNNEL
+                .replace("event = \"unstruct\"\nschema = \"iglu:com.acme/x/\"", "action = \"a2\"")
+                .replace("order = \"sequential\"", "rules = \"warehouse\"\norder = \"sequential\""),
+        )
+        .unwrap();
+        assert_ne!(structured.fingerprint(), warehouse.fingerprint());
         // How the counts are read is not: neither the planned effect nor the denominator.
         for planning in ["mde = 0.05\n", "denominator = \"exposed\"\n", "mde = 2\ndenominator = \"step1\"\n"]
         {
