@@ -17,7 +17,7 @@ use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
 use crate::rules::Rules;
 use crate::seen::{DayKeys, FunnelSeen, day_of};
-use crate::state::{State, VariantSets};
+use crate::state::{FunnelState, State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, SubjectValues, Unifier};
 use snowfunnel_ingest::Counters;
@@ -179,51 +179,37 @@ impl State {
     /// [`State::report`], with cohorts when `options` asks for them.
     #[must_use]
     pub fn report_with(&mut self, plan: &Plan, options: ReportOptions) -> RunReport {
-        let unifiers: Vec<Unifier> =
-            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
-        let as_they_come = Unifier::new(std::iter::empty());
-        let funnels = plan
-            .funnels()
-            .iter()
-            .zip(&mut self.funnels)
-            .map(|(def, state)| {
-                let experiment =
-                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier =
-                    if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
-                let mut folded = state.counted();
-                let state = folded.as_mut().unwrap_or(state);
-                let (variants, union, conflicting) =
-                    split_variants(&mut state.variants, &def.control, unifier, def.rules);
-                state.steps.iter_mut().for_each(FirstTimes::flush);
-                let steps: Vec<SubjectTimes<'_>> =
-                    state.steps.iter().map(|t| unifier.apply_times(t)).collect();
-                let walk = Walk { steps: &steps, order: def.order, window: def.window };
-                let (variants_counts, cohorts) = tally(&walk, def, &variants, &conflicting, options);
-                let breakdowns = plan
-                    .breakdowns
-                    .iter()
-                    .zip(&state.firsts)
-                    .zip(&self.values)
-                    .flat_map(|((field, firsts), names)| {
-                        let firsts = unifier.apply_values(firsts);
-                        breakdown(&walk, def, &variants, &conflicting, field.name(), &firsts, names)
-                    })
-                    .collect();
-                let variants = variants_counts;
-                FunnelReport {
-                    name: def.name.clone(),
-                    experiment: def.experiment.clone(),
-                    control: def.control.clone(),
-                    step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
-                    variants,
-                    cohorts,
-                    breakdowns,
-                    keys: union.len(),
-                    conflicting_keys: conflicting.len(),
-                }
-            })
-            .collect();
+        let unifiers = self.unifiers();
+        let funnels = each_funnel(plan, &unifiers, &mut self.funnels, |def, _, state, unifier| {
+            let (variants, union, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let steps: Vec<SubjectTimes<'_>> = state.steps.iter().map(|t| unifier.apply_times(t)).collect();
+            let walk = Walk { steps: &steps, order: def.order, window: def.window };
+            let (variants_counts, cohorts) = tally(&walk, def, &variants, &conflicting, options);
+            let breakdowns = plan
+                .breakdowns
+                .iter()
+                .zip(&state.firsts)
+                .zip(&self.values)
+                .flat_map(|((field, firsts), names)| {
+                    let firsts = unifier.apply_values(firsts);
+                    breakdown(&walk, def, &variants, &conflicting, field.name(), &firsts, names)
+                })
+                .collect();
+            let variants = variants_counts;
+            FunnelReport {
+                name: def.name.clone(),
+                experiment: def.experiment.clone(),
+                control: def.control.clone(),
+                step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
+                variants,
+                cohorts,
+                breakdowns,
+                keys: union.len(),
+                conflicting_keys: conflicting.len(),
+            }
+        });
         let experiments = plan
             .experiments()
             .iter()
@@ -257,45 +243,62 @@ impl State {
         let experiments = self.names.experiments_seen(
             plan.experiments().iter().zip(&self.experiments).map(|(name, e)| (name.as_str(), e.contexts)),
         );
-        let unifiers: Vec<Unifier> =
-            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
-        let as_they_come = Unifier::new(std::iter::empty());
-        plan.funnels()
-            .iter()
-            .zip(&mut self.funnels)
-            .map(|(def, state)| {
-                let experiment =
-                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier =
-                    if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
-                let mut folded = state.counted();
-                let state = folded.as_mut().unwrap_or(state);
-                state.steps.iter_mut().for_each(FirstTimes::flush);
-                let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
-                let (variants, _, conflicting) =
-                    split_variants(&mut state.variants, &def.control, unifier, def.rules);
-                let first = unifier.apply_times(&state.steps[0]);
-                let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
-                for (v, (_, keys)) in variants.iter().enumerate() {
-                    for key in keys - &conflicting {
-                        if let Some(time) = first.get(key) {
-                            by_day.entry(day_of(time)).or_insert_with(|| vec![0; variants.len()])[v] += 1;
-                        }
+        let unifiers = self.unifiers();
+        each_funnel(plan, &unifiers, &mut self.funnels, |def, experiment, state, unifier| {
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
+            let (variants, _, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            let first = unifier.apply_times(&state.steps[0]);
+            let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
+            for (v, (_, keys)) in variants.iter().enumerate() {
+                for key in keys - &conflicting {
+                    if let Some(time) = first.get(key) {
+                        by_day.entry(day_of(time)).or_insert_with(|| vec![0; variants.len()])[v] += 1;
                     }
                 }
-                let mut days: Vec<DayKeys> =
-                    by_day.into_iter().map(|(day, keys)| DayKeys { day, keys }).collect();
-                days.sort_unstable_by_key(|d| d.day);
-                FunnelSeen {
-                    names_complete: self.names.complete,
-                    experiments: experiments.clone(),
-                    fields: self.names.fields_seen(experiment),
-                    step_keys,
-                    days,
-                }
-            })
-            .collect()
+            }
+            let mut days: Vec<DayKeys> =
+                by_day.into_iter().map(|(day, keys)| DayKeys { day, keys }).collect();
+            days.sort_unstable_by_key(|d| d.day);
+            FunnelSeen {
+                names_complete: self.names.complete,
+                experiments: experiments.clone(),
+                fields: self.names.fields_seen(experiment),
+                step_keys,
+                days,
+            }
+        })
     }
+
+    /// Per experiment of the plan (in its order): the unifier of its keys by their
+    /// `migration_keys`.
+    fn unifiers(&self) -> Vec<Unifier> {
+        self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect()
+    }
+}
+
+/// Calls `each` with every funnel of `plan` (in definition order), the index of its
+/// experiment, its state (a warehouse funnel's per-event entries folded in) and the unifier its
+/// rules count keys with (`unifiers`' of its experiment, or none: keys as they come).
+fn each_funnel<T>(
+    plan: &Plan,
+    unifiers: &[Unifier],
+    funnels: &mut [FunnelState],
+    mut each: impl FnMut(&Funnel, usize, &mut FunnelState, &Unifier) -> T,
+) -> Vec<T> {
+    let as_they_come = Unifier::new(std::iter::empty());
+    plan.funnels()
+        .iter()
+        .zip(funnels)
+        .map(|(def, state)| {
+            let experiment = plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+            let unifier =
+                if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
+            let mut folded = state.counted();
+            each(def, experiment, folded.as_mut().unwrap_or(state), unifier)
+        })
+        .collect()
 }
 
 /// How keys move through a funnel's steps.
