@@ -10,7 +10,7 @@
 
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
-use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
+use snowfunnel_parse::{MICROS_PER_DAY, format_day};
 
 use crate::breakdown::{MAX_BREAKDOWN_VALUES, OTHER_VALUE, ValueNames, label};
 use crate::definition::{Funnel, Order};
@@ -422,7 +422,7 @@ fn tally(
                 tallies.clone_from(&running);
             }
             Cohort {
-                start: format_micros(day * MICROS_PER_DAY)[..10].to_owned(),
+                start: format_day(day),
                 cumulative: options.cumulative,
                 variants: tallies
                     .into_iter()

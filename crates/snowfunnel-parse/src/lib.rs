@@ -27,6 +27,6 @@ pub use event::{EnrichedEvent, TimeRule};
 pub use event_id::event_id_bits;
 pub use fields::FIELD_COUNT;
 pub use timestamp::{
-    MICROS_PER_DAY, TimestampError, civil_from_days, days_from_civil, format_micros, parse_date_or_timestamp,
-    parse_timestamp,
+    MICROS_PER_DAY, TimestampError, civil_from_days, days_from_civil, format_day, format_micros,
+    parse_date_or_timestamp, parse_timestamp,
 };

@@ -7,7 +7,6 @@
 use std::io::{self, Write};
 
 use snowfunnel_engine::Denominator;
-use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 use snowfunnel_stats::{EmptyMatch, FunnelChecks, FunnelResult, OUTAGE_MIN_EXPECTED};
 
 use crate::number::{grouped, p_value, percent, rate, shown_name};
@@ -204,7 +203,7 @@ const MAX_LISTED_OUTAGES: usize = 10;
 /// One warning per variant with outages (and one for days without any step-1 key).
 fn outage_warnings(result: &FunnelResult) -> Vec<String> {
     let (report, checks) = (&result.report, &result.checks);
-    let day = |d: i64| format_micros(d * MICROS_PER_DAY)[..10].to_owned();
+    let day = snowfunnel_parse::format_day;
     let mut warnings = Vec::new();
     for run in checks.outages.chunk_by(|a, b| a.variant == b.variant) {
         let mut days: Vec<String> = run

@@ -10,10 +10,10 @@ use std::io;
 
 use serde::Serialize;
 use snowfunnel_engine::{RunReport, VariantCounts};
+use snowfunnel_parse::format_day;
 use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, Inference, POWER, SRM_ALERT, StepStats};
 
 use crate::csv_out::conversion_from_previous;
-use crate::html::day_text;
 use crate::verdict::{Tone, verdicts};
 use crate::{RunTotals, RunWarnings};
 
@@ -285,8 +285,8 @@ fn checks_json(result: &FunnelResult) -> ChecksJson<'_> {
             .iter()
             .map(|o| OutageJson {
                 variant: o.variant.as_deref(),
-                first_day: day_text(o.first_day),
-                last_day: day_text(o.last_day),
+                first_day: format_day(o.first_day),
+                last_day: format_day(o.last_day),
             })
             .collect(),
         failed: Check::ALL.into_iter().filter(|&c| checks.fires(c)).map(Check::name).collect(),
@@ -409,7 +409,7 @@ pub fn funnel_json(
             .daily
             .iter()
             .map(|d| DailyJson {
-                day: day_text(d.day),
+                day: format_day(d.day),
                 keys: report
                     .variants
                     .iter()

@@ -9,7 +9,6 @@
 //! read back the CSV's numbers.
 
 mod chart;
-pub(crate) use chart::day_text;
 mod funnel;
 mod index;
 mod validate;
