@@ -81,6 +81,17 @@ pub enum Denominator {
     Exposed,
 }
 
+impl Funnel {
+    /// The funnel counted under `rules` instead of its own (`explain --rules`), and why each
+    /// of its steps that can match no event under them cannot (a funnel file is refused for
+    /// these; `explain` counts them, at 0, to show what the other rules would count).
+    #[must_use]
+    pub fn under(&self, rules: Rules) -> (Funnel, Vec<String>) {
+        let never = self.steps.iter().enumerate().filter_map(|(i, s)| s.refused_under(rules, i)).collect();
+        (Funnel { rules, ..self.clone() }, never)
+    }
+}
+
 impl Denominator {
     /// Its name in the funnel file and the reports: `step1` or `exposed`.
     #[must_use]
@@ -151,6 +162,22 @@ pub struct Step {
 }
 
 impl Step {
+    /// Why step `i` (0-based) cannot be counted under `rules`, if it cannot: the warehouse
+    /// counts structured events only, so a step on any other event would never match.
+    fn refused_under(&self, rules: Rules, i: usize) -> Option<String> {
+        let other_event = self.schema.is_some() || self.event.as_deref().is_some_and(|e| e != "struct");
+        if rules != Rules::Warehouse || !other_event {
+            return None;
+        }
+        Some(format!(
+            "step {} ({:?}) names {}, which no event counted under rules = \"warehouse\" has: the \
+             warehouse rules count structured events (event = \"struct\") only",
+            i + 1,
+            self.name,
+            if self.schema.is_some() { "a self-describing event's schema" } else { "another event type" }
+        ))
+    }
+
     fn names_a_field(&self) -> bool {
         [
             &self.category,
@@ -253,25 +280,9 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
                     step.get_ref().name
                 ),
             ));
-        } // The warehouse counts structured events only: a step on any other event never matches.
-        let step_ref = step.get_ref();
-        if raw.rules == Rules::Warehouse
-            && (step_ref.schema.is_some() || step_ref.event.as_deref().is_some_and(|e| e != "struct"))
-        {
-            return Err(error(
-                Some(step.span()),
-                format!(
-                    "step {} ({:?}) names {}, which no event counted under rules = \"warehouse\" has: the \
-                     warehouse rules count structured events (event = \"struct\") only",
-                    i + 1,
-                    step_ref.name,
-                    if step_ref.schema.is_some() {
-                        "a self-describing event's schema"
-                    } else {
-                        "another event type"
-                    }
-                ),
-            ));
+        }
+        if let Some(message) = step.get_ref().refused_under(raw.rules, i) {
+            return Err(error(Some(step.span()), message));
         }
     }
     let start = raw

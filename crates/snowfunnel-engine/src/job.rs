@@ -2,7 +2,9 @@
 //! [`State`], partitions sharing one key dictionary.
 
 use snowfunnel_ingest::{Job, Recorder};
-use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError, SchemaMatch, event_id_bits};
+use snowfunnel_parse::{
+    ContextCounts, ContextParser, EnrichedEvent, ExperimentContext, RowError, SchemaMatch, event_id_bits,
+};
 
 use crate::dedup::event_at;
 use crate::plan::Plan;
@@ -52,6 +54,8 @@ impl Job for Funnels<'_> {
 pub struct FunnelRecorder<'p> {
     plan: &'p Plan,
     schema: String,
+    /// Whether `schema` holds the schema of the event being recorded.
+    has_schema: bool,
     rules: EventRules,
 }
 
@@ -59,7 +63,50 @@ impl<'p> FunnelRecorder<'p> {
     /// A recorder for `plan`.
     #[must_use]
     pub fn new(plan: &'p Plan) -> Self {
-        FunnelRecorder { plan, schema: String::new(), rules: EventRules::new(plan.funnels().len()) }
+        FunnelRecorder {
+            plan,
+            schema: String::new(),
+            has_schema: false,
+            rules: EventRules::new(plan.funnels().len()),
+        }
+    }
+}
+
+impl FunnelRecorder<'_> {
+    /// The unstruct schema of the event [`FunnelRecorder::record_each`] last recorded, when a
+    /// step needs it and the event had one.
+    pub(crate) fn schema(&self) -> Option<&str> {
+        self.has_schema.then_some(self.schema.as_str())
+    }
+
+    /// Records `event` into `state` as [`Recorder::record`] does, and hands each experiment
+    /// context to `visit` once recorded.
+    pub(crate) fn record_each(
+        &mut self,
+        parser: &mut ContextParser,
+        state: &mut State,
+        event: &EnrichedEvent<'_>,
+        mut visit: impl FnMut(&ExperimentContext<'_>),
+    ) -> Result<ContextCounts, RowError> {
+        self.has_schema = false;
+        if self.plan.needs_schema {
+            self.schema.clear();
+            let found = parser.unstruct_schema(event.unstruct_event())?;
+            self.has_schema = found.map(|s| self.schema.push_str(s)).is_some();
+        }
+        let schema = self.has_schema.then_some(self.schema.as_str());
+        let plan = self.plan;
+        let rules = &mut self.rules;
+        if plan.warehouse {
+            rules.recorded.fill(false);
+            rules.warehouse = Rules::Warehouse
+                .admit(event)
+                .map(|time| (time, event_at(month_of(time), event_id_bits(event.event_id()))));
+        }
+        parser.parse_experiments(event.contexts(), |context| {
+            state.record(plan, event, schema, &context, rules);
+            visit(&context);
+        })
     }
 }
 
@@ -74,23 +121,6 @@ impl Recorder<State> for FunnelRecorder<'_> {
         state: &mut State,
         event: &EnrichedEvent<'_>,
     ) -> Result<ContextCounts, RowError> {
-        let schema = if self.plan.needs_schema {
-            self.schema.clear();
-            let found = parser.unstruct_schema(event.unstruct_event())?;
-            found.map(|s| self.schema.push_str(s)).is_some()
-        } else {
-            false
-        };
-        let schema = schema.then_some(self.schema.as_str());
-        let plan = self.plan;
-        let rules = &mut self.rules;
-        if plan.warehouse {
-            rules.recorded.fill(false);
-            rules.warehouse = Rules::Warehouse
-                .admit(event)
-                .map(|time| (time, event_at(month_of(time), event_id_bits(event.event_id()))));
-        }
-        parser
-            .parse_experiments(event.contexts(), |context| state.record(plan, event, schema, &context, rules))
+        self.record_each(parser, state, event, |_| ())
     }
 }

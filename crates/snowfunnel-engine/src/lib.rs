@@ -17,6 +17,7 @@
 mod breakdown;
 mod dedup;
 mod definition;
+mod explain;
 mod job;
 mod plan;
 mod report;
@@ -34,6 +35,10 @@ pub use breakdown::{
 pub use definition::{
     DEFAULT_SEQUENTIAL_TUNING, DefinitionError, Denominator, Funnel, Inference, MAX_STEPS, Order, Step,
     check_unique_names, parse_funnel,
+};
+pub use explain::{
+    Cell, EventFate, Explain, ExplainRecorder, ExplainState, Explained, KeyFate, KeyStory, Row, StoryEvent,
+    Waterfall, WaterfallRow,
 };
 pub use job::{FunnelRecorder, Funnels};
 pub use plan::Plan;

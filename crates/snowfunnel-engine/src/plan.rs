@@ -161,9 +161,19 @@ impl CompiledFunnel {
     /// filters (time range and app_ids).
     #[inline]
     pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>, t: i64) -> bool {
-        t >= self.start
-            && t < self.end
-            && self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
+        self.in_window(t) && self.admits_app_id(event)
+    }
+
+    /// Whether `t` is in the funnel's `[start, end)`.
+    #[inline]
+    pub(crate) fn in_window(&self, t: i64) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    /// Whether the event's `app_id` is one of the funnel's `app_ids` (any, without them).
+    #[inline]
+    pub(crate) fn admits_app_id(&self, event: &EnrichedEvent<'_>) -> bool {
+        self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
     }
 }
 

@@ -271,6 +271,44 @@ impl State {
         })
     }
 
+    /// How far each key of each funnel of `plan` (in definition order) got, for `explain`:
+    /// the same variants, conflicts and walk as [`State::report_with`]. Takes `&mut self` only
+    /// to finish pending bitmap batches.
+    pub(crate) fn reach(&mut self, plan: &Plan) -> Vec<Reach> {
+        let unifiers = self.unifiers();
+        each_funnel(plan, &unifiers, &mut self.funnels, |def, _, state, unifier| {
+            let (variants, _, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let steps: Vec<SubjectTimes<'_>> = state.steps.iter().map(|t| unifier.apply_times(t)).collect();
+            let walk = Walk { steps: &steps, order: def.order, window: def.window };
+            let mut reached = Vec::with_capacity(steps.len());
+            let mut steps_reached = HashMap::new();
+            for (_, keys) in &variants {
+                for key in keys - &conflicting {
+                    walk.walk(key, &mut reached);
+                    if !reached.is_empty() {
+                        steps_reached.insert(key, reached.len());
+                    }
+                }
+            }
+            Reach { conflicting, steps_reached }
+        })
+    }
+
+    /// Per funnel of `plan` (in definition order): the subject each key counts as, under the
+    /// funnel's rules.
+    pub(crate) fn subjects(&self, plan: &Plan) -> Vec<Unifier> {
+        let unifiers = self.unifiers();
+        plan.funnels()
+            .iter()
+            .map(|def| {
+                let e = plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+                if def.rules.unifies_migration_keys() { unifiers[e].clone() } else { Unifier::default() }
+            })
+            .collect()
+    }
+
     /// Per experiment of the plan (in its order): the unifier of its keys by their
     /// `migration_keys`.
     fn unifiers(&self) -> Vec<Unifier> {
@@ -299,6 +337,14 @@ fn each_funnel<T>(
             each(def, experiment, folded.as_mut().unwrap_or(state), unifier)
         })
         .collect()
+}
+
+/// How far the keys of one funnel got (see [`State::reach`]).
+pub(crate) struct Reach {
+    /// The subjects its rules leave out as conflicting (seen with several variants).
+    pub(crate) conflicting: RoaringBitmap,
+    /// Each subject that did step 1 (conflicting ones left out): the number of steps it reached.
+    pub(crate) steps_reached: HashMap<u32, usize>,
 }
 
 /// How keys move through a funnel's steps.

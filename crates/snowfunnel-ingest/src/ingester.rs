@@ -52,6 +52,7 @@ impl<R> Ingester<R> {
         } else {
             // No JSON work, but garbage in the field is still a bad row.
             check_shape(event.contexts())?;
+            self.recorder.pass(state, &event);
             Default::default()
         };
         state.counters_mut().count_event(seen);

@@ -60,6 +60,14 @@ pub trait Recorder<S> {
         event: &EnrichedEvent<'_>,
     ) -> Result<ContextCounts, RowError>;
 
+    /// Called for each valid event that the prefilter found without experiment contexts (it
+    /// never reaches [`Recorder::record`]), for a job that accounts for every event. Nothing
+    /// by default.
+    #[inline]
+    fn pass(&mut self, state: &mut S, event: &EnrichedEvent<'_>) {
+        let _ = (state, event);
+    }
+
     /// Called once the lines of a chunk are in `state`, with the chunk's place in the input:
     /// the index of its file and its first line number. A job that keeps what it made outside
     /// the state until the end (the events extract spools its records) stores it here, under

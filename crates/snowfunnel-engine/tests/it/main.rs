@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod breakdowns;
+mod explain;
 mod lines;
 mod reference;
 mod scenarios;

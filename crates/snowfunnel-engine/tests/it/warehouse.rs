@@ -15,24 +15,26 @@ use snowfunnel_parse::{FIELD_COUNT, fields, parse_timestamp};
 
 /// One enriched event, with the fields the rules read.
 #[derive(Clone, Debug)]
-struct Ev {
-    app_id: String,
-    tracker: String,
-    page_url: String,
-    event: String,
-    event_id: String,
-    collector: String,
-    derived: String,
-    action: String,
+pub(crate) struct Ev {
+    pub(crate) app_id: String,
+    pub(crate) tracker: String,
+    pub(crate) page_url: String,
+    pub(crate) event: String,
+    pub(crate) event_id: String,
+    pub(crate) collector: String,
+    pub(crate) derived: String,
+    pub(crate) action: String,
     /// `(schema, key, variant, migration keys)`, all of experiment `exp`.
-    contexts: Vec<(String, String, String, Vec<String>)>,
+    pub(crate) contexts: Vec<(String, String, String, Vec<String>)>,
+    /// The experiment of every context.
+    pub(crate) experiment: String,
 }
 
-const SCHEMA: &str = "iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0";
+pub(crate) const SCHEMA: &str = "iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0";
 
 impl Ev {
     /// A struct event from the JS tracker that every rule keeps.
-    fn new(id: &str, time: &str, action: &str, key: &str, variant: &str) -> Ev {
+    pub(crate) fn new(id: &str, time: &str, action: &str, key: &str, variant: &str) -> Ev {
         Ev {
             app_id: "gitlab".into(),
             tracker: "js-3.24.0".into(),
@@ -43,10 +45,11 @@ impl Ev {
             derived: time.into(),
             action: action.into(),
             contexts: vec![(SCHEMA.into(), key.into(), variant.into(), Vec::new())],
+            experiment: "exp".into(),
         }
     }
 
-    fn tsv(&self) -> String {
+    pub(crate) fn tsv(&self) -> String {
         let mut f = vec![String::new(); FIELD_COUNT];
         f[fields::APP_ID] = self.app_id.clone();
         f[fields::V_TRACKER] = self.tracker.clone();
@@ -63,7 +66,8 @@ impl Ev {
             .map(|(schema, key, variant, older)| {
                 let older: Vec<String> = older.iter().map(|k| format!("\"{k}\"")).collect();
                 format!(
-                    r#"{{"schema":"{schema}","data":{{"experiment":"exp","key":"{key}","variant":"{variant}","migration_keys":[{}]}}}}"#,
+                    r#"{{"schema":"{schema}","data":{{"experiment":"{}","key":"{key}","variant":"{variant}","migration_keys":[{}]}}}}"#,
+                    self.experiment,
                     older.join(",")
                 )
             })
@@ -76,7 +80,7 @@ impl Ev {
     }
 }
 
-const STEPS: &str =
+pub(crate) const STEPS: &str =
     "[[steps]]\nname = \"viewed\"\naction = \"view\"\n[[steps]]\nname = \"clicked\"\naction = \"click\"\n";
 
 /// The funnel under `rules`, over `window` (TOML lines, may be empty).
@@ -239,10 +243,10 @@ fn conflicting_keys_count_in_each_variant_and_migration_keys_are_not_unified() {
 }
 
 /// A small deterministic generator (xorshift).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -254,7 +258,7 @@ impl Rng {
 /// apart: empty app_ids and derived times, trackers, localhost pages, page views, 1970 times,
 /// schemas in capitals, keys with two variants, and copies of events (some an hour later, some
 /// across the month boundary).
-fn generated(seed: u64) -> Vec<Ev> {
+pub(crate) fn generated(seed: u64) -> Vec<Ev> {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut events = Vec::new();
     let minute0 = parse_timestamp(b"2026-02-27 00:00:00").unwrap() / 60_000_000;
@@ -358,7 +362,7 @@ fn write(plan: &Plan, state: State, input: &str) -> Vec<u8> {
 }
 
 /// A window that starts mid-month: some copies fall on both sides of it.
-const MID_MONTH: &str = "start = \"2026-02-28 12:00:00\"";
+pub(crate) const MID_MONTH: &str = "start = \"2026-02-28 12:00:00\"";
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
