@@ -5,6 +5,8 @@ use serde::Deserialize;
 use snowfunnel_parse::parse_date_or_timestamp;
 use toml::Spanned;
 
+use crate::rules::Rules;
+
 /// Most steps a funnel may have.
 pub const MAX_STEPS: usize = 64;
 
@@ -37,6 +39,9 @@ pub struct Funnel {
     pub window: Option<i64>,
     /// Steps in funnel order; at least one, at most [`MAX_STEPS`].
     pub steps: Vec<Step>,
+    /// The rule set the funnel counts under (`rules`, default [`Rules::Snowfunnel`]); part of
+    /// the [fingerprint](Funnel::fingerprint).
+    pub rules: Rules,
     /// The planned effect the sample sizes are computed for, relative (`mde = 0.05`: +5% on
     /// the control's conversion), above 0; `None`: the observed lift. Changes no count, so it
     /// is not in the [fingerprint](Funnel::fingerprint).
@@ -74,6 +79,17 @@ pub enum Denominator {
     /// Each variant's exposed keys: every key of the variant with any event of the experiment
     /// that passes the funnel's filters (window, `app_ids`), conflicting keys left out.
     Exposed,
+}
+
+impl Funnel {
+    /// The funnel counted under `rules` instead of its own (`explain --rules`), and why each
+    /// of its steps that can match no event under them cannot (a funnel file is refused for
+    /// these; `explain` counts them, at 0, to show what the other rules would count).
+    #[must_use]
+    pub fn under(&self, rules: Rules) -> (Funnel, Vec<String>) {
+        let never = self.steps.iter().enumerate().filter_map(|(i, s)| s.refused_under(rules, i)).collect();
+        (Funnel { rules, ..self.clone() }, never)
+    }
 }
 
 impl Denominator {
@@ -146,6 +162,22 @@ pub struct Step {
 }
 
 impl Step {
+    /// Why step `i` (0-based) cannot be counted under `rules`, if it cannot: the warehouse
+    /// counts structured events only, so a step on any other event would never match.
+    fn refused_under(&self, rules: Rules, i: usize) -> Option<String> {
+        let other_event = self.schema.is_some() || self.event.as_deref().is_some_and(|e| e != "struct");
+        if rules != Rules::Warehouse || !other_event {
+            return None;
+        }
+        Some(format!(
+            "step {} ({:?}) names {}, which no event counted under rules = \"warehouse\" has: the \
+             warehouse rules count structured events (event = \"struct\") only",
+            i + 1,
+            self.name,
+            if self.schema.is_some() { "a self-describing event's schema" } else { "another event type" }
+        ))
+    }
+
     fn names_a_field(&self) -> bool {
         [
             &self.category,
@@ -192,6 +224,8 @@ struct RawFunnel {
     #[serde(default)]
     inference: RawInference,
     sequential_tuning: Option<Spanned<f64>>,
+    #[serde(default)]
+    rules: Rules,
     #[serde(default)]
     steps: Option<Spanned<Vec<Spanned<Step>>>>,
 }
@@ -246,6 +280,9 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
                     step.get_ref().name
                 ),
             ));
+        }
+        if let Some(message) = step.get_ref().refused_under(raw.rules, i) {
+            return Err(error(Some(step.span()), message));
         }
     }
     let start = raw
@@ -342,6 +379,7 @@ pub fn parse_funnel(source: &str, default_name: &str, text: &str) -> Result<Funn
         order: raw.order,
         window,
         steps: steps.into_iter().map(Spanned::into_inner).collect(),
+        rules: raw.rules,
         mde,
         denominator: raw.denominator,
         inference,
@@ -548,6 +586,27 @@ label = "cta"
         let alone = err(&with("sequential_tuning = 5000"));
         assert!(alone.message.contains("needs `inference = \"sequential\"`"), "{alone}");
         assert_eq!(alone.line, Some(4));
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(parse_funnel("f.toml", "f", GOOD).unwrap().rules, Rules::Snowfunnel);
+        let with = |extra: &str| GOOD.replace("app_ids", &format!("{extra}\napp_ids"));
+        let warehouse = parse_funnel("f.toml", "f", &with("rules = \"warehouse\"")).unwrap();
+        assert_eq!(warehouse.rules, Rules::Warehouse);
+        let ours = parse_funnel("f.toml", "f", &with("rules = \"snowfunnel\"")).unwrap();
+        assert_eq!(ours.rules, Rules::Snowfunnel);
+        let unstruct = GOOD.replace("app_ids", "rules = \"warehouse\"\napp_ids")
+            + "[[steps]]\nname = \"Committed\"\nevent = \"unstruct\"\nschema = \"iglu:com.acme/commit/\"\n";
+        let e = err(&unstruct);
+        assert!(e.message.contains("count structured events (event = \"struct\") only"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        let page_view = GOOD.replace("app_ids", "rules = \"warehouse\"\napp_ids")
+            + "[[steps]]\nname = \"Viewed\"\nevent = \"page_view\"\n";
+        assert!(err(&page_view).message.contains("another event type"));
+        let e = err(&with("rules = \"dbt\""));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("unknown variant `dbt`, expected `snowfunnel` or `warehouse`"), "{e}");
     }
 
     #[test]

@@ -15,10 +15,13 @@
 //! [`Funnel::fingerprint`] is in the file) and merged without counting an input twice.
 
 mod breakdown;
+mod dedup;
 mod definition;
+mod explain;
 mod job;
 mod plan;
 mod report;
+mod rules;
 mod seen;
 mod state;
 mod state_file;
@@ -33,12 +36,17 @@ pub use definition::{
     DEFAULT_SEQUENTIAL_TUNING, DefinitionError, Denominator, Funnel, Inference, MAX_STEPS, Order, Step,
     check_unique_names, parse_funnel,
 };
+pub use explain::{
+    Cell, EventFate, Explain, ExplainRecorder, ExplainState, Explained, KeyFate, KeyStory, Row, StoryEvent,
+    Waterfall, WaterfallRow,
+};
 pub use job::{FunnelRecorder, Funnels};
 pub use plan::Plan;
 pub use report::{
     Breakdown, Cohort, CohortBy, ExperimentSummary, FunnelReport, ReportOptions, RunReport, TimeToStep,
     VariantCounts,
 };
+pub use rules::{Removed, Rules};
 pub use seen::{DayKeys, FunnelSeen, MAX_SEEN_VALUE_BYTES, MAX_SEEN_VALUES, SeenValues, StepField};
 pub use state::State;
 pub use state_file::{

@@ -2,10 +2,11 @@
 //! experiments the run cares about.
 
 use hashbrown::HashMap;
-use snowfunnel_parse::{EnrichedEvent, fields};
+use snowfunnel_parse::{EnrichedEvent, SchemaMatch, fields};
 
 use crate::Funnel;
 use crate::breakdown::BreakdownField;
+use crate::rules::Rules;
 use crate::seen::StepField;
 
 /// What the engine matches events against. Built once, shared by every partition.
@@ -20,6 +21,8 @@ pub struct Plan {
     /// suggestions of a step that matched nothing.
     pub(crate) experiment_fields: Vec<Vec<StepField>>,
     pub(crate) needs_schema: bool,
+    /// Whether a funnel counts under the warehouse's rules.
+    pub(crate) warehouse: bool,
     /// The fields each funnel is broken down by (`--breakdown`), in the order given.
     pub(crate) breakdowns: Vec<BreakdownField>,
 }
@@ -48,9 +51,11 @@ impl Plan {
                 StepField::ALL.into_iter().filter(|field| steps().any(|s| field.of(s).is_some())).collect()
             })
             .collect();
+        let warehouse = funnels.iter().any(|f| f.rules == Rules::Warehouse);
         Plan {
             funnels,
             compiled,
+            warehouse,
             experiments,
             experiment_ids,
             experiment_funnels,
@@ -72,6 +77,25 @@ impl Plan {
             }
         }
         self
+    }
+
+    /// Checks that every funnel's rules support the plan's options: breakdowns are not kept for
+    /// funnels under the warehouse's rules (their events wait for the duplicate rule).
+    ///
+    /// # Errors
+    /// A [`DefinitionError`](crate::DefinitionError) naming the funnel's file.
+    pub fn check_rules(&self) -> Result<(), crate::DefinitionError> {
+        match self.funnels.iter().find(|f| f.rules == Rules::Warehouse) {
+            Some(f) if !self.breakdowns.is_empty() => Err(crate::DefinitionError {
+                file: f.source.clone(),
+                line: None,
+                message: format!(
+                    "funnel {:?} counts under rules = \"warehouse\", which --breakdown does not support",
+                    f.name
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The breakdown fields, in the order given.
@@ -101,6 +125,13 @@ impl Plan {
         Some((start, end))
     }
 
+    /// How the experiment schema must be matched for every funnel of the plan: ignoring case
+    /// when one counts under the warehouse's rules.
+    #[must_use]
+    pub fn schema_match(&self) -> SchemaMatch {
+        if self.warehouse { Rules::Warehouse.schema_match() } else { Rules::Snowfunnel.schema_match() }
+    }
+
     pub(crate) fn experiment_id(&self, name: &str) -> Option<usize> {
         self.experiment_ids.get(name).copied()
     }
@@ -108,6 +139,7 @@ impl Plan {
 
 #[derive(Debug)]
 pub(crate) struct CompiledFunnel {
+    pub(crate) rules: Rules,
     app_ids: Option<Vec<Box<[u8]>>>,
     start: i64,
     end: i64,
@@ -117,6 +149,7 @@ pub(crate) struct CompiledFunnel {
 impl CompiledFunnel {
     fn new(f: &Funnel) -> Self {
         CompiledFunnel {
+            rules: f.rules,
             app_ids: f.app_ids.as_ref().map(|ids| ids.iter().map(|a| bytes(a)).collect()),
             start: f.start.unwrap_or(i64::MIN),
             end: f.end.unwrap_or(i64::MAX),
@@ -124,13 +157,23 @@ impl CompiledFunnel {
         }
     }
 
-    /// Whether the event passes the funnel's filters (time range and app_ids).
+    /// Whether the event, at `t` (its time under the funnel's rules), passes the funnel's
+    /// filters (time range and app_ids).
     #[inline]
-    pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>) -> bool {
-        let t = event.time_micros();
-        t >= self.start
-            && t < self.end
-            && self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
+    pub(crate) fn accepts(&self, event: &EnrichedEvent<'_>, t: i64) -> bool {
+        self.in_window(t) && self.admits_app_id(event)
+    }
+
+    /// Whether `t` is in the funnel's `[start, end)`.
+    #[inline]
+    pub(crate) fn in_window(&self, t: i64) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    /// Whether the event's `app_id` is one of the funnel's `app_ids` (any, without them).
+    #[inline]
+    pub(crate) fn admits_app_id(&self, event: &EnrichedEvent<'_>) -> bool {
+        self.app_ids.as_ref().is_none_or(|ids| ids.iter().any(|a| **a == *event.app_id()))
     }
 }
 

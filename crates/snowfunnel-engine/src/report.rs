@@ -10,13 +10,14 @@
 
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
-use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
+use snowfunnel_parse::{MICROS_PER_DAY, format_day};
 
 use crate::breakdown::{MAX_BREAKDOWN_VALUES, OTHER_VALUE, ValueNames, label};
 use crate::definition::{Funnel, Order};
 use crate::plan::Plan;
+use crate::rules::Rules;
 use crate::seen::{DayKeys, FunnelSeen, day_of};
-use crate::state::{State, VariantSets};
+use crate::state::{FunnelState, State, VariantSets};
 use crate::times::FirstTimes;
 use crate::unify::{SubjectTimes, SubjectValues, Unifier};
 use snowfunnel_ingest::Counters;
@@ -43,6 +44,14 @@ pub struct FunnelReport {
     pub keys: u64,
     /// Keys seen with more than one variant among the funnel's events; excluded from counts.
     pub conflicting_keys: u64,
+}
+
+impl FunnelReport {
+    /// The keys that did step 1, all variants together (conflicting keys excluded).
+    #[must_use]
+    pub fn step1_keys(&self) -> u64 {
+        self.variants.iter().map(|v| v.keys_per_step.first().copied().unwrap_or(0)).sum()
+    }
 }
 
 /// The funnel of the keys whose first step-1 event fell in one day or week.
@@ -170,47 +179,37 @@ impl State {
     /// [`State::report`], with cohorts when `options` asks for them.
     #[must_use]
     pub fn report_with(&mut self, plan: &Plan, options: ReportOptions) -> RunReport {
-        let unifiers: Vec<Unifier> =
-            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
-        let funnels = plan
-            .funnels()
-            .iter()
-            .zip(&mut self.funnels)
-            .map(|(def, state)| {
-                let experiment =
-                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier = &unifiers[experiment];
-                let (variants, union, conflicting) =
-                    split_variants(&mut state.variants, &def.control, unifier);
-                state.steps.iter_mut().for_each(FirstTimes::flush);
-                let steps: Vec<SubjectTimes<'_>> =
-                    state.steps.iter().map(|t| unifier.apply_times(t)).collect();
-                let walk = Walk { steps: &steps, order: def.order, window: def.window };
-                let (variants_counts, cohorts) = tally(&walk, def, &variants, &conflicting, options);
-                let breakdowns = plan
-                    .breakdowns
-                    .iter()
-                    .zip(&state.firsts)
-                    .zip(&self.values)
-                    .flat_map(|((field, firsts), names)| {
-                        let firsts = unifier.apply_values(firsts);
-                        breakdown(&walk, def, &variants, &conflicting, field.name(), &firsts, names)
-                    })
-                    .collect();
-                let variants = variants_counts;
-                FunnelReport {
-                    name: def.name.clone(),
-                    experiment: def.experiment.clone(),
-                    control: def.control.clone(),
-                    step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
-                    variants,
-                    cohorts,
-                    breakdowns,
-                    keys: union.len(),
-                    conflicting_keys: conflicting.len(),
-                }
-            })
-            .collect();
+        let unifiers = self.unifiers();
+        let funnels = each_funnel(plan, &unifiers, &mut self.funnels, |def, _, state, unifier| {
+            let (variants, union, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let steps: Vec<SubjectTimes<'_>> = state.steps.iter().map(|t| unifier.apply_times(t)).collect();
+            let walk = Walk { steps: &steps, order: def.order, window: def.window };
+            let (variants_counts, cohorts) = tally(&walk, def, &variants, &conflicting, options);
+            let breakdowns = plan
+                .breakdowns
+                .iter()
+                .zip(&state.firsts)
+                .zip(&self.values)
+                .flat_map(|((field, firsts), names)| {
+                    let firsts = unifier.apply_values(firsts);
+                    breakdown(&walk, def, &variants, &conflicting, field.name(), &firsts, names)
+                })
+                .collect();
+            let variants = variants_counts;
+            FunnelReport {
+                name: def.name.clone(),
+                experiment: def.experiment.clone(),
+                control: def.control.clone(),
+                step_names: def.steps.iter().map(|s| s.name.clone()).collect(),
+                variants,
+                cohorts,
+                breakdowns,
+                keys: union.len(),
+                conflicting_keys: conflicting.len(),
+            }
+        });
         let experiments = plan
             .experiments()
             .iter()
@@ -219,7 +218,8 @@ impl State {
                 // The control of the experiment's first funnel orders the variants.
                 let control =
                     plan.funnels().iter().find(|f| f.experiment == *name).map_or("control", |f| &f.control);
-                let (variants, union, conflicting) = split_variants(&mut state.variants, control, unifier);
+                let (variants, union, conflicting) =
+                    split_variants(&mut state.variants, control, unifier, Rules::Snowfunnel);
                 ExperimentSummary {
                     experiment: name.clone(),
                     contexts: state.contexts,
@@ -243,40 +243,108 @@ impl State {
         let experiments = self.names.experiments_seen(
             plan.experiments().iter().zip(&self.experiments).map(|(name, e)| (name.as_str(), e.contexts)),
         );
-        let unifiers: Vec<Unifier> =
-            self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect();
-        plan.funnels()
-            .iter()
-            .zip(&mut self.funnels)
-            .map(|(def, state)| {
-                let experiment =
-                    plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
-                let unifier = &unifiers[experiment];
-                state.steps.iter_mut().for_each(FirstTimes::flush);
-                let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
-                let (variants, _, conflicting) = split_variants(&mut state.variants, &def.control, unifier);
-                let first = unifier.apply_times(&state.steps[0]);
-                let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
-                for (v, (_, keys)) in variants.iter().enumerate() {
-                    for key in keys - &conflicting {
-                        if let Some(time) = first.get(key) {
-                            by_day.entry(day_of(time)).or_insert_with(|| vec![0; variants.len()])[v] += 1;
-                        }
+        let unifiers = self.unifiers();
+        each_funnel(plan, &unifiers, &mut self.funnels, |def, experiment, state, unifier| {
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let step_keys = state.steps.iter().map(|t| t.len() as u64).collect();
+            let (variants, _, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            let first = unifier.apply_times(&state.steps[0]);
+            let mut by_day: HashMap<i64, Vec<u64>> = HashMap::new();
+            for (v, (_, keys)) in variants.iter().enumerate() {
+                for key in keys - &conflicting {
+                    if let Some(time) = first.get(key) {
+                        by_day.entry(day_of(time)).or_insert_with(|| vec![0; variants.len()])[v] += 1;
                     }
                 }
-                let mut days: Vec<DayKeys> =
-                    by_day.into_iter().map(|(day, keys)| DayKeys { day, keys }).collect();
-                days.sort_unstable_by_key(|d| d.day);
-                FunnelSeen {
-                    names_complete: self.names.complete,
-                    experiments: experiments.clone(),
-                    fields: self.names.fields_seen(experiment),
-                    step_keys,
-                    days,
+            }
+            let mut days: Vec<DayKeys> =
+                by_day.into_iter().map(|(day, keys)| DayKeys { day, keys }).collect();
+            days.sort_unstable_by_key(|d| d.day);
+            FunnelSeen {
+                names_complete: self.names.complete,
+                experiments: experiments.clone(),
+                fields: self.names.fields_seen(experiment),
+                step_keys,
+                days,
+            }
+        })
+    }
+
+    /// How far each key of each funnel of `plan` (in definition order) got, for `explain`:
+    /// the same variants, conflicts and walk as [`State::report_with`]. Takes `&mut self` only
+    /// to finish pending bitmap batches.
+    pub(crate) fn reach(&mut self, plan: &Plan) -> Vec<Reach> {
+        let unifiers = self.unifiers();
+        each_funnel(plan, &unifiers, &mut self.funnels, |def, _, state, unifier| {
+            let (variants, _, conflicting) =
+                split_variants(&mut state.variants, &def.control, unifier, def.rules);
+            state.steps.iter_mut().for_each(FirstTimes::flush);
+            let steps: Vec<SubjectTimes<'_>> = state.steps.iter().map(|t| unifier.apply_times(t)).collect();
+            let walk = Walk { steps: &steps, order: def.order, window: def.window };
+            let mut reached = Vec::with_capacity(steps.len());
+            let mut steps_reached = HashMap::new();
+            for (_, keys) in &variants {
+                for key in keys - &conflicting {
+                    walk.walk(key, &mut reached);
+                    if !reached.is_empty() {
+                        steps_reached.insert(key, reached.len());
+                    }
                 }
+            }
+            Reach { conflicting, steps_reached }
+        })
+    }
+
+    /// Per funnel of `plan` (in definition order): the subject each key counts as, under the
+    /// funnel's rules.
+    pub(crate) fn subjects(&self, plan: &Plan) -> Vec<Unifier> {
+        let unifiers = self.unifiers();
+        plan.funnels()
+            .iter()
+            .map(|def| {
+                let e = plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+                if def.rules.unifies_migration_keys() { unifiers[e].clone() } else { Unifier::default() }
             })
             .collect()
     }
+
+    /// Per experiment of the plan (in its order): the unifier of its keys by their
+    /// `migration_keys`.
+    fn unifiers(&self) -> Vec<Unifier> {
+        self.experiments.iter().map(|e| Unifier::new(e.migrations.iter().copied())).collect()
+    }
+}
+
+/// Calls `each` with every funnel of `plan` (in definition order), the index of its
+/// experiment, its state (a warehouse funnel's per-event entries folded in) and the unifier its
+/// rules count keys with (`unifiers`' of its experiment, or none: keys as they come).
+fn each_funnel<T>(
+    plan: &Plan,
+    unifiers: &[Unifier],
+    funnels: &mut [FunnelState],
+    mut each: impl FnMut(&Funnel, usize, &mut FunnelState, &Unifier) -> T,
+) -> Vec<T> {
+    let as_they_come = Unifier::new(std::iter::empty());
+    plan.funnels()
+        .iter()
+        .zip(funnels)
+        .map(|(def, state)| {
+            let experiment = plan.experiment_id(&def.experiment).expect("funnel experiments are in the plan");
+            let unifier =
+                if def.rules.unifies_migration_keys() { &unifiers[experiment] } else { &as_they_come };
+            let mut folded = state.counted();
+            each(def, experiment, folded.as_mut().unwrap_or(state), unifier)
+        })
+        .collect()
+}
+
+/// How far the keys of one funnel got (see [`State::reach`]).
+pub(crate) struct Reach {
+    /// The subjects its rules leave out as conflicting (seen with several variants).
+    pub(crate) conflicting: RoaringBitmap,
+    /// Each subject that did step 1 (conflicting ones left out): the number of steps it reached.
+    pub(crate) steps_reached: HashMap<u32, usize>,
 }
 
 /// How keys move through a funnel's steps.
@@ -400,7 +468,7 @@ fn tally(
                 tallies.clone_from(&running);
             }
             Cohort {
-                start: format_micros(day * MICROS_PER_DAY)[..10].to_owned(),
+                start: format_day(day),
                 cumulative: options.cumulative,
                 variants: tallies
                     .into_iter()
@@ -504,11 +572,13 @@ fn time_to_step(mut micros: Vec<i64>) -> Option<TimeToStep> {
 }
 
 /// The variants' key sets in report order (control first, then by name), their union, and
-/// the keys in more than one of them; keys of one subject count as one (see [`Unifier`]).
+/// the keys in more than one of them that `rules` leave out (none under the warehouse's); keys
+/// of one subject count as one (see [`Unifier`]).
 fn split_variants(
     sets: &mut VariantSets,
     control: &str,
     unifier: &Unifier,
+    rules: Rules,
 ) -> (Vec<(String, RoaringBitmap)>, RoaringBitmap, RoaringBitmap) {
     let mut variants: Vec<(String, RoaringBitmap)> =
         sets.0.iter_mut().map(|(v, b)| (v.to_string(), unifier.apply(b.finish()).into_owned())).collect();
@@ -516,7 +586,9 @@ fn split_variants(
     let mut union = RoaringBitmap::new();
     let mut conflicting = RoaringBitmap::new();
     for (_, keys) in &variants {
-        conflicting |= &union & keys;
+        if rules.excludes_conflicts() {
+            conflicting |= &union & keys;
+        }
         union |= keys;
     }
     (variants, union, conflicting)

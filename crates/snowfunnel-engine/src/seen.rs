@@ -150,10 +150,14 @@ pub struct SeenValues {
 }
 
 impl SeenValues {
-    /// Whether `value` is among the values kept.
+    /// Whether a value kept of `field` matches a step's `value` for it as steps match: the
+    /// `schema` field by prefix (a step names a schema's prefix), every other field exactly.
     #[must_use]
-    pub fn contains(&self, value: &str) -> bool {
-        self.values.iter().any(|(v, _)| v == value)
+    pub fn matches(&self, field: StepField, value: &str) -> bool {
+        match field {
+            StepField::Schema => self.values.iter().any(|(v, _)| v.starts_with(value)),
+            _ => self.values.iter().any(|(v, _)| v == value),
+        }
     }
 }
 
@@ -371,6 +375,7 @@ mod tests {
         assert_eq!(ab.values[1], ("v0".to_owned(), 2));
         // One value of count 1 made room for "popular".
         assert_eq!(ab.left_out, 12);
-        assert!(ab.contains("popular") && !ab.contains("nope"));
+        assert!(ab.matches(StepField::Action, "popular") && !ab.matches(StepField::Action, "nope"));
+        assert!(ab.matches(StepField::Schema, "pop") && !ab.matches(StepField::Action, "pop"));
     }
 }

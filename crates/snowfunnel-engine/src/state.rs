@@ -12,7 +12,9 @@ use snowfunnel_keys::{BitmapBuilder, KeyDict};
 use snowfunnel_parse::{EnrichedEvent, ExperimentContext};
 
 use crate::breakdown::{FirstValues, ValueNames, clip, value_hash};
+use crate::dedup::{Dedup, EventAt, Seen};
 use crate::plan::Plan;
+use crate::rules::Removed;
 use crate::seen::Names;
 use crate::times::FirstTimes;
 
@@ -84,6 +86,9 @@ pub(crate) struct FunnelState {
     pub(crate) steps: Vec<FirstTimes>,
     /// Per breakdown field of the plan: each step-1 key's first `(time, value hash)`.
     pub(crate) firsts: Vec<FirstValues>,
+    /// Under the warehouse's rules, the funnel's events until the report: the sets above stay
+    /// empty, and [`FunnelState::counted`] folds the events seen once into them.
+    pub(crate) dedup: Dedup,
 }
 
 impl FunnelState {
@@ -92,7 +97,35 @@ impl FunnelState {
             variants: VariantSets::default(),
             steps: vec![FirstTimes::default(); steps],
             firsts: vec![FirstValues::default(); breakdowns],
+            dedup: Dedup::default(),
         }
+    }
+
+    /// What the funnel counts: its sets, or under the warehouse's rules the events held for
+    /// the duplicate rule seen once, folded into sets (`None`: the sets as they are).
+    pub(crate) fn counted(&self) -> Option<FunnelState> {
+        if self.dedup.len() == 0 {
+            return None;
+        }
+        let (variants, steps) = self.dedup.fold(self.steps.len());
+        Some(FunnelState { variants, steps, firsts: self.firsts.clone(), dedup: Dedup::default() })
+    }
+}
+
+/// What the rules that need more than one context say of an event, computed once per event for
+/// the funnels under the warehouse's rules.
+#[derive(Debug)]
+pub(crate) struct EventRules {
+    /// The event's time under the warehouse's rules and its month and id, or why the rules
+    /// remove it.
+    pub(crate) warehouse: Result<(i64, EventAt), Removed>,
+    /// Per funnel of the plan: whether a context of this event was recorded for it already.
+    pub(crate) recorded: Vec<bool>,
+}
+
+impl EventRules {
+    pub(crate) fn new(funnels: usize) -> Self {
+        EventRules { warehouse: Err(Removed::NotStruct), recorded: vec![false; funnels] }
     }
 }
 
@@ -212,39 +245,72 @@ impl State {
         self.keys.lock().len()
     }
 
-    /// Records one experiment context of a valid event.
+    /// Records one experiment context of a valid event; `rules` holds what the warehouse's
+    /// rules say of the event when a funnel of the plan counts under them.
     pub(crate) fn record(
         &mut self,
         plan: &Plan,
         event: &EnrichedEvent<'_>,
         schema: Option<&str>,
         context: &ExperimentContext<'_>,
+        rules: &mut EventRules,
     ) {
+        let exact = context.exact_schema;
         let Some(e) = plan.experiment_id(context.experiment) else {
-            self.names.experiments.add(context.experiment.as_bytes());
+            if exact {
+                self.names.experiments.add(context.experiment.as_bytes());
+            }
             return;
         };
-        self.names.record_fields(e, event, schema);
+        let funnels = &plan.experiment_funnels[e];
+        if !exact && !funnels.iter().any(|&f| plan.compiled[f].rules.accepts_schema(false)) {
+            return;
+        }
         let mut keys = self.keys.lock();
         let id = keys.intern(context.key.as_bytes());
-        for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
-            let older = keys.intern(older.as_bytes());
-            self.experiments[e].migrations.insert((older, id));
+        // What the experiment's summary counts follows snowfunnel's rules: exact schemas.
+        if exact {
+            for older in context.migration_keys.iter().filter(|k| !k.is_empty() && *k != context.key) {
+                let older = keys.intern(older.as_bytes());
+                self.experiments[e].migrations.insert((older, id));
+            }
         }
         drop(keys);
-        let experiment = &mut self.experiments[e];
-        experiment.contexts += 1;
-        experiment.variants.push(context.variant, id);
-        for &f in &plan.experiment_funnels[e] {
+        if exact {
+            self.names.record_fields(e, event, schema);
+            let experiment = &mut self.experiments[e];
+            experiment.contexts += 1;
+            experiment.variants.push(context.variant, id);
+        }
+        for &f in funnels {
             let compiled = &plan.compiled[f];
-            if !compiled.accepts(event) {
+            if !compiled.rules.accepts_schema(exact) {
                 continue;
             }
             let state = &mut self.funnels[f];
+            if compiled.rules.drops_duplicates() {
+                let Ok((time, at)) = rules.warehouse else { continue };
+                let accepted = compiled.accepts(event, time);
+                let steps = compiled
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, matcher)| accepted && matcher.matches(event, schema))
+                    .fold(0u64, |mask, (s, _)| mask | 1 << s);
+                let first = !std::mem::replace(&mut rules.recorded[f], true);
+                let variant = state.dedup.variant(context.variant);
+                let seen = Seen { time, steps, key: id, variant, count: 1, accepted };
+                state.dedup.record(at, first, seen);
+                continue;
+            }
+            let time = event.time_micros();
+            if !compiled.accepts(event, time) {
+                continue;
+            }
             state.variants.push(context.variant, id);
             for (s, (step, matcher)) in state.steps.iter_mut().zip(&compiled.steps).enumerate() {
                 if matcher.matches(event, schema) {
-                    step.push(id, event.time_micros());
+                    step.push(id, time);
                     // Only the fields asked for are read, and only on step-1 events.
                     if s == 0 {
                         for ((field, firsts), values) in
@@ -252,7 +318,7 @@ impl State {
                         {
                             let value = clip(event.field(field.index));
                             let hash = value_hash(value);
-                            firsts.push(id, event.time_micros(), hash);
+                            firsts.push(id, time, hash);
                             values.insert(hash, value);
                         }
                     }
@@ -293,6 +359,7 @@ impl State {
                 for (a, b) in mine.firsts.iter_mut().zip(theirs.firsts) {
                     a.union(b);
                 }
+                mine.dedup.merge(theirs.dedup, |id| id);
             }
             return;
         }
@@ -313,6 +380,7 @@ impl State {
             for (a, b) in mine.firsts.iter_mut().zip(theirs.firsts) {
                 a.union_remapped(b, &remap);
             }
+            mine.dedup.merge(theirs.dedup, |id| remap[id as usize]);
         }
     }
 
@@ -353,6 +421,31 @@ impl State {
                 v.sort();
                 out.push((format!("funnel {f} step {s}"), v));
             }
+            let mut events: Vec<Vec<u8>> = fun
+                .dedup
+                .events
+                .iter()
+                .map(|(at, seen)| {
+                    let mut line = format!("{at:?} seen {}", seen.count).into_bytes();
+                    if seen.count == 1 {
+                        let more = fun.dedup.more.get(at).map_or(&[][..], Vec::as_slice);
+                        for &(key, variant) in std::iter::once(&(seen.key, seen.variant)).chain(more) {
+                            line.extend_from_slice(b" ");
+                            line.extend_from_slice(&keys.key(key));
+                            line.extend_from_slice(
+                                format!(" {}", fun.dedup.variants[variant as usize]).as_bytes(),
+                            );
+                        }
+                        line.extend_from_slice(
+                            format!(" at {} steps {:b} accepted {}", seen.time, seen.steps, seen.accepted)
+                                .as_bytes(),
+                        );
+                    }
+                    line
+                })
+                .collect();
+            events.sort();
+            out.push((format!("funnel {f} events"), events));
             for (b, firsts) in fun.firsts.iter().enumerate() {
                 let mut v: Vec<Vec<u8>> = firsts
                     .0

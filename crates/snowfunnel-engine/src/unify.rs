@@ -12,7 +12,7 @@ use crate::times::FirstTimes;
 
 /// The subjects of an experiment's keys: a union-find over the key ids that take part in a
 /// migration, flattened so that each lookup is one hash probe.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Unifier {
     /// Each key id in a migration, to the smallest id of its subject.
     root: HashMap<u32, u32>,
@@ -50,6 +50,11 @@ impl Unifier {
         let root: HashMap<u32, u32> = ids.iter().map(|&id| (id, find(&mut parent, id))).collect();
         let members = ids.into_iter().collect();
         Unifier { root, members }
+    }
+
+    /// The subject `id` counts as: the smallest key id of its subject.
+    pub(crate) fn subject(&self, id: u32) -> u32 {
+        self.root.get(&id).copied().unwrap_or(id)
     }
 
     /// Whether no key takes part in a migration.

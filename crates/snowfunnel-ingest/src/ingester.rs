@@ -46,11 +46,13 @@ impl<R> Ingester<R> {
         R: Recorder<S>,
     {
         let event = EnrichedEvent::parse(line)?;
+        self.parser.set_schema_match(self.recorder.schema_match());
         let seen = if self.parser.may_have_experiments(event.contexts()) {
             self.recorder.record(&mut self.parser, state, &event)?
         } else {
             // No JSON work, but garbage in the field is still a bad row.
             check_shape(event.contexts())?;
+            self.recorder.pass(state, &event);
             Default::default()
         };
         state.counters_mut().count_event(seen);

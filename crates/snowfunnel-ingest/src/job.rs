@@ -2,7 +2,7 @@
 
 use std::io;
 
-use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError};
+use snowfunnel_parse::{ContextCounts, ContextParser, EnrichedEvent, RowError, SchemaMatch};
 
 use crate::{Counters, Ingester};
 
@@ -41,6 +41,12 @@ pub trait Counted {
 
 /// The part of ingesting a line that is a job's own.
 pub trait Recorder<S> {
+    /// How the experiment schema is matched in the events handed to [`Recorder::record`]: the
+    /// prefilter and the parser follow it. [`SchemaMatch::Exact`] unless the job needs more.
+    fn schema_match(&self) -> SchemaMatch {
+        SchemaMatch::Exact
+    }
+
     /// Records `event`, whose `contexts` passed the prefilter, into `state`, parsing its
     /// experiment contexts with `parser`; returns what the parser counted, for the state's
     /// [`Counters`] (the [`Ingester`] adds them once the event is recorded).
@@ -53,6 +59,14 @@ pub trait Recorder<S> {
         state: &mut S,
         event: &EnrichedEvent<'_>,
     ) -> Result<ContextCounts, RowError>;
+
+    /// Called for each valid event that the prefilter found without experiment contexts (it
+    /// never reaches [`Recorder::record`]), for a job that accounts for every event. Nothing
+    /// by default.
+    #[inline]
+    fn pass(&mut self, state: &mut S, event: &EnrichedEvent<'_>) {
+        let _ = (state, event);
+    }
 
     /// Called once the lines of a chunk are in `state`, with the chunk's place in the input:
     /// the index of its file and its first line number. A job that keeps what it made outside

@@ -32,6 +32,22 @@ pub struct ExperimentContext<'t> {
     pub schema_version: &'t str,
     /// Older keys of the same subject.
     pub migration_keys: MigrationKeys<'t>,
+    /// Whether the schema is [`EXPERIMENT_SCHEMA_PREFIX`] exactly; `false` for one that matches
+    /// it only when letter case is ignored (found under [`SchemaMatch::IgnoreCase`] only).
+    pub exact_schema: bool,
+}
+
+/// How the schema of a context is matched against [`EXPERIMENT_SCHEMA_PREFIX`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SchemaMatch {
+    /// Byte for byte: snowfunnel's rule.
+    #[default]
+    Exact,
+    /// Ignoring ASCII letter case, as GitLab's warehouse models do (`LOWER(schema) LIKE
+    /// 'iglu:com.gitlab/gitlab_experiment/jsonschema/%'`). The contexts found this way only are
+    /// visited with [`ExperimentContext::exact_schema`] `false`, and left out of
+    /// [`ContextCounts`], which count exact matches whatever the rule.
+    IgnoreCase,
 }
 
 /// The `migration_keys` of an experiment context: older keys of the same subject.
@@ -66,6 +82,7 @@ pub struct ContextCounts {
 
 /// Reusable state for parsing the JSON fields of many lines without allocating per line.
 pub struct ContextParser {
+    schema_match: SchemaMatch,
     marker: Finder<'static>,
     scratch: Vec<u8>,
     buffers: Buffers,
@@ -83,6 +100,7 @@ impl ContextParser {
     #[must_use]
     pub fn new() -> Self {
         ContextParser {
+            schema_match: SchemaMatch::Exact,
             marker: Finder::new(MARKER_TAIL).into_owned(),
             scratch: Vec::with_capacity(4096),
             buffers: Buffers::new(4096),
@@ -90,8 +108,13 @@ impl ContextParser {
         }
     }
 
+    /// How schemas are matched from now on ([`SchemaMatch::Exact`] until set).
+    pub fn set_schema_match(&mut self, schema_match: SchemaMatch) {
+        self.schema_match = schema_match;
+    }
+
     /// The prefilter: whether `contexts` can hold an experiment context at all, that is whether
-    /// it contains `gitlab_experiment`.
+    /// it contains `gitlab_experiment` (in any letter case under [`SchemaMatch::IgnoreCase`]).
     ///
     /// It searches for `_experiment` and checks the bytes before each match: the rare bytes
     /// memchr's searcher keys on are then rarer in contexts full of `gitlab` (7% faster splitting
@@ -99,6 +122,9 @@ impl ContextParser {
     #[inline]
     #[must_use]
     pub fn may_have_experiments(&self, contexts: &[u8]) -> bool {
+        if self.schema_match == SchemaMatch::IgnoreCase {
+            return has_marker_ignoring_case(contexts);
+        }
         let mut from = 0;
         while let Some(found) = self.marker.find(&contexts[from..]) {
             let at = from + found;
@@ -147,7 +173,7 @@ impl ContextParser {
                 None => Err(RowError::Contexts("no \"data\" array".into())),
                 Some(entries) => {
                     for entry in entries.iter() {
-                        visit_entry(entry, &mut counts, &mut visit);
+                        visit_entry(entry, self.schema_match, &mut counts, &mut visit);
                     }
                     Ok(counts)
                 }
@@ -184,29 +210,54 @@ impl ContextParser {
     }
 }
 
+/// Whether `contexts` contains `gitlab_experiment` in any ASCII letter case: each `_` (which
+/// has no case) checked against its neighbours.
+fn has_marker_ignoring_case(contexts: &[u8]) -> bool {
+    memchr::memchr_iter(b'_', contexts).any(|at| {
+        contexts[..at].len() >= MARKER_HEAD.len()
+            && contexts[at - MARKER_HEAD.len()..at].eq_ignore_ascii_case(MARKER_HEAD)
+            && contexts[at..].get(..MARKER_TAIL.len()).is_some_and(|t| t.eq_ignore_ascii_case(MARKER_TAIL))
+    })
+}
+
+/// The version after the experiment schema's prefix in `schema`, and whether the prefix is
+/// exact; `None` when it is not the experiment schema under `schema_match`.
+fn experiment_schema_version(schema: &str, schema_match: SchemaMatch) -> Option<(&str, bool)> {
+    if let Some(version) = schema.strip_prefix(EXPERIMENT_SCHEMA_PREFIX) {
+        return Some((version, true));
+    }
+    let n = EXPERIMENT_SCHEMA_PREFIX.len();
+    (schema_match == SchemaMatch::IgnoreCase
+        && schema.get(..n).is_some_and(|head| head.eq_ignore_ascii_case(EXPERIMENT_SCHEMA_PREFIX)))
+    .then(|| (&schema[n..], false))
+}
+
 fn visit_entry(
     entry: simd_json::tape::Value<'_, '_>,
+    schema_match: SchemaMatch,
     counts: &mut ContextCounts,
     visit: &mut impl FnMut(ExperimentContext<'_>),
 ) {
-    let Some(schema_version) =
-        string_at(entry, "schema").and_then(|schema| schema.strip_prefix(EXPERIMENT_SCHEMA_PREFIX))
+    let Some((schema_version, exact_schema)) =
+        string_at(entry, "schema").and_then(|schema| experiment_schema_version(schema, schema_match))
     else {
         return;
     };
-    counts.experiment_contexts += 1;
+    // The counts are of exact matches, whatever the rule.
+    let count = |n: &mut u32| *n += u32::from(exact_schema);
+    count(&mut counts.experiment_contexts);
     let data = entry.get("data");
     let field = |name: &str| data.and_then(|d| string_at(d, name));
     let Some(key) = field("key").filter(|k| !k.is_empty()) else {
-        counts.without_key += 1;
+        count(&mut counts.without_key);
         return;
     };
     let (Some(experiment), Some(variant)) = (field("experiment"), field("variant")) else {
-        counts.incomplete += 1;
+        count(&mut counts.incomplete);
         return;
     };
     let migration_keys = MigrationKeys { keys: data.and_then(|d| d.get_array("migration_keys")) };
-    visit(ExperimentContext { experiment, key, variant, schema_version, migration_keys });
+    visit(ExperimentContext { experiment, key, variant, schema_version, migration_keys, exact_schema });
 }
 
 /// The string at `key` of an object, borrowed from the parsed input (not from the tape).
@@ -276,6 +327,35 @@ mod tests {
             ]
         );
         assert_eq!(counts, ContextCounts { experiment_contexts: 4, without_key: 1, incomplete: 1 });
+    }
+
+    #[test]
+    fn ignoring_case_finds_schemas_in_any_case_and_counts_only_exact_ones() {
+        let contexts = r#"{"data":[
+            {"schema":"iglu:com.gitlab/GitLab_Experiment/jsonschema/1-0-0","data":{"experiment":"e","key":"k1","variant":"v"}},
+            {"schema":"IGLU:COM.GITLAB/GITLAB_EXPERIMENT/JSONSCHEMA/1-0-0","data":{"experiment":"e","variant":"v"}},
+            {"schema":"iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-1","data":{"experiment":"e","key":"k2","variant":"v"}}
+        ]}"#;
+        let mut parser = ContextParser::new();
+        let mut found = Vec::new();
+        let collect = |parser: &mut ContextParser, found: &mut Vec<(String, bool)>| {
+            found.clear();
+            parser
+                .experiments(contexts.as_bytes(), |c| found.push((c.key.to_owned(), c.exact_schema)))
+                .unwrap()
+        };
+        let exact = collect(&mut parser, &mut found);
+        assert_eq!(found, [("k2".to_owned(), true)]);
+        parser.set_schema_match(SchemaMatch::IgnoreCase);
+        let ignoring = collect(&mut parser, &mut found);
+        assert_eq!(found, [("k1".to_owned(), false), ("k2".to_owned(), true)]);
+        assert_eq!(exact, ignoring);
+        assert_eq!(ignoring, ContextCounts { experiment_contexts: 1, without_key: 0, incomplete: 0 });
+        // Only a context in another case: the case-sensitive prefilter never parses it.
+        let upper = r#"{"data":[{"schema":"iglu:com.gitlab/GITLAB_EXPERIMENT/jsonschema/1-0-0","data":{}}]}"#;
+        assert!(parser.may_have_experiments(upper.as_bytes()));
+        assert!(!ContextParser::new().may_have_experiments(upper.as_bytes()));
+        assert!(!parser.may_have_experiments(b"gitlab experiment, gitlab-experiment, _experiment"));
     }
 
     #[test]

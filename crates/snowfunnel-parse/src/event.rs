@@ -3,7 +3,32 @@
 use crate::error::excerpt;
 use crate::fields::{self, FIELD_COUNT};
 use crate::split::FieldIndex;
-use crate::{RowError, parse_timestamp};
+use crate::{MICROS_PER_DAY, RowError, parse_timestamp};
+
+/// Which event time an event has: the rule that picks between `derived_tstamp` and
+/// `collector_tstamp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeRule {
+    /// snowfunnel's: `derived_tstamp`, or `collector_tstamp` when `derived_tstamp` is empty or
+    /// not after 1970-01-01 00:00:00.
+    #[default]
+    Fallback,
+    /// GitLab's warehouse models': `derived_tstamp`, or `collector_tstamp` when its year is not
+    /// after 1970; an event without `derived_tstamp` has no time (the models drop it).
+    Warehouse,
+}
+
+impl TimeRule {
+    /// The earliest `derived_tstamp` kept as it is: anything before it is replaced by
+    /// `collector_tstamp`.
+    fn earliest_derived(self) -> i64 {
+        match self {
+            TimeRule::Fallback => 1,
+            // 1971-01-01 00:00:00.
+            TimeRule::Warehouse => 365 * MICROS_PER_DAY,
+        }
+    }
+}
 
 /// A valid enriched event: exactly 131 fields and parsable timestamps. Field accessors return
 /// the raw bytes of the line (the format has no quoting or escaping), so nothing is copied.
@@ -11,7 +36,8 @@ use crate::{RowError, parse_timestamp};
 pub struct EnrichedEvent<'a> {
     line: &'a [u8],
     index: FieldIndex,
-    time_micros: i64,
+    collector: i64,
+    derived: Option<i64>,
 }
 
 impl<'a> EnrichedEvent<'a> {
@@ -30,14 +56,13 @@ impl<'a> EnrichedEvent<'a> {
             1 => return Err(RowError::NotTsv),
             found => return Err(RowError::FieldCount { found }),
         }
-        let mut event = EnrichedEvent { line, index, time_micros: 0 };
-        event.time_micros = event.parse_event_time()?;
+        let mut event = EnrichedEvent { line, index, collector: 0, derived: None };
+        (event.collector, event.derived) = event.parse_timestamps()?;
         Ok(event)
     }
 
-    /// Event time: `derived_tstamp`, or `collector_tstamp` when `derived_tstamp` is empty or not
-    /// after 1970-01-01 00:00:00 (a tracker bug), as GitLab's warehouse models do.
-    fn parse_event_time(&self) -> Result<i64, RowError> {
+    /// `collector_tstamp` (required) and `derived_tstamp` (`None` when empty).
+    fn parse_timestamps(&self) -> Result<(i64, Option<i64>), RowError> {
         let collector = self.field(fields::COLLECTOR_TSTAMP);
         let collector = parse_timestamp(collector).map_err(|problem| RowError::Timestamp {
             field: "collector_tstamp",
@@ -46,14 +71,26 @@ impl<'a> EnrichedEvent<'a> {
         })?;
         let derived = self.field(fields::DERIVED_TSTAMP);
         if derived.is_empty() {
-            return Ok(collector);
+            return Ok((collector, None));
         }
         let derived = parse_timestamp(derived).map_err(|problem| RowError::Timestamp {
             field: "derived_tstamp",
             value: excerpt(derived),
             problem,
         })?;
-        Ok(if derived > 0 { derived } else { collector })
+        Ok((collector, Some(derived)))
+    }
+
+    /// The event time under `rule`, in microseconds since the epoch; `None` when the rule
+    /// gives the event no time ([`TimeRule::Warehouse`] without `derived_tstamp`).
+    #[inline]
+    #[must_use]
+    pub fn time_under(&self, rule: TimeRule) -> Option<i64> {
+        match self.derived {
+            None if rule == TimeRule::Warehouse => None,
+            Some(derived) if derived >= rule.earliest_derived() => Some(derived),
+            _ => Some(self.collector),
+        }
     }
 
     /// The raw bytes of field `index` (0-based). The fields in [`crate::fields`] are found
@@ -74,10 +111,13 @@ impl<'a> EnrichedEvent<'a> {
         self.line
     }
 
-    /// Event time in microseconds since the epoch (see [`EnrichedEvent::parse`]).
+    /// Event time in microseconds since the epoch: `derived_tstamp`, or `collector_tstamp` when
+    /// `derived_tstamp` is empty or not after 1970-01-01 00:00:00 (a tracker bug), as GitLab's
+    /// warehouse models do ([`TimeRule::Fallback`]).
+    #[inline]
     #[must_use]
     pub fn time_micros(&self) -> i64 {
-        self.time_micros
+        self.time_under(TimeRule::Fallback).unwrap_or(self.collector)
     }
 
     /// `app_id`.
@@ -150,6 +190,24 @@ mod tests {
         assert_eq!(EnrichedEvent::parse(empty.as_bytes()).unwrap().time_micros(), collector);
         let bug = line_with(&[(fields::DERIVED_TSTAMP, "1970-01-01 00:00:00.000")]);
         assert_eq!(EnrichedEvent::parse(bug.as_bytes()).unwrap().time_micros(), collector);
+    }
+
+    #[test]
+    fn the_warehouse_time_needs_derived_and_replaces_1970() {
+        let collector = parse_timestamp(b"2026-03-01 10:00:00.000").unwrap();
+        let time = |derived: &str| {
+            let line = line_with(&[(fields::DERIVED_TSTAMP, derived)]);
+            let event = EnrichedEvent::parse(line.as_bytes()).unwrap();
+            (event.time_under(TimeRule::Fallback), event.time_under(TimeRule::Warehouse))
+        };
+        assert_eq!(time(""), (Some(collector), None));
+        let late_1970 = parse_timestamp(b"1970-12-31 23:59:59.999").unwrap();
+        assert_eq!(time("1970-12-31 23:59:59.999"), (Some(late_1970), Some(collector)));
+        let early = parse_timestamp(b"1971-01-01 00:00:00").unwrap();
+        assert_eq!(time("1971-01-01 00:00:00"), (Some(early), Some(early)));
+        assert_eq!(time("1969-07-20 20:17:40"), (Some(collector), Some(collector)));
+        let derived = parse_timestamp(b"2026-03-01 09:59:58.500").unwrap();
+        assert_eq!(time("2026-03-01 09:59:58.500"), (Some(derived), Some(derived)));
     }
 
     #[test]

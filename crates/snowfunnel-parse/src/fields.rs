@@ -13,6 +13,10 @@ pub const COLLECTOR_TSTAMP: usize = 3;
 pub const EVENT: usize = 5;
 /// `event_id`: a UUID, duplicated on at-least-once delivery.
 pub const EVENT_ID: usize = 6;
+/// `v_tracker`: the tracker and its version (`js-3.24.0`, `rb-0.8.0`, `py-1.0.0`, ...).
+pub const V_TRACKER: usize = 9;
+/// `page_url`: the full URL of the page.
+pub const PAGE_URL: usize = 29;
 /// `page_urlpath`.
 pub const PAGE_URLPATH: usize = 35;
 /// `contexts`: the self-describing JSON array of custom contexts.
@@ -189,6 +193,8 @@ mod tests {
             (COLLECTOR_TSTAMP, "collector_tstamp"),
             (EVENT, "event"),
             (EVENT_ID, "event_id"),
+            (V_TRACKER, "v_tracker"),
+            (PAGE_URL, "page_url"),
             (PAGE_URLPATH, "page_urlpath"),
             (CONTEXTS, "contexts"),
             (SE_CATEGORY, "se_category"),

@@ -19,13 +19,14 @@ mod split;
 mod timestamp;
 
 pub use contexts::{
-    ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys, check_shape,
+    ContextCounts, ContextParser, EXPERIMENT_SCHEMA_PREFIX, ExperimentContext, MigrationKeys, SchemaMatch,
+    check_shape,
 };
 pub use error::{BadReason, BadRows, RowError, excerpt};
-pub use event::EnrichedEvent;
+pub use event::{EnrichedEvent, TimeRule};
 pub use event_id::event_id_bits;
 pub use fields::FIELD_COUNT;
 pub use timestamp::{
-    MICROS_PER_DAY, TimestampError, civil_from_days, days_from_civil, format_micros, parse_date_or_timestamp,
-    parse_timestamp,
+    MICROS_PER_DAY, TimestampError, civil_from_days, days_from_civil, format_day, format_micros,
+    parse_date_or_timestamp, parse_timestamp,
 };

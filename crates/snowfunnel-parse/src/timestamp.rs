@@ -65,6 +65,14 @@ pub fn parse_date_or_timestamp(raw: &[u8]) -> Result<i64, TimestampError> {
     }
 }
 
+/// A day, in days since 1970-01-01, as `YYYY-MM-DD` (UTC): the date part of
+/// [`format_micros`] for any time of that day.
+#[must_use]
+pub fn format_day(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Formats microseconds since the epoch as ISO 8601 UTC with milliseconds
 /// (`2026-03-01T12:34:56.789Z`).
 #[must_use]
@@ -205,6 +213,15 @@ mod tests {
     #[test]
     fn dates_are_midnight_utc() {
         assert_eq!(parse_date_or_timestamp(b"2026-03-01"), parse_timestamp(b"2026-03-01 00:00:00"));
+    }
+
+    #[test]
+    fn a_day_formats_as_the_date_of_its_times() {
+        for day in [-719_468, -1, 0, 20_513, 2_932_896] {
+            let date = format_micros(day * MICROS_PER_DAY + 12 * 3_600_000_000);
+            assert_eq!(format_day(day), date[..date.find('T').unwrap()], "{day}");
+        }
+        assert_eq!(format_day(20_513), "2026-03-01");
     }
 
     #[test]

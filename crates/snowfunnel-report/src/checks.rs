@@ -7,7 +7,6 @@
 use std::io::{self, Write};
 
 use snowfunnel_engine::Denominator;
-use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
 use snowfunnel_stats::{EmptyMatch, FunnelChecks, FunnelResult, OUTAGE_MIN_EXPECTED};
 
 use crate::number::{grouped, p_value, percent, rate, shown_name};
@@ -26,6 +25,31 @@ pub const SUMMARY_CSV_HEADER: [&str; 10] = [
     "contaminated_keys",
     "contaminated_share",
 ];
+
+/// The warnings of a run's funnels, computed once for every output that shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunWarnings {
+    /// Per funnel (in the order of the results): its [`check_warnings`].
+    pub per_funnel: Vec<Vec<String>>,
+    /// All of them, each once, in order: the same experiment's contamination is found by each
+    /// of its funnels and said once.
+    pub run: Vec<String>,
+}
+
+impl RunWarnings {
+    /// The warnings of `results`.
+    #[must_use]
+    pub fn of(results: &[FunnelResult]) -> Self {
+        let per_funnel: Vec<Vec<String>> = results.iter().map(check_warnings).collect();
+        let mut run: Vec<String> = Vec::new();
+        for warning in per_funnel.iter().flatten() {
+            if !run.contains(warning) {
+                run.push(warning.clone());
+            }
+        }
+        RunWarnings { per_funnel, run }
+    }
+}
 
 /// The problems the checks of `result` found, one readable line each (empty when all is well),
 /// names escaped for the terminal.
@@ -179,7 +203,7 @@ const MAX_LISTED_OUTAGES: usize = 10;
 /// One warning per variant with outages (and one for days without any step-1 key).
 fn outage_warnings(result: &FunnelResult) -> Vec<String> {
     let (report, checks) = (&result.report, &result.checks);
-    let day = |d: i64| format_micros(d * MICROS_PER_DAY)[..10].to_owned();
+    let day = snowfunnel_parse::format_day;
     let mut warnings = Vec::new();
     for run in checks.outages.chunk_by(|a, b| a.variant == b.variant) {
         let mut days: Vec<String> = run

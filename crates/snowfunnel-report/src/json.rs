@@ -10,12 +10,12 @@ use std::io;
 
 use serde::Serialize;
 use snowfunnel_engine::{RunReport, VariantCounts};
+use snowfunnel_parse::format_day;
 use snowfunnel_stats::{Check, EmptyMatch, FunnelResult, Inference, POWER, SRM_ALERT, StepStats};
 
-use crate::RunTotals;
 use crate::csv_out::conversion_from_previous;
-use crate::html::day_text;
 use crate::verdict::{Tone, verdicts};
+use crate::{RunTotals, RunWarnings};
 
 /// The version of the JSON schema: a change that could break a reader (a field removed,
 /// renamed or changing meaning) increments it; new fields may be added within a version.
@@ -285,8 +285,8 @@ fn checks_json(result: &FunnelResult) -> ChecksJson<'_> {
             .iter()
             .map(|o| OutageJson {
                 variant: o.variant.as_deref(),
-                first_day: day_text(o.first_day),
-                last_day: day_text(o.last_day),
+                first_day: format_day(o.first_day),
+                last_day: format_day(o.last_day),
             })
             .collect(),
         failed: Check::ALL.into_iter().filter(|&c| checks.fires(c)).map(Check::name).collect(),
@@ -409,7 +409,7 @@ pub fn funnel_json(
             .daily
             .iter()
             .map(|d| DailyJson {
-                day: day_text(d.day),
+                day: format_day(d.day),
                 keys: report
                     .variants
                     .iter()
@@ -503,7 +503,7 @@ struct FunnelSummaryJson<'a> {
     experiment: &'a str,
     step1_keys: u64,
     checks: ChecksJson<'a>,
-    warnings: Vec<String>,
+    warnings: &'a [String],
 }
 
 /// The run's date window (the funnels' `start`..`end`, microseconds since the epoch), if all of
@@ -511,17 +511,17 @@ struct FunnelSummaryJson<'a> {
 pub type Window = Option<(i64, i64)>;
 
 /// Writes the run summary: the run's inputs, the funnels' `window`, line and bad-row counts
-/// (by reason), each experiment's keys, each funnel's checks and warnings, and all `warnings`
-/// of the run. Pretty-printed, ending with a newline.
+/// (by reason), each experiment's keys, each funnel's checks and warnings, and all warnings of the
+/// run (`warnings`, those of `results`). Pretty-printed, ending with a newline.
 ///
 /// # Errors
 /// When writing fails.
 pub fn run_json(
     report: &RunReport,
     results: &[FunnelResult],
+    warnings: &RunWarnings,
     totals: &RunTotals,
     window: Window,
-    warnings: &[String],
     stamp: &RunStamp,
     mut out: impl io::Write,
 ) -> io::Result<()> {
@@ -571,20 +571,16 @@ pub fn run_json(
             .collect(),
         funnels: results
             .iter()
-            .map(|r| FunnelSummaryJson {
+            .zip(&warnings.per_funnel)
+            .map(|(r, funnel_warnings)| FunnelSummaryJson {
                 funnel: &r.report.name,
                 experiment: &r.report.experiment,
-                step1_keys: r
-                    .report
-                    .variants
-                    .iter()
-                    .map(|v| v.keys_per_step.first().copied().unwrap_or(0))
-                    .sum(),
+                step1_keys: r.report.step1_keys(),
                 checks: checks_json(r),
-                warnings: crate::check_warnings(r),
+                warnings: funnel_warnings,
             })
             .collect(),
-        warnings,
+        warnings: &warnings.run,
     };
     serde_json::to_writer_pretty(&mut out, &json)?;
     out.write_all(b"\n")

@@ -15,6 +15,8 @@
 //! - [`summary_csv`], [`checks_line`] and [`check_warnings`]: sample ratio mismatch and
 //!   contamination, the checks that say whether a funnel can be trusted; empty matches with the
 //!   closest names seen, and outages, as warnings;
+//! - [`explain_csv`], [`explain_text`] and [`key_story_text`]: `snowfunnel explain`'s
+//!   waterfalls (what each bad-row reason, rule and step removed) and a key's story;
 //! - [`experiments_text`]: the experiments, variants and event kinds of the inputs;
 //! - [`validate_events_csv`], [`validate_days_csv`], [`validate_app_ids_csv`],
 //!   [`validate_summary_csv`] and [`validate_text`]: the data validation report;
@@ -37,6 +39,7 @@ mod checks;
 mod csv_out;
 mod events_out;
 mod experiments_out;
+mod explain_out;
 mod html;
 mod json;
 mod number;
@@ -58,7 +61,7 @@ pub use bad_rows::{
     BAD_ROWS_HEADER, BadRowFormat, BadRowLog, BadRowWriter, BadRowsWritten, DEFAULT_MAX_BAD_ROWS_BYTES,
     LOADER_PARSING_ERROR, Processor,
 };
-pub use checks::{SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
+pub use checks::{RunWarnings, SUMMARY_CSV_HEADER, check_warnings, checks_line, summary_csv};
 pub use csv_out::{
     BREAKDOWN_COLUMNS, COHORT_COLUMN, EXPOSED_STEP_NAME, FUNNEL_CSV_HEADER, funnel_csv, funnel_csv_blocks,
 };
@@ -66,6 +69,7 @@ pub use events_out::{
     EventsFormat, EventsWriter, PARQUET_BATCH_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetRows, parquet_schema,
 };
 pub use experiments_out::experiments_text;
+pub use explain_out::{EXPLAIN_CSV_HEADER, explain_csv, explain_csv_name, explain_text, key_story_text};
 pub use html::{CONTENT_SECURITY_POLICY, INDEX_HTML, VALIDATE_HTML, funnel_html, index_html, validate_html};
 pub use json::{
     JSON_SCHEMA_VERSION, LIFT_INTERVAL_METHOD, LIFT_SEQUENCE_METHOD, RunStamp, Window, funnel_json,

@@ -13,7 +13,7 @@ pub(crate) const TABLE_WIDTH: u16 = 80;
 
 /// Lines above and below the table and under its header, none between columns or rows: the
 /// columns keep their room for numbers.
-const STYLE: TableStyle = TableStyle::new()
+pub(crate) const STYLE: TableStyle = TableStyle::new()
     .top_border(LineStyle::none().fill('─').junction('─'))
     .header_separator(LineStyle::none().fill('─').junction('─'))
     .bottom_border(LineStyle::none().fill('─').junction('─'));

@@ -125,7 +125,7 @@ pub fn empty_matches(
                 let (_, values) = seen.fields.iter().find(|(f, _)| *f == field)?;
                 // Nothing kept and not every input's names: not known, rather than never seen.
                 let unknown = !seen.names_complete && values.values.is_empty() && values.left_out == 0;
-                (!unknown && !values.contains(value)).then(|| FieldMiss {
+                (!unknown && !values.matches(field, value)).then(|| FieldMiss {
                     field,
                     value: value.to_owned(),
                     suggestions: closest(value, names(values)),
@@ -329,6 +329,30 @@ mod tests {
         assert!(matches!(&empty_matches(&r, &f, &summary(30), &all_seen)[..],
             [EmptyMatch::Step { step: 1, misses, .. }] if misses.is_empty()));
         assert!(empty_matches(&r, &f, &summary(30), &seen(&[])).is_empty());
+    }
+
+    #[test]
+    fn a_schema_is_seen_when_a_schema_seen_starts_with_it() {
+        // Steps name a schema's prefix: one seen in full is not a miss.
+        let text = "experiment = \"pipeline_editor_walkthrough\"\n[[steps]]\nname = \"one\"\naction = \"view_editor\"\n\
+                    [[steps]]\nname = \"two\"\nschema = \"iglu:com.gitlab/pipeline_editor_commit/\"\n\
+                    [[steps]]\nname = \"three\"\nschema = \"iglu:com.gitlab/pipeline_editor_comit/\"\n";
+        let f = parse_funnel("f.toml", "f", text).unwrap();
+        let mut seen = seen(&[22, 0, 0]);
+        seen.fields
+            .push((StepField::Schema, values(&["iglu:com.gitlab/pipeline_editor_commit/jsonschema/1-0-0"])));
+        let r = report(&[("control", &[10, 0, 0]), ("candidate", &[12, 0, 0])]);
+        let found = empty_matches(&r, &f, &summary(30), &seen);
+        let misses: Vec<(usize, Vec<&str>)> = found
+            .iter()
+            .filter_map(|m| match m {
+                EmptyMatch::Step { step, misses, .. } => {
+                    Some((*step, misses.iter().map(|m| m.value.as_str()).collect()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(misses, [(1, vec![]), (2, vec!["iglu:com.gitlab/pipeline_editor_comit/"])]);
     }
 
     #[test]

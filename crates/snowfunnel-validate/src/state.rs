@@ -41,22 +41,15 @@ pub(crate) struct DayState {
 
 impl DayState {
     fn count(&mut self, variant: u32) {
-        let variant = variant as usize;
-        if self.events_by_variant.len() <= variant {
-            self.events_by_variant.resize(variant + 1, 0);
-        }
-        self.events_by_variant[variant] += 1;
+        *slot(&mut self.events_by_variant, variant) += 1;
     }
 
     /// Merges `other`, whose variant `v` is this experiment's `variants[v]`.
     fn merge(&mut self, other: DayState, remap: &[u32], variants: &[u32]) {
         self.all.merge(other.all, remap);
         for (v, events) in other.events_by_variant.into_iter().enumerate() {
-            let index = variants[v] as usize;
-            if self.events_by_variant.len() <= index {
-                self.events_by_variant.resize(index + 1, 0);
-            }
-            self.events_by_variant[index] = self.events_by_variant[index].saturating_add(events);
+            let mine = slot(&mut self.events_by_variant, variants[v]);
+            *mine = mine.saturating_add(events);
         }
     }
 }
@@ -78,12 +71,13 @@ impl Default for KindState {
 }
 
 /// The builder of `bitmaps[index]`, growing the vector as needed.
-fn slot(bitmaps: &mut Vec<BitmapBuilder>, index: u32) -> &mut BitmapBuilder {
+/// The entry of variant `index` in `per_variant`, grown with defaults to hold it.
+fn slot<T: Default>(per_variant: &mut Vec<T>, index: u32) -> &mut T {
     let index = index as usize;
-    if bitmaps.len() <= index {
-        bitmaps.resize_with(index + 1, BitmapBuilder::default);
+    if per_variant.len() <= index {
+        per_variant.resize_with(index + 1, T::default);
     }
-    &mut bitmaps[index]
+    &mut per_variant[index]
 }
 
 /// Everything about one experiment.

@@ -30,6 +30,10 @@ pub(crate) enum Command {
     /// List the experiments in the inputs: their variants, and their events by event,
     /// category, action and label, with counts (to write a funnel file from).
     Experiments(ExperimentsArgs),
+    /// Explain the funnels' counts: what each bad-row reason, rule and step removed, events and
+    /// keys, per funnel and variant (a waterfall), under each funnel's rules or two rule sets
+    /// side by side; or, with --key, one key's events and where it left each funnel.
+    Explain(ExplainArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,6 +248,44 @@ pub(crate) enum ValidateFormat {
     Csv,
     /// The page.
     Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExplainArgs {
+    /// Funnel definition files (TOML) or directories of `*.toml` files.
+    #[arg(long = "funnel", short = 'f', value_name = "PATH", required = true)]
+    pub(crate) funnels: Vec<PathBuf>,
+
+    /// Count under these rule sets, side by side (comma-separated or repeatable, at most two):
+    /// `snowfunnel`, `warehouse`. Default: each funnel's own `rules`.
+    #[arg(long, value_name = "RULES", value_enum, value_delimiter = ',', num_args = 1..)]
+    pub(crate) rules: Vec<RulesArg>,
+
+    /// Tell this context key's story instead: its events with an experiment context, in time
+    /// order, what each funnel did with each, and where the key left each funnel. Writes no
+    /// file.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<String>,
+
+    /// Read every input, even those whose key or path dates them outside the funnels'
+    /// start..end window (as `run --no-prune`).
+    #[arg(long)]
+    pub(crate) no_prune: bool,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// A rule set of `explain --rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RulesArg {
+    /// snowfunnel's rules.
+    Snowfunnel,
+    /// The rules of GitLab's warehouse models.
+    Warehouse,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,11 +1,12 @@
 //! The `snowfunnel` command: parses arguments and wires the crates together
-//! (input → parse → engine, validate or extract → report; state files between runs); the work itself lives in the
+//! (input → parse → engine, explain, validate or extract → report; state files between runs); the work itself lives in the
 //! library crates.
 
 mod cli;
 mod events;
 mod exit;
 mod experiments;
+mod explain;
 mod funnels;
 mod interrupt;
 mod merge;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::events(args),
         Command::Merge(args) => merge::merge(args),
         Command::Experiments(args) => experiments::experiments(args),
+        Command::Explain(args) => explain::explain(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

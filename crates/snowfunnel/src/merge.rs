@@ -24,6 +24,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let plan = Plan::new(load_funnels(&args.funnels).exit_code(USAGE)?)
         .with_breakdowns(args.report.breakdown.clone());
+    plan.check_rules().exit_code(USAGE)?;
     let store = Store::new(s3_options(&args.s3));
     let out = Place::parse(&args.out).exit_code(USAGE)?;
     let state_out = args.state_out.as_deref().map(Place::parse).transpose().exit_code(USAGE)?;

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
 use snowfunnel_report::{
-    CsvCells, INDEX_HTML, RunStamp, RunTotals, check_warnings, checks_line, funnel_csv_blocks, funnel_html,
+    CsvCells, INDEX_HTML, RunStamp, RunTotals, RunWarnings, checks_line, funnel_csv_blocks, funnel_html,
     funnel_json, funnel_table, index_html, run_json, summary_csv, summary_text,
 };
 use snowfunnel_stats::{Check, CompareOptions, FunnelResult};
@@ -143,15 +143,8 @@ pub(crate) fn report(
                 .with_context(|| format!("statistics of {name}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // The same experiment's contamination is found by each of its funnels: say it once.
-    let mut warnings: Vec<String> = Vec::new();
-    for result in &results {
-        for warning in check_warnings(result) {
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
-            }
-        }
-    }
+    // Each funnel's warnings and the run's, for every output below.
+    let warnings = RunWarnings::of(&results);
     let wants = |format| args.formats.contains(&format);
     for result in results.iter().filter(|_| wants(ReportFormat::Csv)) {
         let name = csv_name(&result.report.name);
@@ -171,22 +164,22 @@ pub(crate) fn report(
             CohortArg::Week => "week",
         });
         if wants(ReportFormat::Json) {
-            for result in &results {
+            for (result, funnel_warnings) in results.iter().zip(&warnings.per_funnel) {
                 let name = format!("{}.json", result.report.name);
                 let mut content = Vec::new();
-                funnel_json(result, cohort_by, &check_warnings(result), &stamp, &mut content)
+                funnel_json(result, cohort_by, funnel_warnings, &stamp, &mut content)
                     .with_context(|| format!("writing {name}"))?;
                 outputs.stage(Role::Report, to.out.join(&name), &content)?;
             }
             let mut content = Vec::new();
-            run_json(&report, &results, totals, plan.time_window(), &warnings, &stamp, &mut content)
+            run_json(&report, &results, &warnings, totals, plan.time_window(), &stamp, &mut content)
                 .with_context(|| format!("writing {RUN_JSON}"))?;
             outputs.stage(Role::Report, to.out.join(RUN_JSON), &content)?;
         }
         if wants(ReportFormat::Html) {
-            for result in &results {
+            for (result, funnel_warnings) in results.iter().zip(&warnings.per_funnel) {
                 let name = format!("{}.html", result.report.name);
-                let page = funnel_html(result, cohort_by, &check_warnings(result), &report.counters, &stamp);
+                let page = funnel_html(result, cohort_by, funnel_warnings, &report.counters, &stamp);
                 outputs.stage(Role::Report, to.out.join(&name), page.as_bytes())?;
             }
             let page = index_html(&results, &warnings, &report.counters, &stamp);
@@ -196,7 +189,7 @@ pub(crate) fn report(
     outputs.mark_completion_at(to.out.join(MARKER_NAME));
     outputs.commit(to.command)?;
 
-    for warning in &warnings {
+    for warning in &warnings.run {
         eprintln!("snowfunnel: warning: {warning}");
     }
     if !to.quiet {

@@ -23,6 +23,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let funnels = load_funnels(&args.funnels).exit_code(USAGE)?;
     let plan = Plan::new(funnels).with_breakdowns(args.report.breakdown.clone());
+    plan.check_rules().exit_code(USAGE)?;
     let store = Store::new(s3_options(&args.input.s3));
     let out = Place::parse(&args.output.out).exit_code(USAGE)?;
     let shard = state_files::shard(&args.state)?;

@@ -17,6 +17,7 @@ use super::manifest::{Manifest, ManifestEntry, MergeError, Shards};
 use super::wire::{Wire, WireError, WireReader, WireWriter, bad};
 use super::{StateFile, StateFileError, malformed};
 use crate::breakdown::{FirstValues, MAX_BREAKDOWN_VALUE_BYTES, ValueNames};
+use crate::dedup::{Dedup, EventAt, Seen};
 use crate::plan::Plan;
 use crate::state::{State, VariantSets};
 use crate::times::FirstTimes;
@@ -115,6 +116,43 @@ pub(crate) fn encode<W: Write>(
         }
         for funnel in &state.funnels {
             encode_firsts(&funnel.firsts[b], out)?;
+        }
+    }
+    // The events held for the duplicate rule (version 5 on).
+    for funnel in &state.funnels {
+        encode_dedup(&funnel.dedup, out)?;
+    }
+    Ok(())
+}
+
+/// A funnel's events held for the warehouse's duplicate rule: its variant names, then each
+/// event in ascending (month, id) order.
+fn encode_dedup<W: Write>(dedup: &Dedup, out: &mut WireWriter<W>) -> io::Result<()> {
+    out.len(dedup.variants.len())?;
+    for name in &dedup.variants {
+        out.str(name)?;
+    }
+    let mut events: Vec<(&EventAt, &Seen)> = dedup.events.iter().collect();
+    events.sort_unstable_by_key(|(at, _)| **at);
+    out.len(events.len())?;
+    for (&(month, high, low), seen) in events {
+        out.signed(i64::from(month))?;
+        out.raw(&high.to_le_bytes())?;
+        out.raw(&low.to_le_bytes())?;
+        out.raw(&[seen.count])?;
+        if seen.count != 1 {
+            continue;
+        }
+        out.varint(u64::from(seen.key))?;
+        out.varint(u64::from(seen.variant))?;
+        out.varint(seen.steps)?;
+        out.signed(seen.time)?;
+        out.option(seen.accepted)?;
+        let more = dedup.more.get(&(month, high, low)).map_or(&[][..], Vec::as_slice);
+        out.len(more.len())?;
+        for &(key, variant) in more {
+            out.varint(u64::from(key))?;
+            out.varint(u64::from(variant))?;
         }
     }
     Ok(())
@@ -448,7 +486,83 @@ pub(crate) fn decode<R: Read>(
             }
         }
     }
+    // The events held for the duplicate rule (version 5 on).
+    if version >= 5 {
+        for &f in &funnel_at {
+            let def = &plan.funnels()[f];
+            let dedup = &mut state.funnels[f].dedup;
+            let held = decode_dedup(wire, keys, def.steps.len(), dedup, &at)?;
+            if held && !def.rules.drops_duplicates() {
+                return bad(format!("funnel {:?} holds events under the rules of another", def.name));
+            }
+        }
+    }
     Ok(())
+}
+
+/// Reads a funnel's events held for the duplicate rule into `dedup`; whether there were any.
+fn decode_dedup<R: Read>(
+    wire: &mut WireReader<R>,
+    keys: u32,
+    steps: usize,
+    dedup: &mut Dedup,
+    at: &impl Fn(u32) -> u32,
+) -> Wire<bool> {
+    let mut variants: Vec<Box<str>> = Vec::new();
+    for _ in 0..wire.len()? {
+        let name = wire.string()?;
+        if variants.iter().any(|v| **v == *name) {
+            return bad(format!("variant {name:?} listed twice"));
+        }
+        variants.push(name.into());
+    }
+    let key = |wire: &mut WireReader<R>| -> Wire<u32> {
+        let key = wire.varint_u32()?;
+        if key >= keys {
+            return bad("an event names an unknown key id");
+        }
+        Ok(at(key))
+    };
+    let variant = |wire: &mut WireReader<R>| -> Wire<Box<str>> {
+        let v = wire.varint()?;
+        match usize::try_from(v).ok().and_then(|v| variants.get(v)) {
+            Some(name) => Ok(name.clone()),
+            None => bad("an event names an unknown variant"),
+        }
+    };
+    let mut previous = None;
+    let count = wire.len()?;
+    for _ in 0..count {
+        let Ok(month) = i32::try_from(wire.signed()?) else { return bad("a month out of range") };
+        let event = (month, wire.u64_le()?, wire.u64_le()?);
+        if previous.is_some_and(|p| p >= event) {
+            return bad("events not in ascending order");
+        }
+        previous = Some(event);
+        let seen_count = wire.byte()?;
+        if seen_count == 2 {
+            let twice = Seen { time: 0, steps: 0, key: 0, variant: 0, count: 2, accepted: false };
+            dedup.absorb(event, twice, "", []);
+            continue;
+        }
+        if seen_count != 1 {
+            return bad(format!("an event seen {seen_count} times"));
+        }
+        let (first, name) = (key(wire)?, variant(wire)?);
+        let steps_matched = wire.varint()?;
+        if steps < 64 && steps_matched >> steps != 0 {
+            return bad("an event matches steps the funnel does not have");
+        }
+        let time = wire.signed()?;
+        let accepted = wire.option()?;
+        let mut more = Vec::new();
+        for _ in 0..wire.len()? {
+            more.push((key(wire)?, variant(wire)?));
+        }
+        let seen = Seen { time, steps: steps_matched, key: first, variant: 0, count: 1, accepted };
+        dedup.absorb(event, seen, &name, more);
+    }
+    Ok(count > 0)
 }
 
 /// Every breakdown field of `plan` must be among those a state file `held`.
@@ -699,6 +813,11 @@ mod tests {
                     w.len(offsets.len()).unwrap();
                     offsets.iter().for_each(|&o| w.varint(o).unwrap());
                 }
+            }
+            // No events held for the duplicate rule: no variants, no events, per funnel.
+            for _ in 0..self.funnel_entries {
+                w.len(0).unwrap();
+                w.len(0).unwrap();
             }
             w.into_inner()
         }

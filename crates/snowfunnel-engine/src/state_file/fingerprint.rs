@@ -17,13 +17,16 @@
 //! fingerprint 1`, name, experiment, `Option<sorted app_ids>`, `Option<start>`, `Option<end>`,
 //! control, `Option<[(variant, f64 weight)]>` sorted by variant, `sequential: bool`,
 //! `Option<window>`, and the steps as `(name, category, action, label, property, event,
-//! page_urlpath, schema)` with each field an `Option<string>`. A test pins one value: changing
-//! any of this is a new state file format version.
+//! page_urlpath, schema)` with each field an `Option<string>`; then, for a funnel counted under
+//! other rules than snowfunnel's, the string `rules` and the rule set's name (`warehouse`), so that
+//! the fingerprints of funnels under snowfunnel's rules are those of the builds before `rules`
+//! existed. A test pins one value: changing any of this is a new state file format version.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::definition::{Funnel, Order, Step};
+use crate::rules::Rules;
 
 /// Changes whenever the canonical encoding does, so old and new fingerprints never match by accident.
 const DOMAIN: &str = "snowfunnel funnel fingerprint 1";
@@ -95,7 +98,11 @@ impl Funnel {
             window: self.window,
             steps: self.steps.iter().map(CanonicalStep::new).collect(),
         };
-        let bytes = postcard::to_stdvec(&canonical).expect("encoding into memory cannot fail");
+        let mut bytes = postcard::to_stdvec(&canonical).expect("encoding into memory cannot fail");
+        if self.rules != Rules::Snowfunnel {
+            let rules = ("rules", self.rules.as_str());
+            bytes.extend(postcard::to_stdvec(&rules).expect("encoding into memory cannot fail"));
+        }
         Sha256::digest(bytes).into()
     }
 }
@@ -193,6 +200,22 @@ event = "unstruct"
             let changed = FUNNEL.replace(from, to);
             assert_ne!(fingerprint(&changed), base, "{from:?} -> {to:?}");
         }
+        // The rules are (on a funnel of structured events, the only ones the warehouse counts).
+        let structured = parse_funnel(
+            "f.toml",
+            "f",
+            &FUNNEL.replace("event = \"unstruct\"\nschema = \"iglu:com.acme/x/\"", "action = \"a2\""),
+        )
+        .unwrap();
+        let warehouse = parse_funnel(
+            "f.toml",
+            "f",
+            &FUNNEL
+                .replace("event = \"unstruct\"\nschema = \"iglu:com.acme/x/\"", "action = \"a2\"")
+                .replace("order = \"sequential\"", "rules = \"warehouse\"\norder = \"sequential\""),
+        )
+        .unwrap();
+        assert_ne!(structured.fingerprint(), warehouse.fingerprint());
         // How the counts are read is not: neither the planned effect nor the denominator.
         for planning in ["mde = 0.05\n", "denominator = \"exposed\"\n", "mde = 2\ndenominator = \"step1\"\n"]
         {
@@ -218,6 +241,13 @@ event = "unstruct"
             assert_ne!(with, FUNNEL);
             assert_eq!(fingerprint(&with), base, "{inference}");
         }
+    }
+
+    #[test]
+    fn snowfunnel_rules_written_out_keep_the_fingerprint() {
+        let explicit =
+            FUNNEL.replace("order = \"sequential\"", "rules = \"snowfunnel\"\norder = \"sequential\"");
+        assert_eq!(fingerprint(&explicit), fingerprint(FUNNEL));
     }
 
     #[test]

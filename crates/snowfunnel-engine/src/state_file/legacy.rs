@@ -1,6 +1,7 @@
 //! State files of the versions before the current one, read and upgraded into a [`State`]: a
 //! format change never forces a report to count its history again (version 3 is read by the
-//! current decoder: it is version 4 without breakdowns). Version 2 is version 3
+//! current decoder, as version 4: they are version 5 without breakdowns and without events held
+//! for the duplicate rule). Version 2 is version 3
 //! with every key as a length-prefixed byte string; version 1 is version 2 without the shards
 //! (its states are unsharded). Their bodies are read whole and decoded with postcard, as their
 //! builds did; saving the state writes the current version.
@@ -164,6 +165,8 @@ pub(crate) fn decode(plan: &Plan, version: u32, body: &[u8]) -> Result<StateFile
             steps: funnel.steps.iter().map(|s| times(s, keys)).collect::<Result<_, _>>()?,
             // Older versions hold no breakdowns, and are not read for a plan with some.
             firsts: Vec::new(),
+            // Nor any funnel under the warehouse's rules: their fingerprints are newer.
+            dedup: crate::dedup::Dedup::default(),
         };
     }
     Ok(StateFile { state, manifest })

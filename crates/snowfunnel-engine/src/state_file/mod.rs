@@ -40,7 +40,7 @@ pub const STATE_MAGIC: [u8; 16] = *b"snowfunnel-state";
 
 /// The state file format this build writes; it reads this one and every older one, from
 /// [`OLDEST_STATE_FORMAT_VERSION`].
-pub const STATE_FORMAT_VERSION: u32 = 4;
+pub const STATE_FORMAT_VERSION: u32 = 5;
 
 /// The oldest state file format this build reads (and upgrades).
 pub const OLDEST_STATE_FORMAT_VERSION: u32 = 1;
@@ -95,13 +95,21 @@ const CHECKSUM_LEN: usize = 4;
 ///     the hash 8 bytes little-endian (the first 8 bytes of the value's SHA-256), ascending,
 ///     the value a byte string; then per funnel, in header order, each step-1 key's first
 ///     `(time, value hash)`: a base time (the earliest, 0 when none), and in ascending key id
-///     order the key id, the time after the base and the hash (8 bytes little-endian).
+///     order the key id, the time after the base and the hash (8 bytes little-endian);
+///   - per funnel, in header order (version 5 on), the events held for the warehouse's
+///     duplicate rule (none under snowfunnel's rules): the variant names, then each event in
+///     ascending (month, id) order as its month (months since year 0, signed), its id's 128 bits
+///     (high then low half, 8 bytes little-endian each), how many times it was seen (a byte: 1,
+///     or 2 for more than once) and, when 1, its first context's key id and variant index, the
+///     steps it matched (a varint, bit n for step n + 1), its time (signed), whether it passed
+///     the funnel's filters (a 0/1 byte) and its further contexts as `(key id, variant index)`.
 ///
 /// **Versioning**: any change to this layout, to the content's meaning (a new counter, a new
 /// bad-row reason, another key identity) or to the fingerprint bumps [`STATE_FORMAT_VERSION`],
 /// and the reader keeps reading the versions before it, upgrading them in memory (a state is
-/// saved in the current version). Version 3 is version 4 without breakdowns (read by the same
-/// decoder). A golden file per version (`tests/it/data/state-v4.snowfunnel`
+/// saved in the current version). Versions 3 and 4 are version 5 without breakdowns and
+/// without events held for the duplicate rule (read by the same decoder). A golden file per
+/// version (`tests/it/data/state-v5.snowfunnel`
 /// and those of the older versions) makes a change that forgets it fail the tests.
 #[derive(Clone)]
 pub struct StateFile {

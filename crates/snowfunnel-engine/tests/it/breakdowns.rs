@@ -353,7 +353,7 @@ fn breakdowns_are_pinned_by_a_golden_file() {
     let plan = small_plan(&["app_id"]);
     let bytes = write(&plan, small_state(&plan), "a");
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/state-v4-breakdowns.snowfunnel");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/state-v5-breakdowns.snowfunnel");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &bytes).unwrap();
     }

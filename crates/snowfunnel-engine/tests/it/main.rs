@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod breakdowns;
+mod explain;
 mod lines;
 mod reference;
 mod scenarios;
 mod state_files;
+mod warehouse;

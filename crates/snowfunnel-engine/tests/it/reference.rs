@@ -94,6 +94,7 @@ pub(crate) fn funnel(experiments: &[ExperimentSpec], shape: &Shape, index: usize
         order: if shape.sequential.is_some() { Order::Sequential } else { Order::Any },
         window: shape.sequential.flatten().map(|hours| hours * 3_600_000_000),
         steps,
+        rules: snowfunnel_engine::Rules::Snowfunnel,
         mde: None,
         denominator: snowfunnel_engine::Denominator::Step1,
         inference: Inference::Fixed,

@@ -446,14 +446,15 @@ fn golden_state() -> (Plan, StateFile) {
     (plan, file)
 }
 
-const GOLDEN: &str = "tests/it/data/state-v4.snowfunnel";
+const GOLDEN: &str = "tests/it/data/state-v5.snowfunnel";
 
 /// The golden files of the versions before, written from the same state by the builds of their
 /// time (version 1 had no shards: its state is unsharded).
-const OLDER: [(u32, &str); 3] = [
+const OLDER: [(u32, &str); 4] = [
     (1, "tests/it/data/state-v1.snowfunnel"),
     (2, "tests/it/data/state-v2.snowfunnel"),
     (3, "tests/it/data/state-v3.snowfunnel"),
+    (4, "tests/it/data/state-v4.snowfunnel"),
 ];
 
 fn golden(path: &str) -> Vec<u8> {
@@ -538,7 +539,7 @@ fn key_records_are_pinned_by_a_golden_file() {
     assert_eq!(read.state.report(&plan), file.state.report(&plan));
 }
 
-const GOLDEN_KEYS: &str = "tests/it/data/state-v4-key-shapes.snowfunnel";
+const GOLDEN_KEYS: &str = "tests/it/data/state-v5-key-shapes.snowfunnel";
 
 #[test]
 fn files_of_every_older_version_are_read_and_upgraded() {

@@ -4,6 +4,7 @@
 
 use maud::{Markup, html};
 
+use snowfunnel_parse::format_day;
 use snowfunnel_validate::MAX_LISTED_GAP_DAYS;
 
 use super::{colour, name};
@@ -98,12 +99,6 @@ fn short(label: &str, width: f64) -> String {
     }
 }
 
-/// A day since 1970-01-01 as `YYYY-MM-DD`.
-pub(crate) fn day_text(day: i64) -> String {
-    let (y, m, d) = snowfunnel_parse::civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// The days of `days` (days since 1970-01-01, ascending, each with one value per series) and
 /// the days between them, up to [`MAX_LISTED_GAP_DAYS`] in a row: their labels
 /// (`YYYY-MM-DD`), and per series their values, 0 on the days not given, so that a day without
@@ -117,11 +112,11 @@ pub(crate) fn every_day(days: &[(i64, Vec<u64>)], series: usize) -> (Vec<String>
         let gap = previous.map_or(0, |p| day - p - 1);
         if (1..=MAX_LISTED_GAP_DAYS).contains(&gap) {
             for empty in day - gap..*day {
-                labels.push(day_text(empty));
+                labels.push(format_day(empty));
                 values.iter_mut().for_each(|v| v.push(0));
             }
         }
-        labels.push(day_text(*day));
+        labels.push(format_day(*day));
         for (s, out) in values.iter_mut().enumerate() {
             out.push(counts.get(s).copied().unwrap_or(0));
         }

@@ -5,6 +5,7 @@ use snowfunnel_ingest::Counters;
 use snowfunnel_stats::FunnelResult;
 
 use super::{count_cell, file_link, name, page};
+use crate::RunWarnings;
 use crate::json::RunStamp;
 use crate::number::{grouped, percent};
 use crate::verdict::{Tone, verdicts};
@@ -14,12 +15,12 @@ use crate::verdict::{Tone, verdicts};
 pub const INDEX_HTML: &str = "_index.html";
 
 /// The index page: every funnel with a link to its page (`<funnel>.html`), its experiment,
-/// step-1 keys, how its comparisons came out and its warning count; then the run's `warnings`
-/// and bad rows.
+/// step-1 keys, how its comparisons came out and its warning count; then the run's warnings
+/// (`warnings`, those of `results`) and bad rows.
 #[must_use]
 pub fn index_html(
     results: &[FunnelResult],
-    warnings: &[String],
+    warnings: &RunWarnings,
     counters: &Counters,
     stamp: &RunStamp,
 ) -> String {
@@ -48,18 +49,17 @@ pub fn index_html(
                         }
                     }
                     tbody {
-                        @for r in results {
+                        @for (r, funnel_warnings) in results.iter().zip(&warnings.per_funnel) {
                             @let v = verdicts(r);
                             @let count = |tone: Tone| v.iter().filter(|v| v.tone == tone).count() as u64;
-                            @let step1: u64 = r.report.variants.iter().map(|v| v.keys_per_step.first().copied().unwrap_or(0)).sum();
                             tr {
                                 th scope="row" { a href=(file_link(&format!("{}.html", r.report.name))) { (r.report.name) } }
                                 td.text { (name(&r.report.experiment)) }
-                                td { (count_cell(step1)) }
+                                td { (count_cell(r.report.step1_keys())) }
                                 td { (count_cell(count(Tone::Better))) }
                                 td { (count_cell(count(Tone::Worse))) }
                                 td { (count_cell(count(Tone::Inconclusive))) }
-                                td { (count_cell(crate::check_warnings(r).len() as u64)) }
+                                td { (count_cell(funnel_warnings.len() as u64)) }
                             }
                         }
                     }
@@ -68,10 +68,10 @@ pub fn index_html(
         }
         section #checks {
             h2 { "Warnings" }
-            @if warnings.is_empty() {
+            @if warnings.run.is_empty() {
                 p.ok { "No warning." }
             } @else {
-                ul.warnings { @for w in warnings { li { (w) } } }
+                ul.warnings { @for w in &warnings.run { li { (w) } } }
             }
         }
     };

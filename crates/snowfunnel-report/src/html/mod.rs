@@ -9,7 +9,6 @@
 //! read back the CSV's numbers.
 
 mod chart;
-pub(crate) use chart::day_text;
 mod funnel;
 mod index;
 mod validate;
@@ -260,7 +259,12 @@ mod page_tests {
         }
         // The candidate's lift (30/100 over 10/100) is shown and carried exactly.
         assert!(page.contains("<data value=\"2.0000\">+200.00%</data>"), "{page}");
-        let index = index_html(std::slice::from_ref(&result), &[], &Counters::default(), &stamp);
+        let index = index_html(
+            std::slice::from_ref(&result),
+            &crate::RunWarnings::of(std::slice::from_ref(&result)),
+            &Counters::default(),
+            &stamp,
+        );
         assert!(index.contains("<a href=\"f.html\">f</a>"));
     }
 }

@@ -3,7 +3,9 @@
 use maud::html;
 use snowfunnel_validate::{MAX_LISTED_GAP_DAYS, Problem, ValidationReport};
 
-use super::chart::{daily_lines, day_text, legend};
+use snowfunnel_parse::format_day;
+
+use super::chart::{daily_lines, legend};
 use super::{count_cell, name, page, pct_cell};
 use crate::json::RunStamp;
 use crate::number::grouped;
@@ -63,7 +65,7 @@ pub fn validate_html(report: &ValidationReport, stamp: &RunStamp) -> String {
                     ul.warnings { @for p in own { li { (problem_text(p)) } } }
                 }
                 @if !e.days.is_empty() {
-                    @let days: Vec<String> = e.days.iter().map(|d| day_text(d.day)).collect();
+                    @let days: Vec<String> = e.days.iter().map(|d| format_day(d.day)).collect();
                     @let series: Vec<Vec<u64>> = (0..e.variants.len())
                         .map(|v| e.days.iter().map(|d| d.events_by_variant.get(v).copied().unwrap_or(0)).collect())
                         .collect();

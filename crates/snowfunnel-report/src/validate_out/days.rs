@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use snowfunnel_validate::ValidationReport;
 
-use super::date;
 use crate::CsvCells;
+use snowfunnel_parse::format_day;
 
 /// The header of `validate_days.csv`: one row per experiment and day.
 pub const VALIDATE_DAYS_HEADER: [&str; 5] = ["experiment", "day", "events", "keys", "outage"];
@@ -25,7 +25,7 @@ pub fn validate_days_csv(report: &ValidationReport, cells: CsvCells, out: impl W
         for d in &e.days {
             w.write_record([
                 &*cells.text(e.experiment.as_str()),
-                &date(d.day),
+                &format_day(d.day),
                 &d.events.to_string(),
                 &d.keys.to_string(),
                 if d.outage { "true" } else { "false" },

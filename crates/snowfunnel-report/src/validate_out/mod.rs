@@ -11,7 +11,7 @@ mod summary_csv;
 mod tests;
 mod text;
 
-use snowfunnel_parse::{MICROS_PER_DAY, format_micros};
+use snowfunnel_parse::format_day;
 use snowfunnel_validate::Outage;
 
 pub use app_ids::{VALIDATE_APP_IDS_HEADER, validate_app_ids_csv};
@@ -19,13 +19,6 @@ pub use days::{VALIDATE_DAYS_HEADER, validate_days_csv};
 pub use events::{VALIDATE_EVENTS_HEADER, validate_events_csv};
 pub use summary_csv::{VALIDATE_SUMMARY_HEADER, validate_summary_csv};
 pub use text::{problem_text, validate_text};
-
-/// A day since the epoch as `YYYY-MM-DD`.
-fn date(day: i64) -> String {
-    let mut s = format_micros(day.saturating_mul(MICROS_PER_DAY));
-    s.truncate(s.find('T').unwrap_or(s.len()));
-    s
-}
 
 /// `part` as a share of `whole`; none of nothing.
 #[allow(clippy::cast_precision_loss)]
@@ -35,5 +28,9 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 
 /// An outage as its day, or as its first and last days joined by `..`.
 fn outage_range(o: &Outage) -> String {
-    if o.days() == 1 { date(o.first_day) } else { format!("{}..{}", date(o.first_day), date(o.last_day)) }
+    if o.days() == 1 {
+        format_day(o.first_day)
+    } else {
+        format!("{}..{}", format_day(o.first_day), format_day(o.last_day))
+    }
 }

@@ -286,3 +286,17 @@ fn an_unknown_field_is_a_usage_error_naming_it() {
     assert!(e.contains("geo_contry") && e.contains("did you mean geo_country"), "{e}");
     assert!(!ws.path("out").exists());
 }
+
+#[test]
+fn a_breakdown_of_a_warehouse_funnel_is_a_usage_error_naming_it() {
+    let (ws, _) = workspace();
+    let funnel = std::fs::read_to_string(ws.path("funnels/exp_funnel.toml")).unwrap();
+    ws.write("funnels/exp_funnel.toml", format!("rules = \"warehouse\"\n{funnel}").as_bytes());
+    let o = ws.run(&["--breakdown", "geo_country", "in"]);
+    assert_exit(&o, 2);
+    let e = stderr(&o);
+    assert!(e.contains("exp_funnel.toml") && e.contains("--breakdown does not support"), "{e}");
+    assert!(!ws.path("out").exists());
+    // The same funnel without --breakdown runs.
+    assert_exit(&ws.run(&["-q", "in"]), 0);
+}

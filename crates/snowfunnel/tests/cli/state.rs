@@ -465,8 +465,8 @@ fn states_of_older_versions_are_read_and_saved_in_the_current_one() {
     let ws = Workspace::new();
     std::fs::remove_file(ws.path("funnels/exp_funnel.toml")).unwrap();
     ws.write("funnels/golden.toml", GOLDEN_FUNNEL.as_bytes());
-    let current = golden_state(4);
-    for version in 1..=4 {
+    let current = golden_state(5);
+    for version in 1..=5 {
         ws.write(&format!("v{version}.snowfunnel"), &golden_state(version));
         let (out, upgraded) = (format!("out-v{version}"), format!("up-v{version}.snowfunnel"));
         let o = ws.snowfunnel(&[
@@ -485,19 +485,19 @@ fn states_of_older_versions_are_read_and_saved_in_the_current_one() {
         ]);
         assert_exit(&o, 0);
         let saved = std::fs::read(ws.path(&upgraded)).unwrap();
-        assert_eq!(saved[16..20], 4u32.to_le_bytes(), "saved in the current version");
-        // The states of versions 2 and 3 (which have the shards of version 4) save as the golden
-        // file of version 4, byte for byte.
+        assert_eq!(saved[16..20], 5u32.to_le_bytes(), "saved in the current version");
+        // The states of versions 2 to 4 (which have the shards of version 5) save as the golden
+        // file of version 5, byte for byte.
         if version >= 2 {
             assert!(saved == current, "version {version} upgraded");
         }
     }
     // The reports of every version are the same.
-    for version in 1..=3 {
-        assert_eq!(ws.read(&format!("out-v{version}/golden.csv")), ws.read("out-v4/golden.csv"));
+    for version in 1..=4 {
+        assert_eq!(ws.read(&format!("out-v{version}/golden.csv")), ws.read("out-v5/golden.csv"));
         assert_eq!(
             ws.read(&format!("out-v{version}/golden.summary.csv")),
-            ws.read("out-v4/golden.summary.csv")
+            ws.read("out-v5/golden.summary.csv")
         );
     }
     // A daily report whose state is of version 1 (unsharded) goes on from it: only the new input
@@ -506,7 +506,7 @@ fn states_of_older_versions_are_read_and_saved_in_the_current_one() {
     let o = ws.run(&["-q", "--max-bad-ratio", "1", "--out", "daily", "--state", "v1.snowfunnel", "in"]);
     assert_exit(&o, 0);
     let saved = std::fs::read(ws.path("v1.snowfunnel")).unwrap();
-    assert_eq!(saved[16..20], 4u32.to_le_bytes());
+    assert_eq!(saved[16..20], 5u32.to_le_bytes());
     let csv = ws.read("daily/golden.csv");
     let control_step_1 = csv.lines().find(|l| l.contains(",golden,control,1,")).unwrap();
     assert_eq!(control_step_1.split(',').nth(5), Some("2"), "{csv}");
