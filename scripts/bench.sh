@@ -177,7 +177,8 @@ if [[ ${BENCH_REGEN:-0} == 1 || ! -f $DATA/.stamp || $(cat "$DATA/.stamp") != "$
 else
     note "reusing it (BENCH_REGEN=1 to regenerate)"
 fi
-mapfile -t GZ < <(find "$DATA" -maxdepth 1 -name '*.gz' | sort)
+# "$DATA/": the directory may be a symlink to data generated elsewhere (find does not follow it otherwise).
+mapfile -t GZ < <(find "$DATA/" -maxdepth 1 -name '*.gz' | sort)
 ((${#GZ[@]} == FILES)) || die "expected $FILES .gz files in $DATA, found ${#GZ[@]}"
 
 compressed=0
@@ -196,7 +197,7 @@ else
         done
         echo "$STAMP" >"$PLAIN/.stamp"
     fi
-    mapfile -t TSV < <(find "$PLAIN" -maxdepth 1 -name '*.tsv' | sort)
+    mapfile -t TSV < <(find "$PLAIN/" -maxdepth 1 -name '*.tsv' | sort)
     uncompressed=0
     for f in "${TSV[@]}"; do uncompressed=$((uncompressed + $(stat -c %s "$f"))); done
     lines=$(cat "${TSV[@]}" | wc -l)
@@ -280,7 +281,7 @@ if [[ $ONLY == snowfunnel ]]; then
     fact versions "$("$RELEASE/snowfunnel" --version)"
 else
     libdeflate_version=$(libdeflate-gunzip -V 2>/dev/null | head -n 1 | grep -o 'v[0-9.]*' || true)
-    igzip_version=$(igzip -V 2>/dev/null | grep -o 'v[0-9.]*' | head -n 1 || true)
+    igzip_version=$(igzip -V 2>/dev/null | grep -o '[0-9][0-9.]*$' | head -n 1 || true) # "igzip command line interface 2.30.0"
     fact versions "$("$RELEASE/snowfunnel" --version), $want, libdeflate-gunzip ${libdeflate_version:-n/a}, igzip ${igzip_version:-n/a}"
 fi
 if [[ -n $BASELINE ]]; then
