@@ -9,7 +9,7 @@ use snowfunnel_engine::{Funnel, KeyFate, KeyStory, Row, Waterfall, WaterfallRow}
 use snowfunnel_parse::format_micros;
 
 use crate::CsvCells;
-use crate::number::{grouped, shown_name};
+use crate::number::{count_of, grouped, shown_name};
 use crate::table::{STYLE, TABLE_WIDTH};
 use crate::terminal_text;
 
@@ -221,10 +221,10 @@ pub fn explain_text(waterfalls: &[Waterfall], funnel: &Funnel) -> String {
             let what = |rules: &str, cell: &Option<&WaterfallRow>| match cell {
                 None => format!("not a {rules} rule"),
                 Some(r) => format!(
-                    "{rules} removes {} events and {} keys, {} keys left",
-                    grouped(r.all.events_removed),
-                    grouped(r.all.keys_removed.unwrap_or(0)),
-                    grouped(r.all.keys.unwrap_or(0))
+                    "{rules} removes {} and {}, {} left",
+                    count_of(r.all.events_removed, "event"),
+                    count_of(r.all.keys_removed.unwrap_or(0), "key"),
+                    count_of(r.all.keys.unwrap_or(0), "key")
                 ),
             };
             let _ = writeln!(

@@ -258,7 +258,9 @@ fn the_last_rows_are_the_funnel_counts_under_each_rule_set() {
     let text = stdout(&out);
     assert!(text.contains("under snowfunnel and warehouse rules"), "{text}");
     assert!(
-        text.contains("≠ duplicate event_id: not a snowfunnel rule; warehouse removes 2 events and 0 keys"),
+        text.contains(
+            "≠ duplicate event_id: not a snowfunnel rule; warehouse removes 2 events and 0 keys, 13 keys left"
+        ),
         "{text}"
     );
     assert!(text.contains("1 explain CSV file in explained"), "{text}");
