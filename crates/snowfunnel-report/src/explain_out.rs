@@ -261,8 +261,9 @@ fn key_fate_text(fate: &KeyFate, funnel: &Funnel) -> String {
             terminal_text(&funnel.experiment)
         )
     };
-    if let Some(subject) = &fate.counts_as {
-        let _ = write!(text, ", counted as one subject with key {} (migration_keys)", terminal_text(subject));
+    if !fate.subject.is_empty() {
+        let keys: Vec<String> = fate.subject.iter().map(|k| terminal_text(k).into_owned()).collect();
+        let _ = write!(text, ", counted as one subject with keys {} (migration_keys)", keys.join(", "));
     }
     let steps = funnel.steps.len();
     match fate.left_at {
@@ -294,11 +295,8 @@ pub fn key_story_text(story: &KeyStory, funnels: &[Funnel]) -> String {
     if story.events.is_empty() {
         let _ = writeln!(out, "Key {key}: no event with an experiment context has this key.");
     } else {
-        let _ = writeln!(
-            out,
-            "Key {key}: {} events with an experiment context, in time order",
-            story.events.len()
-        );
+        let events = count_of(story.events.len() as u64, "event");
+        let _ = writeln!(out, "Key {key}: {events} with an experiment context, in time order");
     }
     for (n, e) in story.events.iter().enumerate() {
         let what = if e.event == "struct" {

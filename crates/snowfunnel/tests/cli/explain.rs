@@ -9,20 +9,14 @@ use std::collections::HashMap;
 
 use snowfunnel_parse::fields;
 
-use crate::harness::{Workspace, assert_exit, gzip, join_lines, stderr, stdout};
+use crate::harness::{FUNNEL, Workspace, assert_exit, csv_rows, gzip, join_lines, stderr, stdout};
 
 const SCHEMA: &str = "iglu:com.gitlab/gitlab_experiment/jsonschema/1-0-0";
 
-const STEPS: &str = r#"experiment = "exp"
-start = "2026-02-01"
-end = "2026-04-01"
-[[steps]]
-name = "Viewed"
-action = "view"
-[[steps]]
-name = "Clicked"
-action = "click"
-"#;
+/// The harness's funnel over February and March.
+fn steps() -> String {
+    format!("start = \"2026-02-01\"\nend = \"2026-04-01\"\n{FUNNEL}")
+}
 
 /// One enriched event, with the fields the rules read.
 #[derive(Clone)]
@@ -156,29 +150,19 @@ fn files() -> [Vec<String>; 2] {
 fn workspace() -> Workspace {
     let ws = Workspace::new();
     std::fs::remove_file(ws.path("funnels/exp_funnel.toml")).unwrap();
-    ws.write("funnels/ours.toml", STEPS.as_bytes());
-    ws.write("funnels/warehouse.toml", format!("rules = \"warehouse\"\n{STEPS}").as_bytes());
+    ws.write("funnels/ours.toml", steps().as_bytes());
+    ws.write("funnels/warehouse.toml", format!("rules = \"warehouse\"\n{}", steps()).as_bytes());
     let [one, two] = files();
     ws.write("in/one.tsv.gz", &gzip(&join_lines(&one)));
     ws.write("in/two.tsv.gz", &gzip(&join_lines(&two)));
     ws
 }
 
-/// The CSV's rows as maps of column to cell.
-fn rows(csv: &str) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 /// `(rules, scope, variant, row)` → (events, events_removed, keys, keys_removed).
 type Waterfall = HashMap<(String, String, String, String), [String; 4]>;
 
 fn waterfall(csv: &str) -> Waterfall {
-    rows(csv)
+    csv_rows(csv)
         .into_iter()
         .map(|r| {
             let key = (r["rules"].clone(), r["scope"].clone(), r["variant"].clone(), r["row"].clone());
@@ -220,7 +204,7 @@ fn the_last_rows_are_the_funnel_counts_under_each_rule_set() {
     );
     let w = waterfall(&explained);
     for (rules, funnel) in [("snowfunnel", "ours"), ("warehouse", "warehouse")] {
-        let counts = rows(&ws.read(&format!("out/{funnel}.csv")));
+        let counts = csv_rows(&ws.read(&format!("out/{funnel}.csv")));
         assert!(!counts.is_empty());
         for row in counts {
             // The explain CSV neutralises names as the funnel CSV does.
@@ -325,7 +309,7 @@ fn a_key_story_says_where_it_left_each_funnel() {
         "{d5}"
     );
     let m0 = story("m0");
-    assert!(m0.contains("counted as one subject with key c0 (migration_keys)"), "{m0}");
+    assert!(m0.contains("counted as one subject with keys c0, m0 (migration_keys)"), "{m0}");
     let nobody = story("nobody");
     assert!(nobody.contains("Key nobody: no event with an experiment context has this key."), "{nobody}");
     // The story writes nothing.
