@@ -10,9 +10,12 @@ SEED=2026
 EVENTS=6000
 FILES=3
 
-rm -rf testdata/sample testdata/golden
+rm -rf testdata/sample testdata/golden testdata/golden-explain
 cargo run --quiet --release -p snowfunnel-gen -- --seed "$SEED" --events "$EVENTS" --files "$FILES" --out testdata/sample
 SOURCE_DATE_EPOCH=1773532800 cargo run --quiet --release -p snowfunnel -- run --quiet --funnel funnels/ \
   --out testdata/golden testdata/sample/
 rm testdata/golden/_SUCCESS
-ls -l testdata/sample testdata/golden
+# The waterfalls of the same funnels under both rule sets (`snowfunnel explain`).
+cargo run --quiet --release -p snowfunnel -- explain --quiet --funnel funnels/ --rules snowfunnel,warehouse \
+  --out testdata/golden-explain testdata/sample/ 2>/dev/null
+ls -l testdata/sample testdata/golden testdata/golden-explain

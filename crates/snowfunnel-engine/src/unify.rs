@@ -57,6 +57,14 @@ impl Unifier {
         self.root.get(&id).copied().unwrap_or(id)
     }
 
+    /// Every key id of `subject` (its smallest id), when it has more than one; else none.
+    pub(crate) fn keys_of(&self, subject: u32) -> Vec<u32> {
+        let mut keys: Vec<u32> =
+            self.root.iter().filter(|(_, root)| **root == subject).map(|(id, _)| *id).collect();
+        keys.sort_unstable();
+        keys
+    }
+
     /// Whether no key takes part in a migration.
     pub(crate) fn is_empty(&self) -> bool {
         self.root.is_empty()

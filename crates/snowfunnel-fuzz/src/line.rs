@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use snowfunnel_engine::{CohortBy, FunnelRecorder, ReportOptions, State};
+use snowfunnel_engine::{CohortBy, Explain, Explained, FunnelRecorder, ReportOptions, Row, State};
 use snowfunnel_extract::{Extract, ExtractSpec, Filter, MemorySpool, Records};
 use snowfunnel_ingest::{Ingester, Job};
 use snowfunnel_parse::{
@@ -10,7 +10,7 @@ use snowfunnel_parse::{
 };
 use snowfunnel_validate::{Scope, ValidateState};
 
-use crate::plan;
+use crate::plan::{explain_plan, plan};
 
 /// Splits `data` into lines as the input side does (at each `\n`; a last line without one
 /// counts, an empty end after a final `\n` does not) and feeds each line to the parser, then
@@ -35,6 +35,10 @@ pub fn line(data: &[u8]) {
     let mut validator = scope.ingester();
     let mut validated = ValidateState::new(scope);
     // Each line is a chunk of its own: its record, if any, is spooled at once.
+    // `explain`, both rule sets, with the key of the plan's sample line asked.
+    let explain = Explain::new(explain_plan(), Some(b"k1"));
+    let mut explainer = explain.ingester();
+    let mut explained = explain.state();
     let extract = Extract::<MemorySpool>::new(filter);
     let mut extractor = extract.ingester();
     let mut extracted = extract.state();
@@ -49,6 +53,9 @@ pub fn line(data: &[u8]) {
         }
         let run = ingester.ingest(&mut state, line);
         let validate = validator.ingest(&mut validated, line);
+        // Its prefilter reads schemas in any letter case: it refuses at least what run does.
+        let why = explainer.ingest(&mut explained, line);
+        assert!(run.is_ok() || why.is_err(), "explain accepts a line run refuses");
         let before = extracted.segments.len();
         let events = extractor.ingest(&mut extracted, line);
         extractor.end_chunk(&mut extracted, 0, lines).expect("memory takes every record");
@@ -114,6 +121,40 @@ pub fn line(data: &[u8]) {
     if validated.counters().experiment_contexts > 0 {
         let _ = validated.report().problems();
     }
+    assert_eq!(explained.counters().lines, lines);
+    check_waterfalls(&explained.finish(explain_plan(), Some(b"k1")));
+}
+
+/// Each row of a waterfall follows from the one before (what remains and what it removed add
+/// up to what remained), and the last rows are the report's counts.
+///
+/// # Panics
+/// When they are not.
+fn check_waterfalls(explained: &Explained) {
+    for (waterfall, report) in explained.waterfalls.iter().zip(&explained.report.funnels) {
+        assert_eq!(waterfall.rows[0].all.events, explained.report.counters.lines);
+        for pair in waterfall.rows.windows(2) {
+            let (before, after) = (&pair[0], &pair[1]);
+            assert_eq!(after.all.events + after.all.events_removed, before.all.events, "{:?}", after.row);
+            for (b, a) in before.variants.iter().zip(&after.variants) {
+                if let (Some(b), Some(a)) = (b, a) {
+                    assert_eq!(a.events + a.events_removed, b.events, "{:?}", after.row);
+                    assert_eq!(a.keys.unwrap_or(0) + a.keys_removed.unwrap_or(0), b.keys.unwrap_or(0));
+                }
+            }
+        }
+        let steps = report.step_names.len();
+        for counts in &report.variants {
+            let v = waterfall.variants.iter().position(|name| *name == counts.variant).expect("a variant");
+            for (s, keys) in counts.keys_per_step.iter().enumerate() {
+                let row = &waterfall.rows[waterfall.rows.len() - steps + s];
+                assert_eq!(row.row, Row::Step(s));
+                assert_eq!(row.variants[v].and_then(|c| c.keys), Some(*keys), "step {}", s + 1);
+            }
+        }
+    }
+    let story = explained.story.as_ref().expect("a key was asked");
+    assert_eq!(story.funnels.len(), explained.waterfalls.len());
 }
 
 /// The lines of `data`, as `Chunk::for_each_line` hands them out.

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use snowfunnel_engine::{Plan, parse_funnel};
+use snowfunnel_engine::{Plan, Rules, parse_funnel};
 use snowfunnel_parse::{FIELD_COUNT, fields};
 
 /// The funnel files of the plan, `(file name, text)`: `funnels/*.toml` and
@@ -30,6 +30,20 @@ pub fn plan() -> &'static Plan {
                 let stem = file.strip_suffix(".toml").unwrap_or(file);
                 parse_funnel(file, stem, text).expect("the bundled funnels parse")
             })
+            .collect();
+        Plan::new(funnels)
+    })
+}
+
+/// [`plan`]'s funnels each under both rule sets (`explain --rules snowfunnel,warehouse`), built
+/// once.
+pub(crate) fn explain_plan() -> &'static Plan {
+    static PLAN: OnceLock<Plan> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        let funnels = plan()
+            .funnels()
+            .iter()
+            .flat_map(|f| [Rules::Snowfunnel, Rules::Warehouse].map(|rules| f.under(rules).0))
             .collect();
         Plan::new(funnels)
     })

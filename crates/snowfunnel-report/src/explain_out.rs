@@ -9,7 +9,7 @@ use snowfunnel_engine::{Funnel, KeyFate, KeyStory, Row, Waterfall, WaterfallRow}
 use snowfunnel_parse::format_micros;
 
 use crate::CsvCells;
-use crate::number::{grouped, shown_name};
+use crate::number::{count_of, grouped, shown_name};
 use crate::table::{STYLE, TABLE_WIDTH};
 use crate::terminal_text;
 
@@ -221,10 +221,10 @@ pub fn explain_text(waterfalls: &[Waterfall], funnel: &Funnel) -> String {
             let what = |rules: &str, cell: &Option<&WaterfallRow>| match cell {
                 None => format!("not a {rules} rule"),
                 Some(r) => format!(
-                    "{rules} removes {} events and {} keys, {} keys left",
-                    grouped(r.all.events_removed),
-                    grouped(r.all.keys_removed.unwrap_or(0)),
-                    grouped(r.all.keys.unwrap_or(0))
+                    "{rules} removes {} and {}, {} left",
+                    count_of(r.all.events_removed, "event"),
+                    count_of(r.all.keys_removed.unwrap_or(0), "key"),
+                    count_of(r.all.keys.unwrap_or(0), "key")
                 ),
             };
             let _ = writeln!(
@@ -261,8 +261,9 @@ fn key_fate_text(fate: &KeyFate, funnel: &Funnel) -> String {
             terminal_text(&funnel.experiment)
         )
     };
-    if let Some(subject) = &fate.counts_as {
-        let _ = write!(text, ", counted as one subject with key {} (migration_keys)", terminal_text(subject));
+    if !fate.subject.is_empty() {
+        let keys: Vec<String> = fate.subject.iter().map(|k| terminal_text(k).into_owned()).collect();
+        let _ = write!(text, ", counted as one subject with keys {} (migration_keys)", keys.join(", "));
     }
     let steps = funnel.steps.len();
     match fate.left_at {
@@ -294,11 +295,8 @@ pub fn key_story_text(story: &KeyStory, funnels: &[Funnel]) -> String {
     if story.events.is_empty() {
         let _ = writeln!(out, "Key {key}: no event with an experiment context has this key.");
     } else {
-        let _ = writeln!(
-            out,
-            "Key {key}: {} events with an experiment context, in time order",
-            story.events.len()
-        );
+        let events = count_of(story.events.len() as u64, "event");
+        let _ = writeln!(out, "Key {key}: {events} with an experiment context, in time order");
     }
     for (n, e) in story.events.iter().enumerate() {
         let what = if e.event == "struct" {

@@ -57,6 +57,11 @@ pub(crate) fn seconds(s: Option<f64>) -> String {
     s.map(|s| s.to_string()).unwrap_or_default()
 }
 
+/// `n` grouped, then `one` or its plural (`1 key`, `2 keys`, `1,234 events`).
+pub(crate) fn count_of(n: u64, one: &str) -> String {
+    format!("{} {one}{}", grouped(n), if n == 1 { "" } else { "s" })
+}
+
 /// A name from the data as shown on a terminal: escaped ([`terminal_text`]), and an empty one
 /// (an empty variant in the data) as `(empty)`.
 pub(crate) fn shown_name(name: &str) -> Cow<'_, str> {

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use snowfunnel_engine::{CohortBy, Plan, ReportOptions, State};
+use snowfunnel_engine::{CohortBy, Plan, ReportOptions, RunReport, State};
 use snowfunnel_report::{
     CsvCells, INDEX_HTML, RunStamp, RunTotals, RunWarnings, checks_line, funnel_csv_blocks, funnel_html,
     funnel_json, funnel_table, index_html, run_json, summary_csv, summary_text,
@@ -192,33 +192,52 @@ pub(crate) fn report(
     for warning in &warnings.run {
         eprintln!("snowfunnel: warning: {warning}");
     }
+    // Decided before anything is printed: a closed stdout (`| head`) must not hide a failed check.
+    let checks = failed_checks(&results, &args.failing_checks());
     if !to.quiet {
-        let colour = colour_wanted();
-        let mut stdout = std::io::stdout().lock();
-        for result in &results {
-            writeln!(stdout, "{}", funnel_table(result, colour))?;
+        let printed = print_summary(plan, &results, &report, totals, to, &args.formats);
+        match printed {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return checks,
+            other => other?,
         }
-        write!(stdout, "{}", summary_text(&report, totals))?;
-        for result in &results {
-            writeln!(stdout, "  {:<18} {}", "checks", checks_line(result))?;
-        }
-        for (label, note) in &to.notes {
-            writeln!(stdout, "  {label:<18} {note}")?;
-        }
-        if !plan.breakdowns().is_empty() {
-            writeln!(stdout, "  {:<18} {}", "breakdowns", breakdowns_line(plan, &results))?;
-        }
-        writeln!(
-            stdout,
-            "  {:<18} {} funnel report(s) ({}) in {}",
-            "wrote",
-            results.len(),
-            written(&args.formats),
-            to.out
-        )?;
-        stdout.flush()?;
     }
-    failed_checks(&results, &args.failing_checks())
+    checks
+}
+
+/// The tables, the run summary, each funnel's checks line, the notes and what was written, on
+/// stdout.
+fn print_summary(
+    plan: &Plan,
+    results: &[FunnelResult],
+    report: &RunReport,
+    totals: &RunTotals,
+    to: &Destination<'_>,
+    formats: &[ReportFormat],
+) -> std::io::Result<()> {
+    let colour = colour_wanted();
+    let mut stdout = std::io::stdout().lock();
+    for result in results {
+        writeln!(stdout, "{}", funnel_table(result, colour))?;
+    }
+    write!(stdout, "{}", summary_text(report, totals))?;
+    for result in results {
+        writeln!(stdout, "  {:<18} {}", "checks", checks_line(result))?;
+    }
+    for (label, note) in &to.notes {
+        writeln!(stdout, "  {label:<18} {note}")?;
+    }
+    if !plan.breakdowns().is_empty() {
+        writeln!(stdout, "  {:<18} {}", "breakdowns", breakdowns_line(plan, results))?;
+    }
+    writeln!(
+        stdout,
+        "  {:<18} {} funnel report(s) ({}) in {}",
+        "wrote",
+        results.len(),
+        written(formats),
+        to.out
+    )?;
+    stdout.flush()
 }
 
 /// What the summary says of the breakdowns: each field with its most values in a funnel, and

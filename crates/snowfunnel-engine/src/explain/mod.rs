@@ -7,9 +7,10 @@
 //! event's fate under the per-event rows ([`Rules::admit`](crate::Rules::admit), the funnel's
 //! `app_ids` and window, the experiment context). The rows decided on the whole state
 //! (duplicates, `migration_keys`, conflicting keys, steps) come from the engine's answers for
-//! the events that passed them. Memory: the engine's state, plus per funnel about 12 bytes per
-//! `(key, variant)` and 24 bytes (plus 8 per further context) per event that passed the
-//! per-event rows.
+//! the events that passed them. Memory: the engine's state, plus per funnel 13 to 15 bytes per
+//! `(key, variant)` (a 12-byte hash-table entry and its control byte) and 40 bytes (a 32-byte
+//! [`Survivor`](tally::Survivor) and an 8-byte context, plus 8 per further context) per event
+//! that passed the per-event rows.
 
 mod job;
 mod row;

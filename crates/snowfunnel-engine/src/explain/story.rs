@@ -69,8 +69,9 @@ pub struct KeyFate {
     pub left_at: Option<Row>,
     /// The steps it reached.
     pub steps_reached: usize,
-    /// Under `migration_keys`: the key of the subject it counts as, when another.
-    pub counts_as: Option<String>,
+    /// Under `migration_keys`: every key of the subject it counts as (itself included), in
+    /// byte order; empty when it counts alone.
+    pub subject: Vec<String>,
 }
 
 /// The asked key's events (time order, then event id) and its fate in each funnel.
@@ -85,41 +86,42 @@ pub struct KeyStory {
 }
 
 /// Where key id `key` (`None`: not a key of the plan's experiments) left the funnel of
-/// `inputs`, by the same counts as its waterfall; `key_of` names a subject's key.
+/// `inputs`, by the same counts as its waterfall; `key_of` names a key id.
 pub(crate) fn key_fate(inputs: &Inputs<'_>, key: Option<u32>, key_of: impl Fn(u32) -> String) -> KeyFate {
     let funnel = inputs.funnel;
     let tally = inputs.tally;
-    let fate = |left_at, variants: Vec<String>, steps_reached, counts_as| KeyFate {
+    let fate = |left_at, variants: Vec<String>, steps_reached, subject| KeyFate {
         funnel: funnel.name.clone(),
         rules: funnel.rules,
         in_funnel: !variants.is_empty(),
         variants,
         left_at,
         steps_reached,
-        counts_as,
+        subject,
     };
-    let Some(key) = key else { return fate(Some(Row::Experiment), Vec::new(), 0, None) };
+    let Some(key) = key else { return fate(Some(Row::Experiment), Vec::new(), 0, Vec::new()) };
     let mut variants: Vec<(u8, u32)> =
         tally.key_fate.iter().filter(|((k, _), _)| *k == key).map(|(&(_, v), &f)| (f, v)).collect();
     let Some(furthest) = variants.iter().map(|(f, _)| *f).max() else {
-        return fate(Some(Row::Experiment), Vec::new(), 0, None);
+        return fate(Some(Row::Experiment), Vec::new(), 0, Vec::new());
     };
     variants.retain(|(f, _)| *f == furthest);
     let mut names: Vec<String> =
         variants.iter().map(|(_, v)| tally.variants[*v as usize].to_string()).collect();
     names.sort();
     if usize::from(furthest) < EVENT_ROWS.len() {
-        return fate(Some(EVENT_ROWS[usize::from(furthest)]), names, 0, None);
+        return fate(Some(EVENT_ROWS[usize::from(furthest)]), names, 0, Vec::new());
     }
     let subject = inputs.subjects.subject(key);
-    let counts_as = (subject != key).then(|| key_of(subject));
+    let mut keys: Vec<String> = inputs.subjects.keys_of(subject).into_iter().map(&key_of).collect();
+    keys.sort();
     // The subject's furthest level over every surviving event of its keys.
     let level = inputs.levels().iter().flatten().filter(|c| c.1 == subject).map(|c| c.3).max().unwrap_or(0);
     let steps = funnel.steps.len();
     match level {
-        0 => fate(Some(Row::Rule(Removed::Duplicate)), names, 0, counts_as),
-        1 => fate(Some(Row::Rule(Removed::ConflictingKey)), names, 0, counts_as),
-        n if n - 2 < steps => fate(Some(Row::Step(n - 2)), names, n - 2, counts_as),
-        _ => fate(None, names, steps, counts_as),
+        0 => fate(Some(Row::Rule(Removed::Duplicate)), names, 0, keys),
+        1 => fate(Some(Row::Rule(Removed::ConflictingKey)), names, 0, keys),
+        n if n - 2 < steps => fate(Some(Row::Step(n - 2)), names, n - 2, keys),
+        _ => fate(None, names, steps, keys),
     }
 }

@@ -174,12 +174,12 @@ fn every_key_story_agrees_with_the_waterfall() {
                 subjects_left[f]
                     .entry("completed".into())
                     .or_default()
-                    .insert(fate.counts_as.clone().unwrap_or(key.into()));
+                    .insert(fate.subject.first().cloned().unwrap_or(key.into()));
                 continue;
             };
             let later = matches!(row, Row::Step(_) | Row::Rule(Removed::ConflictingKey));
             if later {
-                let subject = fate.counts_as.clone().unwrap_or(key.into());
+                let subject = fate.subject.first().cloned().unwrap_or(key.into());
                 subjects_left[f].entry(row.id()).or_default().insert(subject);
             } else {
                 *left[f].entry(row.id()).or_default() += 1;

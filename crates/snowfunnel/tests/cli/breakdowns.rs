@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::harness::{Workspace, assert_exit, stderr, stdout};
+use crate::harness::{Workspace, assert_exit, csv_rows, stderr, stdout};
 
 /// One event: `(time, action, key, variant, country, platform)`.
 type Raw = (String, &'static str, String, &'static str, &'static str, &'static str);
@@ -105,16 +105,6 @@ fn reference(events: &[Raw]) -> BTreeMap<(String, String), (u64, u64)> {
     counts
 }
 
-/// The CSV rows as maps of column to cell.
-fn rows(csv: &str) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 fn workspace() -> (Workspace, Vec<Raw>) {
     let ws = Workspace::new();
     let events = events();
@@ -138,7 +128,7 @@ fn breakdown_blocks_equal_the_reference() {
     );
     let csv = ws.read("out/exp_funnel.csv");
     assert!(csv.lines().next().unwrap().ends_with(",chance_to_win,expected_loss,dimension,value"));
-    let rows = rows(&csv);
+    let rows = csv_rows(&csv);
     // The whole funnel first, both new cells empty; then geo_country's values in byte order,
     // then platform's.
     let blocks: Vec<(String, String)> = rows
@@ -261,8 +251,8 @@ fn cumulative_cohorts_are_running_sums_of_the_days() {
         &ws.run(&["--by", "day", "--cumulative", "--out", "total", "-q", "--format", "csv", "in"]),
         0,
     );
-    let daily = rows(&ws.read("daily/exp_funnel.csv"));
-    let total = rows(&ws.read("total/exp_funnel.csv"));
+    let daily = csv_rows(&ws.read("daily/exp_funnel.csv"));
+    let total = csv_rows(&ws.read("total/exp_funnel.csv"));
     assert_eq!(daily.len(), total.len());
     let mut running: HashMap<(String, String), u64> = HashMap::new();
     for (d, t) in daily.iter().zip(&total) {

@@ -168,6 +168,17 @@ fn fail_on_and_strict_exit_4_after_committing_every_output() {
 
     let o = ws.run(&["--strict", "-q", "in"]);
     assert_exit(&o, 4);
+    // A closed stdout (`| head`) does not hide the failed check.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
+        .current_dir(ws.dir.path())
+        .args(["run", "--funnel", "funnels", "--out", "out", "--fail-on", "empty", "in"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_exit(&o, 4);
     assert!(stdout(&o).is_empty());
 
     // merge: the same checks over the state; variants come from the counts, so the control's

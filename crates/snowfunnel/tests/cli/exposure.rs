@@ -1,7 +1,7 @@
 //! `denominator = "exposed"`: a candidate that changes step 1 itself biases every comparison
 //! over step-1 keys; over exposed keys it does not.
 
-use crate::harness::{Workspace, assert_exit, event, stderr};
+use crate::harness::{Workspace, assert_exit, csv_rows, event, stderr};
 
 const STEPS: &str = r#"experiment = "exp"
 [[steps]]
@@ -32,16 +32,6 @@ fn lines() -> Vec<String> {
     lines
 }
 
-/// The CSV's rows as maps of column to cell.
-fn rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader
-        .records()
-        .map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 #[test]
 fn exposed_keys_remove_the_bias_of_a_variant_that_changes_step_1() {
     let ws = Workspace::new();
@@ -54,7 +44,7 @@ fn exposed_keys_remove_the_bias_of_a_variant_that_changes_step_1() {
 
     // Over step-1 keys: 200/800 against 200/500, a lift of -37.5%, "significantly worse", and
     // a split of 800 to 500 that the SRM test flags.
-    let step1 = rows(&ws.read("out/step1.csv"));
+    let step1 = csv_rows(&ws.read("out/step1.csv"));
     assert_eq!(step1.len(), 4);
     let clicked = &step1[3];
     assert_eq!((clicked["variant"].as_str(), clicked["step"].as_str()), ("candidate", "2"));
@@ -67,7 +57,7 @@ fn exposed_keys_remove_the_bias_of_a_variant_that_changes_step_1() {
 
     // Over exposed keys: step 0 is the denominator, step 1 a measured change (+60%), and the
     // clicks are the same 20% of each variant: no lift, not significant, no mismatch.
-    let exposed = rows(&ws.read("out/exposed.csv"));
+    let exposed = csv_rows(&ws.read("out/exposed.csv"));
     assert_eq!(exposed.len(), 6);
     let cells = |row: &std::collections::HashMap<String, String>, columns: &[&str]| -> Vec<String> {
         columns.iter().map(|c| row[*c].clone()).collect()

@@ -52,6 +52,44 @@ fn main_job_on_testdata_gives_the_golden_csvs() {
 }
 
 #[test]
+fn explain_on_testdata_gives_the_golden_waterfalls_which_end_in_the_golden_counts() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_snowfunnel"))
+        .current_dir(repo())
+        .args(["explain", "--quiet", "--funnel", "funnels/", "--rules", "snowfunnel,warehouse", "--out"])
+        .arg(out.path())
+        .arg("testdata/sample/")
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    let golden = sorted_files(&repo().join("testdata/golden-explain"));
+    let written = sorted_files(out.path());
+    let names = |v: &[PathBuf]| v.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(&written), names(&golden));
+    for (w, g) in written.iter().zip(&golden) {
+        let text = std::fs::read_to_string(w).unwrap();
+        assert_eq!(text, std::fs::read_to_string(g).unwrap(), "{}", g.display());
+        // Under snowfunnel's rules, each variant's step rows are the golden funnel CSV's keys.
+        let name = g.file_name().unwrap().to_str().unwrap().trim_end_matches(".explain.csv");
+        let counts = std::fs::read_to_string(repo().join(format!("testdata/golden/{name}.csv"))).unwrap();
+        let mut expected: Vec<(String, String, String)> = csv::Reader::from_reader(counts.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .map(|r| (r[2].to_owned(), format!("step:{}", &r[3]), r[5].to_owned()))
+            .collect();
+        let mut found: Vec<(String, String, String)> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| &r[2] == "snowfunnel" && &r[3] == "variant" && r[5].starts_with("step:"))
+            .map(|r| (r[4].to_owned(), r[5].to_owned(), r[9].to_owned()))
+            .collect();
+        expected.sort();
+        found.sort();
+        assert_eq!(found, expected, "{name}");
+    }
+}
+
+#[test]
 fn testdata_is_what_the_generator_makes() {
     let dir = tempfile::tempdir().unwrap();
     // The settings of scripts/gen-testdata.sh.

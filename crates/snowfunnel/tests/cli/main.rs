@@ -7,6 +7,7 @@ mod breakdowns;
 mod browser;
 mod empty;
 mod events;
+mod explain;
 mod exposure;
 mod golden;
 mod harness;
