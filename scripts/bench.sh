@@ -8,16 +8,20 @@
 # What it does, from a fresh clone:
 #   1. builds snowfunnel, the generator and the inflate floor (release), and snowfunnel with the
 #      `isal` feature (kept as .bench/isal/snowfunnel);
-#   2. generates (or reuses) .bench/data-SIZE/: 8 gzip files from snowfunnel-gen, seed fixed, and
-#      .bench/plain-SIZE/: the same files decompressed once (for the plain-input run);
+#   2. generates (or reuses) .bench/data-SIZE/: 8 gzip files from snowfunnel-gen, seed fixed,
+#      .bench/plain-SIZE/: the same files decompressed once (for the plain-input run), and
+#      .bench/single-SIZE/all.gz: the same lines in one file of one gzip member (`gzip -6`);
 #   3. installs libdeflate-tools and isal (apt) when libdeflate-gunzip or igzip is missing, and
 #      DuckDB and chdb (pinned) into the virtualenv .bench/venv;
 #   4. times, with GNU time (wall, user+sys CPU, max RSS): snowfunnel --threads 1 and 2 (both
 #      builds), the inflate-only floor (1 and 2 threads), libdeflate-gunzip -c and igzip -d -c
-#      (1 thread), DuckDB (2 threads), chdb (2 threads), and snowfunnel --threads 1 over the plain
-#      files;
-#   5. checks that snowfunnel (both builds, 1t, 2t, plain), DuckDB and chdb give identical counts
-#      per (variant, step), on the data and on scripts/bench/edge_cases.py's hand-written lines;
+#      (1 thread), DuckDB (2 threads), chdb (2 threads), snowfunnel --threads 1 over the plain
+#      files, and snowfunnel (both builds, 1 and 2 threads) and the floor (1 thread) over the
+#      single-member file;
+#   5. checks that snowfunnel (both builds, 1t, 2t, plain, single file), DuckDB and chdb give
+#      identical counts per (variant, step), on the data and on scripts/bench/edge_cases.py's
+#      hand-written lines, and that both builds' outputs (CSVs, JSON, HTML; stamped with one time
+#      by SOURCE_DATE_EPOCH) are byte for byte the same with 1 and 2 threads;
 #   6. prints one markdown table (tools, then the issue's ratios), also saved as
 #      .bench/results-SIZE.md.
 #
@@ -198,6 +202,15 @@ else
         echo "$STAMP" >"$PLAIN/.stamp"
     fi
     mapfile -t TSV < <(find "$PLAIN/" -maxdepth 1 -name '*.tsv' | sort)
+    # The single-file case: every line in one gzip member, as one large dump would be.
+    SINGLE=$BENCH/single-$SIZE/all.gz
+    if [[ ! -f $BENCH/single-$SIZE/.stamp || $(cat "$BENCH/single-$SIZE/.stamp") != "$STAMP" ]]; then
+        rm -rf "$BENCH/single-$SIZE"
+        mkdir -p "$BENCH/single-$SIZE"
+        cat "${TSV[@]}" | gzip -6 -c >"$SINGLE.tmp"
+        mv "$SINGLE.tmp" "$SINGLE"
+        echo "$STAMP" >"$BENCH/single-$SIZE/.stamp"
+    fi
     uncompressed=0
     for f in "${TSV[@]}"; do uncompressed=$((uncompressed + $(stat -c %s "$f"))); done
     lines=$(cat "${TSV[@]}" | wc -l)
@@ -309,18 +322,23 @@ else
     if command -v igzip >/dev/null; then TOOLS+=(igzip); fi
     snowfunnel_runs 1t
     snowfunnel_runs 2t
-    TOOLS+=(duckdb chdb snowfunnel-plain-1t)
+    TOOLS+=(duckdb chdb snowfunnel-plain-1t single-1t single-2t)
+    if [[ $ISAL == 1 ]]; then TOOLS+=(isal-single-1t isal-single-2t); fi
+    TOOLS+=(floor-single-1t)
 fi
 # shellcheck disable=SC2016 # $@ and $f belong to the inner shell
 LIBDEFLATE_LOOP='for f in "$@"; do libdeflate-gunzip -c "$f" >/dev/null; done'
 # shellcheck disable=SC2016
 IGZIP_LOOP='for f in "$@"; do igzip -d -c "$f" >/dev/null; done'
 export BENCH_TMP=$RUN # DuckDB's spill directory (peers.py)
+# One report time for every run, so that outputs compare byte for byte.
+export SOURCE_DATE_EPOCH=1767225600
 tool_command() {
     case $1 in
         # The floor: the same decoder as snowfunnel, inflating only; prints the decompressed size.
         floor-1t) CMD=("$RELEASE/snowfunnel-inflate-floor" --threads 1 "${GZ[@]}") ;;
         floor-2t) CMD=("$RELEASE/snowfunnel-inflate-floor" --threads 2 "${GZ[@]}") ;;
+        floor-single-1t) CMD=("$RELEASE/snowfunnel-inflate-floor" --threads 1 "$SINGLE") ;;
         # Sequential, one process per file, output discarded.
         libdeflate) CMD=(bash -c "$LIBDEFLATE_LOOP" _ "${GZ[@]}") ;;
         igzip) CMD=(bash -c "$IGZIP_LOOP" _ "${GZ[@]}") ;;
@@ -340,6 +358,12 @@ tool_command() {
             local threads=${1#isal-}
             CMD=("$ISAL_BIN" run --threads "${threads%t}" --quiet --out "$RUN/out-isal-$threads"
                 --funnel "$FUNNEL" "${GZ[@]}")
+            ;;
+        # One file of one gzip member: one thread inflates, the others parse its chunks.
+        single-1t | single-2t | isal-single-1t | isal-single-2t)
+            local threads=${1##*-} bin=$RELEASE/snowfunnel
+            if [[ $1 == isal-* ]]; then bin=$ISAL_BIN; fi
+            CMD=("$bin" run --threads "${threads%t}" --quiet --out "$RUN/out-$1" --funnel "$FUNNEL" "$SINGLE")
             ;;
         # The SQL peers: scripts/bench/peers.py builds each one's SQL from the funnel file.
         duckdb | chdb)
@@ -386,6 +410,7 @@ cat "${GZ[@]}" "${TSV[@]}" >/dev/null
 mkdir -p "$RUN/out-1t" "$RUN/out-2t" "$RUN/out-plain-1t"
 if [[ -n $BASELINE ]]; then mkdir -p "$RUN/out-baseline-1t" "$RUN/out-baseline-2t"; fi
 if [[ $ISAL == 1 ]]; then mkdir -p "$RUN/out-isal-1t" "$RUN/out-isal-2t"; fi
+for name in single-1t single-2t isal-single-1t isal-single-2t; do mkdir -p "$RUN/out-$name"; done
 for ((round = 1; round <= RUNS; round++)); do
     ((RUNS == 1)) || note "round $round of $RUNS"
     order=("${TOOLS[@]}")
@@ -436,11 +461,45 @@ if [[ $ISAL == 1 ]]; then
 fi
 if [[ $ONLY != snowfunnel ]]; then
     counts+=("snowfunnel-plain-1t=$(csv_of "$RUN/out-plain-1t")" "duckdb=$RUN/counts/duckdb.csv"
-        "chdb=$RUN/counts/chdb.csv")
-    names+=", plain 1t, DuckDB, chdb"
+        "chdb=$RUN/counts/chdb.csv" "single-1t=$(csv_of "$RUN/out-single-1t")"
+        "single-2t=$(csv_of "$RUN/out-single-2t")")
+    names+=", plain 1t, DuckDB, chdb, single file 1t, 2t"
+    if [[ $ISAL == 1 ]]; then
+        counts+=("isal-single-1t=$(csv_of "$RUN/out-isal-single-1t")" "isal-single-2t=$(csv_of "$RUN/out-isal-single-2t")")
+        names+=", isal build single file 1t, 2t"
+    fi
 fi
 step "counts per (variant, step): $names"
 "$PY" scripts/bench/report.py compare "${counts[@]}" | tee "$RUN/compare.txt" || status=1
+
+# Byte for byte: every output but the run record (_run.json names the output paths, _SUCCESS
+# lists them) is the same whatever the decoder and the thread count, for the same inputs.
+# identical REFERENCE_DIR DIR...: prints OK or FAIL with the differing files.
+identical() {
+    local ref=$1 dir file differ=()
+    shift
+    for dir in "$@"; do
+        for file in "$ref"/*; do
+            case ${file##*/} in _run.json | _SUCCESS) continue ;; esac
+            cmp -s "$file" "$dir/${file##*/}" || differ+=("$dir/${file##*/}")
+        done
+    done
+    if ((${#differ[@]} == 0)); then
+        echo "OK: outputs of ${*##*/} byte for byte those of ${ref##*/}"
+    else
+        echo "FAIL: outputs differ from ${ref##*/}'s: ${differ[*]}"
+        return 1
+    fi
+}
+step "outputs byte for byte across decoders and thread counts"
+same=("$RUN/out-2t")
+if [[ $ISAL == 1 ]]; then same+=("$RUN/out-isal-1t" "$RUN/out-isal-2t"); fi
+identical "$RUN/out-1t" "${same[@]}" | tee -a "$RUN/compare.txt" || status=1
+if [[ $ONLY != snowfunnel ]]; then
+    same=("$RUN/out-single-2t")
+    if [[ $ISAL == 1 ]]; then same+=("$RUN/out-isal-single-1t" "$RUN/out-isal-single-2t"); fi
+    identical "$RUN/out-single-1t" "${same[@]}" | tee -a "$RUN/compare.txt" || status=1
+fi
 
 # The same check on a few hand-written lines that probe the rules where a SQL formulation can
 # drift from snowfunnel's (event time at the epoch and at the range ends, odd timestamps and keys,

@@ -44,6 +44,13 @@ TOOLS = [
     ("duckdb", "DuckDB (read_csv + JSON + SQL)", "2"),
     ("chdb", "chdb (file() + JSONExtract + SQL)", "2"),
     ("snowfunnel-plain-1t", "snowfunnel run, plain TSV input", "1"),
+    # The same lines in one file of one gzip member: a file is inflated by one thread whatever
+    # the thread count (the parsers take its chunks as they come).
+    ("single-1t", "snowfunnel run, one single-member gzip file", "1"),
+    ("single-2t", "snowfunnel run, one single-member gzip file", "2"),
+    ("isal-single-1t", "snowfunnel run, isal build, one single-member gzip file", "1"),
+    ("isal-single-2t", "snowfunnel run, isal build, one single-member gzip file", "2"),
+    ("floor-single-1t", "inflate floor (flate2 zlib-rs), one single-member gzip file", "1"),
 ]
 
 
@@ -195,36 +202,26 @@ def table(run_dir: Path) -> int:
     rss_per_key = None
     if keys.isdigit() and int(keys) > 0 and get("snowfunnel-2t", "rss_mb") is not None:
         rss_per_key = get("snowfunnel-2t", "rss_mb") * 1e6 / int(keys)
+    # Issue 20's targets: the default build, then the `isal` build (gzip inflated by ISA-L).
     rows = [
-        ("DuckDB wall / snowfunnel (2t) wall", ratio(get("duckdb", "wall"), sf2_wall), ">=", 10.0),
-        ("chdb wall / snowfunnel (2t) wall", ratio(get("chdb", "wall"), sf2_wall), ">=", 5.0),
         (
             "snowfunnel (1t) CPU / inflate floor (1t) CPU",
             ratio(get("snowfunnel-1t", "cpu"), get("floor-1t", "cpu")),
             "<=",
-            1.25,
-        ),
-        (
-            "snowfunnel (2t) CPU / inflate floor (2t) CPU",
-            ratio(get("snowfunnel-2t", "cpu"), get("floor-2t", "cpu")),
-            "<=",
-            1.25,
-        ),
-        (
-            "snowfunnel (1t) CPU / libdeflate-gunzip CPU",
-            ratio(get("snowfunnel-1t", "cpu"), get("libdeflate", "cpu")),
-            "<=",
-            1.35,
+            1.15,
         ),
         ("snowfunnel 2t throughput / 1t throughput", ratio(gbps("snowfunnel-2t"), gbps("snowfunnel-1t")), ">=", 1.8),
-        # The `isal` build (issue 20): the whole run in less CPU than zlib-rs inflating alone.
+        ("snowfunnel (2t) peak RSS MB", get("snowfunnel-2t", "rss_mb"), "<=", 200.0),
+        ("DuckDB wall / snowfunnel (2t) wall", ratio(get("duckdb", "wall"), sf2_wall), ">=", 4.5),
+        ("chdb wall / snowfunnel (2t) wall", ratio(get("chdb", "wall"), sf2_wall), ">=", 6.0),
+        # The whole run in less CPU than zlib-rs inflating alone.
         ("isal build (1t) CPU / inflate floor (1t) CPU", ratio(get("isal-1t", "cpu"), get("floor-1t", "cpu")), "<=", 1.0),
+        ("isal build (1t) CPU / igzip CPU", ratio(get("isal-1t", "cpu"), get("igzip", "cpu")), "", None),
         ("DuckDB wall / isal build (2t) wall", ratio(get("duckdb", "wall"), get("isal-2t", "wall")), ">=", 4.5),
         ("chdb wall / isal build (2t) wall", ratio(get("chdb", "wall"), get("isal-2t", "wall")), ">=", 6.0),
         ("isal build 2t throughput / 1t throughput", ratio(gbps("isal-2t"), gbps("isal-1t")), ">=", 1.8),
         ("isal build (2t) peak RSS MB", get("isal-2t", "rss_mb"), "<=", 200.0),
-        ("uncompressed input GB/s per core (plain TSV, 1t)", gbps("snowfunnel-plain-1t"), ">=", 1.5),
-        ("snowfunnel (2t) peak RSS MB", get("snowfunnel-2t", "rss_mb"), "<=", 200.0),
+        ("uncompressed input GB/s per core (plain TSV, 1t)", gbps("snowfunnel-plain-1t"), "", None),
     ]
     if only:  # the ratios against tools that did not run say nothing
         rows = [row for row in rows if row[1] is not None]
@@ -234,6 +231,9 @@ def table(run_dir: Path) -> int:
         print("| ratio | value | target | |")
         print("|---|---:|---:|---|")
     for label, value, op, target in rows:
+        if target is None:  # a figure without a target
+            print(f"| {label} | {fmt(value)} | | |")
+            continue
         if value is None:
             verdict = "n/a"
         else:
