@@ -1,55 +1,71 @@
-//! Gzip inflated by ISA-L (the `isal` feature), on a thread of its own.
+//! Gzip inflated by ISA-L (the `isal` feature), on the thread that reads the lines.
 //!
 //! `isal-rs`'s streaming decoder holds raw pointers, so it is not `Send`, while a [`Source`]
-//! is opened on one thread and read on another. Without unsafe code, the decoder (and the
-//! [`Chunker`] reading from it) lives on a thread of its own for the whole input, and
-//! [`DecoderThread::fill`] hands it the [`Chunk`] to fill and waits for it: the two threads
-//! never run at once, so a run still uses as many cores as it has threads, and the chunk
-//! travels by move, its bytes never copied.
+//! is opened on one thread and read on another. Without unsafe code, the decoder lives in a
+//! table of the thread that reads the source (a thread-local), from its first chunk to its
+//! last; the source holds only its key. The executor reads each source on one thread from
+//! its first chunk to its last, so the lines are inflated where they are parsed, in the same
+//! core's cache. A source read from another thread than the one that started it gets an error,
+//! never wrong lines.
+//!
+//! A first design ran each decoder on a thread of its own, taking turns with the thread that
+//! parses: every chunk then crossed from one core's cache to the other's, which cost more CPU
+//! than ISA-L saved over zlib-rs (see the README's throughput section).
 //!
 //! [`Source`]: crate::Source
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, Read};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::{self, ThreadId};
 
 use isal::read::GzipDecoder;
 
 use crate::Chunk;
 use crate::lines::{Chunker, SplitError};
 
-/// A chunker over the decoded bytes of a gzip stream, running on a thread of its own.
-pub(crate) struct DecoderThread {
-    requests: mpsc::SyncSender<Chunk>,
-    replies: mpsc::Receiver<Reply>,
+/// The stored bytes of a source: a file or an object body.
+type Stored = Box<dyn Read + Send>;
+
+thread_local! {
+    /// The decoders of the sources this thread is reading, by key.
+    static DECODERS: RefCell<HashMap<u64, Chunker<IsalGz<Stored>>>> = RefCell::new(HashMap::new());
+}
+
+/// The next decoder key.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
+/// A chunker over the decoded bytes of a gzip stream, whose decoder lives with the thread that
+/// reads it.
+pub(crate) struct ThreadDecoder {
+    key: u64,
+    state: State,
     bytes: u64,
     lines: u64,
 }
 
-/// A chunk filled by the decoder thread, and what filling it gave.
-struct Reply {
-    chunk: Chunk,
-    result: Result<bool, SplitError>,
-    bytes: u64,
-    lines: u64,
+enum State {
+    /// Not read yet: the stored bytes and the line length limit.
+    Unread(Stored, usize),
+    /// Read by this thread, whose table holds the decoder.
+    Reading(ThreadId),
+    /// Read to the end; the decoder is dropped.
+    Ended,
+    /// Failed; the decoder is dropped.
+    Failed,
 }
 
-impl DecoderThread {
-    /// Starts the thread that inflates the gzip stream `stored` and cuts it into lines of at
-    /// most `max_line` bytes. It ends when the [`DecoderThread`] is dropped.
-    pub(crate) fn spawn(stored: impl Read + Send + 'static, max_line: usize) -> io::Result<Self> {
-        let (requests, to_fill) = mpsc::sync_channel::<Chunk>(1);
-        let (filled, replies) = mpsc::sync_channel::<Reply>(1);
-        std::thread::Builder::new().name("snowfunnel-inflate".into()).spawn(move || {
-            let mut chunker = Chunker::new(IsalGz::new(stored), max_line);
-            for mut chunk in to_fill {
-                let result = chunker.fill(&mut chunk);
-                let reply = Reply { chunk, result, bytes: chunker.bytes(), lines: chunker.lines() };
-                if filled.send(reply).is_err() {
-                    break;
-                }
-            }
-        })?;
-        Ok(DecoderThread { requests, replies, bytes: 0, lines: 0 })
+impl ThreadDecoder {
+    /// A chunker that inflates the gzip stream `stored` and cuts it into lines of at most
+    /// `max_line` bytes; the decoder is made at the first [`ThreadDecoder::fill`].
+    pub(crate) fn new(stored: impl Read + Send + 'static, max_line: usize) -> Self {
+        ThreadDecoder {
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            state: State::Unread(Box::new(stored), max_line),
+            bytes: 0,
+            lines: 0,
+        }
     }
 
     /// Bytes decoded so far.
@@ -64,17 +80,63 @@ impl DecoderThread {
 
     /// Refills `chunk` with the next lines; `false` at the end of the stream.
     pub(crate) fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, SplitError> {
-        let to_fill = std::mem::replace(chunk, Chunk::placeholder());
-        let reply = self.requests.send(to_fill).ok().and_then(|()| self.replies.recv().ok());
-        let Some(Reply { chunk: filled, result, bytes, lines }) = reply else {
-            return Err(SplitError {
-                source: io::Error::other("the gzip decoder thread stopped"),
-                bytes: self.bytes,
-            });
-        };
-        *chunk = filled;
-        (self.bytes, self.lines) = (bytes, lines);
+        let here = thread::current().id();
+        match std::mem::replace(&mut self.state, State::Reading(here)) {
+            State::Unread(stored, max_line) => {
+                let chunker = Chunker::new(IsalGz::new(stored), max_line);
+                DECODERS.with_borrow_mut(|decoders| decoders.insert(self.key, chunker));
+            }
+            State::Reading(thread) if thread == here => {}
+            State::Reading(thread) => {
+                self.state = State::Reading(thread);
+                return Err(
+                    self.error("a gzip stream inflated by ISA-L is read by the thread that started it only")
+                );
+            }
+            State::Ended => {
+                self.state = State::Ended;
+                return Ok(false);
+            }
+            State::Failed => {
+                self.state = State::Failed;
+                return Err(self.error("the gzip stream failed before"));
+            }
+        }
+        let filled = DECODERS.with_borrow_mut(|decoders| {
+            decoders.get_mut(&self.key).map(|chunker| {
+                let result = chunker.fill(chunk);
+                (self.bytes, self.lines) = (chunker.bytes(), chunker.lines());
+                result
+            })
+        });
+        let result = filled.unwrap_or_else(|| Err(self.error("the gzip decoder is gone")));
+        match result {
+            Ok(true) => {}
+            Ok(false) => self.release(State::Ended),
+            Err(_) => self.release(State::Failed),
+        }
         result
+    }
+
+    fn error(&self, message: &str) -> SplitError {
+        SplitError { source: io::Error::other(message), bytes: self.bytes }
+    }
+
+    /// Drops the decoder, if this thread holds it, and moves to `state`.
+    fn release(&mut self, state: State) {
+        if let State::Reading(thread) = std::mem::replace(&mut self.state, state)
+            && thread == thread::current().id()
+        {
+            // Not at all while the thread's table is being torn down.
+            let _ = DECODERS.try_with(|decoders| decoders.borrow_mut().remove(&self.key));
+        }
+    }
+}
+
+impl Drop for ThreadDecoder {
+    fn drop(&mut self) {
+        // Dropped on another thread, the decoder goes with the table of the thread that read.
+        self.release(State::Ended);
     }
 }
 

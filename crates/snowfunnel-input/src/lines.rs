@@ -85,12 +85,6 @@ impl Default for Chunk {
 }
 
 impl Chunk {
-    /// A chunk without a buffer, standing in for one that is being filled elsewhere.
-    #[cfg(feature = "isal")]
-    pub(crate) fn placeholder() -> Self {
-        Chunk { buf: Vec::new(), len: 0, newlines: Vec::new(), long: Vec::new(), first_line: 1, lines: 0 }
-    }
-
     /// An empty chunk with a [`CHUNK_BYTES`] buffer.
     #[must_use]
     pub fn new() -> Self {

@@ -139,7 +139,7 @@ impl Source {
         let stored =
             BufReader::with_capacity(READ_BUFFER, io::Cursor::new(magic[..got].to_vec()).chain(reader));
         let chunker = if gzip {
-            Filler::gzip(stored, self.max_line).map_err(|source| read_error(self.file.to_string(), source))?
+            Filler::gzip(stored, self.max_line)
         } else {
             Filler::Here(Chunker::new(Box::new(stored), self.max_line))
         };
@@ -158,21 +158,21 @@ impl Source {
     }
 }
 
-/// Cuts the decoded bytes into chunks of lines: here, or on the thread of the ISA-L decoder.
+/// Cuts the decoded bytes into chunks of lines, inflated by zlib-rs (or plain), or by ISA-L.
 enum Filler {
     Here(Chunker<Box<dyn Read + Send>>),
     #[cfg(feature = "isal")]
-    Isal(crate::isal::DecoderThread),
+    Isal(crate::isal::ThreadDecoder),
 }
 
 impl Filler {
-    /// The chunker of a gzip stream (multi-member): flate2 (zlib-rs) here, or ISA-L on a thread
-    /// of its own with the `isal` feature.
-    fn gzip(stored: impl BufRead + Send + 'static, max_line: usize) -> io::Result<Self> {
+    /// The chunker of a gzip stream (multi-member): flate2 (zlib-rs), or ISA-L with the `isal`
+    /// feature.
+    fn gzip(stored: impl BufRead + Send + 'static, max_line: usize) -> Self {
         #[cfg(feature = "isal")]
-        return crate::isal::DecoderThread::spawn(stored, max_line).map(Filler::Isal);
+        return Filler::Isal(crate::isal::ThreadDecoder::new(stored, max_line));
         #[cfg(not(feature = "isal"))]
-        Ok(Filler::Here(Chunker::new(Box::new(MultiGzDecoder::new(stored)), max_line)))
+        Filler::Here(Chunker::new(Box::new(MultiGzDecoder::new(stored)), max_line))
     }
 
     fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, SplitError> {
@@ -318,6 +318,59 @@ mod tests {
                 format!("{i}\tevent\t{:x}\t{}\n", x >> 20, "ab".repeat((x >> 58) as usize)).into_bytes()
             })
             .collect()
+    }
+
+    /// ISA-L's decoder stays with the thread that started reading: another thread gets an
+    /// error, never lines; a source opened on one thread and read on another reads whole, and
+    /// one dropped mid-stream on another thread takes nothing with it.
+    #[cfg(feature = "isal")]
+    #[test]
+    fn a_source_inflated_by_isal_is_read_by_the_thread_that_started_it() {
+        let big = text(200_000, 3);
+        let expected = reference(&gzip(&big)).unwrap();
+        let open = || {
+            let stored = gzip(&big);
+            Source::from_reader(
+                InputFile::local(Path::new("t.gz"), stored.len() as u64),
+                io::Cursor::new(stored),
+            )
+        };
+        // Opened here, read whole on another thread.
+        let mut source = open();
+        let lines = std::thread::spawn(move || {
+            let mut chunk = Chunk::new();
+            let mut lines = Vec::new();
+            while source.fill(&mut chunk).unwrap() {
+                chunk.for_each_line(|_, l| lines.push(l.kept().to_vec()));
+            }
+            (lines, source.stats().lines)
+        })
+        .join()
+        .unwrap();
+        assert!(lines.0 == expected);
+        assert_eq!(lines.1, expected.len() as u64);
+
+        // Started here, then read and dropped on another thread.
+        let mut source = open();
+        let mut chunk = Chunk::new();
+        assert!(source.fill(&mut chunk).unwrap());
+        let first = chunk.lines;
+        let (error, source) =
+            std::thread::spawn(move || (source.fill(&mut chunk).unwrap_err(), source)).join().unwrap();
+        assert!(matches!(error, InputError::Read { .. }), "{error:?}");
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("read by the thread that started it"), "{error}: {cause}");
+        // Back on the thread that started it, the stream goes on where it was.
+        let mut source = source;
+        let mut chunk = Chunk::new();
+        let mut rest = 0;
+        while source.fill(&mut chunk).unwrap() {
+            rest += chunk.lines;
+        }
+        assert_eq!(first + rest, expected.len() as u64);
+        let mut again = open();
+        assert!(again.fill(&mut Chunk::new()).unwrap());
+        std::thread::spawn(move || drop(again)).join().unwrap();
     }
 
     #[test]
