@@ -156,17 +156,18 @@ impl<R: Read> IsalGz<R> {
 impl<R: Read> Read for IsalGz<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.decoder.read(buf).map_err(|e| {
-            if e.get_ref().is_some_and(|inner| inner.is::<isal::error::Error>()) {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "ISA-L inflate: {}",
-                        e.into_inner().map_or_else(String::new, |inner| inner.to_string())
-                    ),
-                )
-            } else {
-                e
+            if !e.get_ref().is_some_and(|inner| inner.is::<isal::error::Error>()) {
+                return e;
             }
+            let message = match e.into_inner().map(|inner| inner.downcast::<isal::error::Error>()) {
+                // Without isal-rs's "(Exit code: None)" after it.
+                Some(Ok(error)) => match *error {
+                    isal::error::Error::Other((None, message)) => message,
+                    error => error.to_string(),
+                },
+                _ => String::new(),
+            };
+            io::Error::new(io::ErrorKind::InvalidData, format!("ISA-L inflate: {message}"))
         })
     }
 }

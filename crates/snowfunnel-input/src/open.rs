@@ -320,6 +320,27 @@ mod tests {
             .collect()
     }
 
+    /// ISA-L's errors read as damaged data, in a message of their own.
+    #[cfg(feature = "isal")]
+    #[test]
+    fn isal_errors_say_what_isal_found() {
+        let stored = gzip(&text(20_000, 4));
+        let cut = &stored[..stored.len() / 2];
+        let file = InputFile::local(Path::new("t.gz"), cut.len() as u64);
+        let mut source = Source::from_reader(file, io::Cursor::new(cut.to_vec()));
+        let mut chunk = Chunk::new();
+        let error = loop {
+            match source.fill(&mut chunk) {
+                Ok(true) => {}
+                Ok(false) => panic!("a stream cut in half reads whole"),
+                Err(e) => break e,
+            }
+        };
+        assert!(error.is_corrupt(), "{error:?}");
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.starts_with("ISA-L inflate: ") && !cause.contains("Exit code"), "{cause}");
+    }
+
     /// ISA-L's decoder stays with the thread that started reading: another thread gets an
     /// error, never lines; a source opened on one thread and read on another reads whole, and
     /// one dropped mid-stream on another thread takes nothing with it.
