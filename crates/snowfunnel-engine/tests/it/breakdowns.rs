@@ -351,16 +351,9 @@ fn values_past_the_bound_count_under_other() {
 #[test]
 fn breakdowns_are_pinned_by_a_golden_file() {
     let plan = small_plan(&["app_id"]);
-    let bytes = write(&plan, small_state(&plan), "a");
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/state-v5-breakdowns.snowfunnel");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &bytes).unwrap();
-    }
-    let golden = std::fs::read(&path).unwrap();
-    assert!(
-        golden == bytes,
-        "the state file format changed: bump STATE_FORMAT_VERSION (see state_file/mod.rs)"
+    let golden = crate::state_files::pinned(
+        "tests/it/data/state-v5-breakdowns.snowfunnel",
+        &write(&plan, small_state(&plan), "a"),
     );
     let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
     assert_eq!(read.state.report(&plan), small_state(&plan).report(&plan));

@@ -461,6 +461,21 @@ fn golden(path: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
+/// The golden file at `path` (from the crate's directory), written from `bytes` first under
+/// `UPDATE_GOLDEN=1`, after checking that `bytes` are what it holds: a change in what is
+/// written is a new format version.
+pub(crate) fn pinned(path: &str, bytes: &[u8]) -> Vec<u8> {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path), bytes).unwrap();
+    }
+    let golden = golden(path);
+    assert!(
+        golden == bytes,
+        "the state file format changed: bump STATE_FORMAT_VERSION (see state_file/mod.rs)"
+    );
+    golden
+}
+
 #[test]
 fn the_format_is_pinned_by_a_golden_file() {
     assert!(GOLDEN.ends_with(&format!("-v{STATE_FORMAT_VERSION}.snowfunnel")), "one golden file per version");
@@ -519,16 +534,7 @@ fn key_records_are_pinned_by_a_golden_file() {
         ingester.ingest(&mut state, l.as_bytes()).unwrap();
     }
     let mut file = state_file(state, &[]);
-    let bytes = write(&plan, &mut file);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN_KEYS);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &bytes).unwrap();
-    }
-    let golden = std::fs::read(&path).unwrap();
-    assert!(
-        golden == bytes,
-        "the state file format changed: bump STATE_FORMAT_VERSION (see state_file/mod.rs)"
-    );
+    let golden = pinned(GOLDEN_KEYS, &write(&plan, &mut file));
     let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
     let mut expected: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
     expected.sort();
