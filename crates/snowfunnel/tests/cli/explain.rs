@@ -179,22 +179,27 @@ fn waterfall(csv: &str) -> Waterfall {
         .collect()
 }
 
-#[test]
-fn the_last_rows_are_the_funnel_counts_under_each_rule_set() {
-    let ws = workspace();
-    assert_exit(&ws.run(&["in", "--max-bad-ratio", "0.5", "--format", "csv"]), 0);
-    let out = ws.snowfunnel(&[
+/// `snowfunnel explain` of `funnels/ours.toml` under both rule sets over `in`, with `options`.
+fn explain_both(ws: &Workspace, options: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "explain",
         "--funnel",
         "funnels/ours.toml",
         "--rules",
         "snowfunnel,warehouse",
-        "--out",
-        "explained",
         "--max-bad-ratio",
         "0.5",
-        "in",
-    ]);
+    ];
+    args.extend_from_slice(options);
+    args.push("in");
+    ws.snowfunnel(&args)
+}
+
+#[test]
+fn the_last_rows_are_the_funnel_counts_under_each_rule_set() {
+    let ws = workspace();
+    assert_exit(&ws.run(&["in", "--max-bad-ratio", "0.5", "--format", "csv"]), 0);
+    let out = explain_both(&ws, &["--out", "explained"]);
     assert_exit(&out, 0);
     let explained = ws.read("explained/ours.explain.csv");
     let header = explained.lines().next().unwrap();
@@ -268,18 +273,7 @@ fn the_last_rows_are_the_funnel_counts_under_each_rule_set() {
 fn a_key_story_says_where_it_left_each_funnel() {
     let ws = workspace();
     let story = |key: &str| {
-        let out = ws.snowfunnel(&[
-            "explain",
-            "--funnel",
-            "funnels/ours.toml",
-            "--rules",
-            "snowfunnel,warehouse",
-            "--key",
-            key,
-            "--max-bad-ratio",
-            "0.5",
-            "in",
-        ]);
+        let out = explain_both(&ws, &["--key", key]);
         assert_exit(&out, 0);
         stdout(&out)
     };
