@@ -7,15 +7,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    Breakdown, BreakdownField, CohortBy, Funnel, FunnelRecorder, MAX_BREAKDOWN_VALUES, Manifest,
-    ManifestEntry, MergeError, OTHER_VALUE, Plan, ReadMergeError, ReportOptions, RunReport, State, StateFile,
-    StateFileError, VariantCounts, parse_funnel,
+    Breakdown, BreakdownField, CohortBy, Funnel, FunnelRecorder, MAX_BREAKDOWN_VALUES, MergeError,
+    OTHER_VALUE, Plan, ReadMergeError, ReportOptions, RunReport, State, StateFile, StateFileError,
+    VariantCounts, parse_funnel,
 };
 use snowfunnel_gen::{GenConfig, Line, generate};
 use snowfunnel_ingest::Ingester;
 
 use crate::lines::line;
 use crate::reference::{funnel, plain_shape, reference_of, shape};
+use crate::state_files::write_one;
 
 /// The fields broken down by: two from the generator's profiles, one from its events.
 const FIELDS: [(&str, usize); 3] = [("geo_country", 18), ("platform", 1), ("br_family", 79)];
@@ -181,7 +182,7 @@ proptest! {
         let mut files: Vec<Vec<u8>> = shards
             .iter()
             .enumerate()
-            .map(|(i, lines)| write(&plan, ingest(&plan, lines), &format!("shard-{i}")))
+            .map(|(i, lines)| write_one(&plan, ingest(&plan, lines), &format!("shard-{i}")))
             .collect();
         if reverse {
             files.reverse();
@@ -194,14 +195,6 @@ proptest! {
         prop_assert_eq!(report(&mut merged.state, &plan, true), report(&mut whole, &plan, true));
         prop_assert_eq!(merged.state.canonical_sets(), whole.canonical_sets());
     }
-}
-
-fn write(plan: &Plan, state: State, input: &str) -> Vec<u8> {
-    let entry = ManifestEntry { input: input.into(), size: 1, version: "v".into() };
-    let mut file = StateFile { state, manifest: Manifest::from_entries([entry]).unwrap() };
-    let mut bytes = Vec::new();
-    file.write(plan, &mut bytes).unwrap();
-    bytes
 }
 
 #[test]
@@ -288,7 +281,7 @@ fn a_key_takes_the_value_of_its_first_step1_event() {
 #[test]
 fn a_state_without_the_field_asked_for_is_an_error() {
     let with_app = small_plan(&["app_id"]);
-    let bytes = write(&with_app, small_state(&with_app), "a");
+    let bytes = write_one(&with_app, small_state(&with_app), "a");
     // Asked for a field the state does not hold: an error naming it and the remedy.
     let e = StateFile::read(&small_plan(&["app_id", "geo_country"]), bytes.as_slice()).err().unwrap();
     assert!(matches!(&e, StateFileError::MissingBreakdown { field, .. } if field == "geo_country"), "{e:?}");
@@ -303,7 +296,7 @@ fn a_state_without_the_field_asked_for_is_an_error() {
     let mut direct = small_state(&plain);
     assert_eq!(read.state.report(&plain), direct.report(&plain));
     // Shards written with different fields do not merge.
-    let without = write(&plain, small_state(&plain), "b");
+    let without = write_one(&plain, small_state(&plain), "b");
     let merged = StateFile::new(&plain).read_merged(&plain, bytes.as_slice()).unwrap();
     match merged.read_merged(&plain, without.as_slice()) {
         Err(ReadMergeError::Merge(MergeError::DifferentBreakdowns { before, this })) => {
@@ -353,7 +346,7 @@ fn breakdowns_are_pinned_by_a_golden_file() {
     let plan = small_plan(&["app_id"]);
     let golden = crate::state_files::pinned(
         "tests/it/data/state-v5-breakdowns.snowfunnel",
-        &write(&plan, small_state(&plan), "a"),
+        &write_one(&plan, small_state(&plan), "a"),
     );
     let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
     assert_eq!(read.state.report(&plan), small_state(&plan).report(&plan));

@@ -461,6 +461,15 @@ fn golden(path: &str) -> Vec<u8> {
     std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
+/// The bytes of a state file of `state` whose manifest lists one input, `input`.
+pub(crate) fn write_one(plan: &Plan, state: State, input: &str) -> Vec<u8> {
+    let entry = ManifestEntry { input: input.into(), size: 1, version: "v".into() };
+    let mut file = StateFile { state, manifest: Manifest::from_entries([entry]).unwrap() };
+    let mut bytes = Vec::new();
+    file.write(plan, &mut bytes).unwrap();
+    bytes
+}
+
 /// The golden file at `path` (from the crate's directory), written from `bytes` first under
 /// `UPDATE_GOLDEN=1`, after checking that `bytes` are what it holds: a change in what is
 /// written is a new format version.

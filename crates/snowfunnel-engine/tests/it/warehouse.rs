@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::state_files::write_one;
 use proptest::prelude::*;
 use snowfunnel_engine::{
-    FunnelRecorder, Funnels, Manifest, ManifestEntry, Plan, RunReport, State, StateFile, StateFileError,
-    parse_funnel,
+    FunnelRecorder, Funnels, Plan, RunReport, State, StateFile, StateFileError, parse_funnel,
 };
 use snowfunnel_ingest::{Ingester, Job};
 use snowfunnel_parse::{FIELD_COUNT, fields, parse_timestamp};
@@ -353,14 +353,6 @@ fn reference(events: &[Ev], start: i64) -> Counts {
         .collect()
 }
 
-fn write(plan: &Plan, state: State, input: &str) -> Vec<u8> {
-    let entry = ManifestEntry { input: input.into(), size: 1, version: "v".into() };
-    let mut file = StateFile { state, manifest: Manifest::from_entries([entry]).unwrap() };
-    let mut bytes = Vec::new();
-    file.write(plan, &mut bytes).unwrap();
-    bytes
-}
-
 /// A window that starts mid-month: some copies fall on both sides of it.
 pub(crate) const MID_MONTH: &str = "start = \"2026-02-28 12:00:00\"";
 
@@ -400,7 +392,7 @@ proptest! {
         // Shards written to state files, read back and merged one into another.
         let mut from_files = StateFile::new(&plan);
         for (i, part) in parts.iter().enumerate() {
-            let bytes = write(&plan, ingest(&plan, part), &format!("file-{i}"));
+            let bytes = write_one(&plan, ingest(&plan, part), &format!("file-{i}"));
             from_files = from_files.read_merged(&plan, bytes.as_slice()).unwrap();
         }
         prop_assert_eq!(from_files.state.report(&plan), expected.clone());
@@ -414,7 +406,7 @@ proptest! {
                 ingester.ingest(&mut today, e.tsv().as_bytes()).unwrap();
             }
             state.state.merge(today);
-            let bytes = write(&plan, state.state, &format!("day-{i}"));
+            let bytes = write_one(&plan, state.state, &format!("day-{i}"));
             state = StateFile::read(&plan, bytes.as_slice()).unwrap();
         }
         prop_assert_eq!(state.state.report(&plan), expected);
@@ -426,7 +418,7 @@ fn a_state_counted_under_one_rule_set_is_refused_under_the_other() {
     let events = generated(3);
     for (written, read) in [("warehouse", "snowfunnel"), ("snowfunnel", "warehouse")] {
         let (written, read) = (plan(written, ""), plan(read, ""));
-        let bytes = write(&written, ingest(&written, &events), "a");
+        let bytes = write_one(&written, ingest(&written, &events), "a");
         match StateFile::read(&read, bytes.as_slice()) {
             Err(e @ StateFileError::DifferentFunnels { .. }) => {
                 assert_eq!(e.to_string(), "the state was built for other funnels: \"f\" defined differently");
@@ -460,8 +452,10 @@ fn events_held_for_the_duplicate_rule_are_pinned_by_a_golden_file() {
     events.push(two);
     let mut state = ingest(&plan, &events);
     let expected = state.report(&plan);
-    let golden =
-        crate::state_files::pinned("tests/it/data/state-v5-warehouse.snowfunnel", &write(&plan, state, "a"));
+    let golden = crate::state_files::pinned(
+        "tests/it/data/state-v5-warehouse.snowfunnel",
+        &write_one(&plan, state, "a"),
+    );
     let mut read = StateFile::read(&plan, golden.as_slice()).unwrap();
     assert_eq!(read.state.report(&plan), expected);
     assert_eq!(counts(&expected)["control"], (vec![7, 3], Some(7)));
